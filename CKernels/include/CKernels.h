@@ -1,0 +1,144 @@
+// CKernels: emzoo's C layer. GSL (random numbers, samplers, special functions, Cholesky)
+// and the hot E-step loops live here; Swift sees only these plain `emz_*` functions.
+//
+// Conventions: matrices are row-major `double` arrays; a data block is `n` rows of `d`
+// columns; NaN marks a missing entry; outputs come last in every argument list.
+#ifndef EMZ_CKERNELS_H
+#define EMZ_CKERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// MARK: - Random numbers (GSL's MT19937, seeded)
+
+/// An opaque GSL random number generator (MT19937).
+typedef struct emz_rng emz_rng;
+
+/// A new MT19937 generator seeded with `seed` (GSL reduces the seed to 32 bits; seed 0 is
+/// GSL's default seed 4357, so emzoo maps it to a fixed nonzero value first).
+emz_rng *emz_rng_create(uint64_t seed);
+void emz_rng_destroy(emz_rng *rng);
+/// Uniform on [0, 1).
+double emz_rng_uniform(emz_rng *rng);
+/// Uniform integer on 0..<n (n ≥ 1).
+unsigned long emz_rng_uniform_int(emz_rng *rng, unsigned long n);
+/// Normal(0, sigma²).
+double emz_rng_gaussian(emz_rng *rng, double sigma);
+/// Poisson(mu).
+unsigned int emz_rng_poisson(emz_rng *rng, double mu);
+/// Bernoulli(p): 1 with probability p.
+unsigned int emz_rng_bernoulli(emz_rng *rng, double p);
+/// Gamma(shape, scale).
+double emz_rng_gamma(emz_rng *rng, double shape, double scale);
+/// A draw from Dirichlet(alpha[0..k-1]) into out[0..k-1].
+void emz_rng_dirichlet(emz_rng *rng, size_t k, const double *alpha, double *out);
+/// A draw from N(mean, L Lᵀ) into out[0..d-1]; `chol` is the lower Cholesky factor (d×d).
+int emz_rng_multivariate_gaussian(emz_rng *rng, size_t d, const double *mean,
+                                  const double *chol, double *out);
+/// A draw from the categorical distribution with probabilities p[0..k-1] (need not be
+/// normalised), by GSL's Walker alias table built once per call site.
+typedef struct emz_discrete emz_discrete;
+emz_discrete *emz_discrete_create(size_t k, const double *p);
+void emz_discrete_destroy(emz_discrete *table);
+size_t emz_discrete_draw(emz_rng *rng, const emz_discrete *table);
+
+// MARK: - Special functions (GSL, status-returning forms; NaN on a domain error)
+
+/// log Γ(x) for x > 0.
+double emz_lngamma(double x);
+/// log x! = log Γ(x + 1) for x ≥ 0 (x need not fit an int).
+double emz_lnfact(double x);
+/// log B(a, b).
+double emz_lnbeta(double a, double b);
+
+// MARK: - Dense linear algebra (small matrices)
+
+/// In-place Cholesky factorisation of the symmetric d×d matrix `a` (lower triangle read):
+/// on success `a` holds L (lower, zeros above) with a = L Lᵀ and 0 is returned; a matrix
+/// that is not positive definite returns a nonzero status and leaves `a` unspecified.
+int emz_cholesky(size_t d, double *a);
+/// Inverse of a lower-triangular d×d matrix, in place (zeros above the diagonal stay).
+int emz_lower_triangular_invert(size_t d, double *l);
+
+// MARK: - Gaussian kernels
+
+/// out[i*K + k] = log N(x_i | means_k, Σ_k) for full covariances, every constant included.
+/// `inv_chols` holds K lower-triangular L_k⁻¹ (Σ_k = L_k L_kᵀ) and `log_consts[k]` is
+/// −d/2·log 2π − Σ_j log L_k[j,j]. Rows with NaN are not allowed here.
+void emz_gaussian_logpdf_full(const double *x, size_t n, size_t d, size_t K,
+                              const double *means, const double *inv_chols,
+                              const double *log_consts, double *out);
+/// Accumulates, for every component k, weighted statistics centred at `centers_k`:
+/// stats_k = [Σ w, Σ w(x−c) (d), Σ w(x−c)(x−c)ᵀ (d×d, lower triangle only)], w = weights[i*K+k].
+void emz_gaussian_accumulate_full(const double *x, size_t n, size_t d, size_t K,
+                                  const double *weights, const double *centers,
+                                  double *stats);
+/// out[i*K + k] = Σ_{j observed} log N(x_ij | means_kj, variances_kj): independent
+/// dimensions, so a missing entry (NaN) is marginalised out by skipping it.
+/// `precisions` = 1/variances and `half_log_precisions` = ½log(precision) − ½log 2π.
+void emz_gaussian_logpdf_diag(const double *x, size_t n, size_t d, size_t K,
+                              const double *means, const double *precisions,
+                              const double *half_log_terms, double *out);
+/// stats_k = [Σ w, then per dimension j: (Σ_{obs} w, Σ_{obs} w(x−c), Σ_{obs} w(x−c)²)].
+void emz_gaussian_accumulate_diag(const double *x, size_t n, size_t d, size_t K,
+                                  const double *weights, const double *centers,
+                                  double *stats);
+
+// MARK: - Count and binary kernels (independent dimensions, NaN skipped)
+
+/// out[i*K + k] = Σ_{j observed} (x_ij log λ_kj − λ_kj), i.e. the Poisson log-pmf without
+/// −log x_ij!, which does not depend on the parameters and is added once per fit.
+void emz_poisson_logpmf(const double *x, size_t n, size_t d, size_t K,
+                        const double *rates, const double *log_rates, double *out);
+/// out[i*K + k] = Σ_{j observed} (x_ij log p_kj + (1 − x_ij) log(1 − p_kj)).
+void emz_bernoulli_logpmf(const double *x, size_t n, size_t d, size_t K,
+                          const double *log_p, const double *log_1mp, double *out);
+/// stats_k = [Σ w, then per dimension j: (Σ_{obs} w, Σ_{obs} w x)].
+void emz_independent_accumulate(const double *x, size_t n, size_t d, size_t K,
+                                const double *weights, double *stats);
+/// Σ_i Σ_{j observed} log x_ij! (the Poisson constant).
+double emz_poisson_log_factorial_sum(const double *x, size_t n, size_t d);
+
+/// out[i*K + k] = log p[k, x_i] for one column of symbols 0..M-1 (NaN gives 0: missing).
+void emz_categorical_logpmf(const double *x, size_t n, size_t K, size_t M,
+                            const double *log_p, double *out);
+/// stats_k = [Σ w, then counts per symbol (M)].
+void emz_categorical_accumulate(const double *x, size_t n, size_t K, size_t M,
+                                const double *weights, double *stats);
+
+// MARK: - Mixtures and hidden Markov models
+
+/// Posterior normalisation fused with log-sum-exp: for each row i,
+///   ℓ_i = log Σ_k exp(a[i,k] + log_w[k]),  a[i,k] ← exp(a[i,k] + log_w[k] − ℓ_i),
+/// and returns Σ_i ℓ_i. Rows become responsibilities that sum to 1.
+double emz_normalize_rows(double *a, size_t n, size_t K, const double *log_w);
+
+/// Scaled forward–backward (Rabiner 1989) over one sequence of T steps and K states.
+/// `logb` holds log emission densities (T×K) and is overwritten with the posterior state
+/// probabilities γ. Accumulates into init_acc (K: γ_0), trans_acc (K×K: Σ_t ξ_t).
+/// `alpha` is scratch of T×K, `scale` of T, `work` of 3K. Returns log P(sequence), or
+/// −infinity when the sequence is impossible under the parameters.
+double emz_hmm_forward_backward(size_t T, size_t K, double *logb, const double *initial,
+                                const double *transition, double *alpha, double *scale,
+                                double *work, double *init_acc, double *trans_acc);
+/// Viterbi path in log space: `logb` T×K log emission densities, `log_initial` K,
+/// `log_transition` K×K; `delta` scratch 2K, `back` scratch T×K. Writes path[0..T-1] and
+/// returns the log probability of the best path.
+double emz_hmm_viterbi(size_t T, size_t K, const double *logb, const double *log_initial,
+                       const double *log_transition, double *delta, int32_t *back,
+                       int32_t *path);
+
+// MARK: - Parsing
+
+/// Parses a decimal floating-point number from exactly `len` bytes (no surrounding
+/// spaces); returns 1 and stores it on success, 0 when the text is not a whole number.
+int emz_parse_double(const char *text, size_t len, double *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,209 @@
+import Foundation
+
+/// How the engine runs EM (the spec's `fit` block after command-line overrides).
+public struct FitOptions: Sendable {
+  public var maxIterations: Int
+  public var tolerance: Double
+  public var restarts: Int
+  public var seed: UInt64
+  public var initialization: InitMethod
+  public var threads: Int
+  /// Called after every iteration (on the fitting thread).
+  public var progress: (@Sendable (FitProgress) -> Void)?
+
+  public init(_ settings: FitSettings, progress: (@Sendable (FitProgress) -> Void)? = nil) {
+    maxIterations = settings.maxIterations
+    tolerance = settings.tolerance
+    restarts = settings.restarts
+    seed = settings.seed
+    initialization = settings.initialization
+    threads = settings.threads > 0 ? settings.threads : ProcessInfo.processInfo.activeProcessorCount
+    self.progress = progress
+  }
+}
+
+/// One report of a running fit.
+public struct FitProgress: Sendable {
+  public var restart: Int
+  public var restarts: Int
+  public var iteration: Int
+  /// The log-likelihood (the log-posterior with a prior).
+  public var objective: Double
+  public var change: Double
+  public var seconds: Double
+  public var finished: Bool
+  public var converged: Bool
+}
+
+/// What became of one start.
+public struct RestartSummary: Sendable {
+  public var seed: UInt64
+  public var logLikelihood: Double
+  public var logPosterior: Double?
+  public var iterations: Int
+  public var converged: Bool
+  /// Why the start failed (e.g. a non-finite likelihood at the starting point), if it did.
+  public var failure: String?
+  /// Repairs made along the way (a component re-seeded), with their iterations.
+  public var repairs: [String]
+}
+
+/// The best start's parameters and everything a user needs to judge the fit.
+public struct FitOutcome<Parameters: Sendable>: Sendable {
+  public var parameters: Parameters
+  public var logLikelihood: Double
+  public var logPosterior: Double?
+  public var iterations: Int
+  public var converged: Bool
+  /// The objective after each iteration of the best start (log-posterior with a prior).
+  public var trace: [Double]
+  public var restarts: [RestartSummary]
+  public var bestRestart: Int
+  public var seconds: Double
+}
+
+/// EM broke its own guarantee: the objective decreased between iterations. This is a bug in a
+/// model's M step (or E step), never a property of the data, so the fit stops.
+public struct MonotonicityViolation: Error, CustomStringConvertible, Sendable {
+  public var restart: Int
+  public var iteration: Int
+  public var before: Double
+  public var after: Double
+  public var description: String {
+    "EM monotonicity violated: the objective decreased at iteration \(iteration) of restart \(restart + 1), from \(before) to \(after) (Δ = \(after - before)); this is a bug, please report it"
+  }
+}
+
+/// No start produced a usable fit.
+public struct FitFailure: Error, CustomStringConvertible, Sendable {
+  public var description: String
+}
+
+/// The shared EM loop: every model kind is fitted by this one engine.
+public enum EMEngine {
+  /// How far the objective may fall between iterations and still count as rounding: sums of
+  /// n floating-point terms carry a relative error of order 1e-12 for n = 10⁶.
+  static func roundingSlack(_ objective: Double) -> Double { 1e-9 * max(1, abs(objective)) }
+
+  /// Fits `model` to `data` by EM from `options.restarts` starts and keeps the best.
+  ///
+  /// Restart r starts from seed `options.seed + r`, so any restart can be rerun alone.
+  /// `start` (with `InitMethod.spec`) fixes the starting parameters, and then one start is run.
+  public static func fit<Model: EMModel>(
+    _ model: Model, to data: DataSet, options: FitOptions, start: Model.Parameters? = nil
+  ) throws -> FitOutcome<Model.Parameters> {
+    let clock = ContinuousClock.now
+    let runner = ExpectationRunner(model: model, data: data, threads: options.threads)
+    let constant = model.constantLogLikelihood(of: data)
+    let restarts = options.initialization == .spec ? 1 : options.restarts
+    var summaries: [RestartSummary] = []
+    var best: (index: Int, run: StartRun<Model.Parameters>)? = nil
+    for r in 0..<restarts {
+      let seed = options.seed &+ UInt64(r)
+      let random = RandomSource(seed: seed)
+      do {
+        let initial: Model.Parameters
+        if options.initialization == .spec {
+          guard let start else { throw FitFailure(description: "init \"spec\" needs the spec's parameters") }
+          initial = start
+        } else {
+          initial = try model.initialParameters(for: data, method: options.initialization, random: random)
+        }
+        let run = try runStart(
+          model, runner: runner, constant: constant, from: initial, options: options,
+          restart: r, restarts: restarts, clock: clock)
+        summaries.append(RestartSummary(
+          seed: seed, logLikelihood: run.logLikelihood,
+          logPosterior: model.hasPrior ? run.objective : nil, iterations: run.trace.count,
+          converged: run.converged, failure: nil, repairs: run.repairs))
+        if best == nil || run.objective > best!.run.objective { best = (r, run) }
+      } catch let error as MonotonicityViolation {
+        throw error
+      } catch {
+        summaries.append(RestartSummary(
+          seed: seed, logLikelihood: -.infinity, logPosterior: nil, iterations: 0, converged: false,
+          failure: "\(error)", repairs: []))
+      }
+    }
+    guard let best else {
+      let reasons = summaries.compactMap(\.failure)
+      throw FitFailure(description: "every start failed: \(reasons.first ?? "unknown reason")")
+    }
+    return FitOutcome(
+      parameters: best.run.parameters, logLikelihood: best.run.logLikelihood,
+      logPosterior: model.hasPrior ? best.run.objective : nil, iterations: best.run.trace.count,
+      converged: best.run.converged, trace: best.run.trace, restarts: summaries,
+      bestRestart: best.index, seconds: (ContinuousClock.now - clock).seconds)
+  }
+
+  /// Evaluates the log-likelihood of `data` at `parameters` (one E step).
+  public static func logLikelihood<Model: EMModel>(
+    _ model: Model, of data: DataSet, at parameters: Model.Parameters, threads: Int = 1
+  ) throws -> Double {
+    let runner = ExpectationRunner(model: model, data: data, threads: threads)
+    return runner.run(try model.prepare(parameters)).logLikelihood + model.constantLogLikelihood(of: data)
+  }
+
+  struct StartRun<P> {
+    var parameters: P
+    var logLikelihood: Double
+    var objective: Double
+    var trace: [Double]
+    var converged: Bool
+    var repairs: [String]
+  }
+
+  static func runStart<Model: EMModel>(
+    _ model: Model, runner: ExpectationRunner<Model>, constant: Double, from initial: Model.Parameters,
+    options: FitOptions, restart: Int, restarts: Int, clock: ContinuousClock.Instant
+  ) throws -> StartRun<Model.Parameters> {
+    var parameters = initial
+    var prepared = try model.prepare(parameters)
+    var (statistics, logLikelihood) = runner.run(prepared)
+    logLikelihood += constant
+    var objective = logLikelihood + model.logPrior(parameters)
+    guard objective.isFinite else {
+      throw FitFailure(description: "the log-likelihood at the starting parameters is not finite (\(objective))")
+    }
+    var trace: [Double] = []
+    var repairs: [String] = []
+    var converged = false
+    while trace.count < options.maxIterations {
+      let iteration = trace.count + 1
+      // M step, then the E step at the new parameters (which also evaluates ℓ there).
+      let (next, repair) = model.maximization(statistics, previous: parameters, prepared: prepared, data: runner.data)
+      let nextPrepared = try model.prepare(next)
+      var (nextStatistics, nextLogLikelihood) = runner.run(nextPrepared)
+      nextLogLikelihood += constant
+      let nextObjective = nextLogLikelihood + model.logPrior(next)
+      guard nextObjective.isFinite else {
+        throw FitFailure(description: "the log-likelihood became non-finite at iteration \(iteration)")
+      }
+      if let repair {
+        repairs.append("iteration \(iteration): \(repair)")
+      } else if nextObjective < objective - roundingSlack(objective) {
+        throw MonotonicityViolation(restart: restart, iteration: iteration, before: objective, after: nextObjective)
+      }
+      let change = nextObjective - objective
+      (parameters, prepared, statistics) = (next, nextPrepared, nextStatistics)
+      (logLikelihood, objective) = (nextLogLikelihood, nextObjective)
+      trace.append(objective)
+      if repair == nil, abs(change) <= options.tolerance * abs(objective) { converged = true }
+      options.progress?(FitProgress(
+        restart: restart, restarts: restarts, iteration: iteration, objective: objective, change: change,
+        seconds: (ContinuousClock.now - clock).seconds, finished: converged || trace.count == options.maxIterations,
+        converged: converged))
+      if converged { break }
+    }
+    return StartRun(parameters: parameters, logLikelihood: logLikelihood, objective: objective,
+                    trace: trace, converged: converged, repairs: repairs)
+  }
+}
+
+extension Duration {
+  /// The duration in seconds as a Double.
+  var seconds: Double {
+    let (s, attoseconds) = components
+    return Double(s) + Double(attoseconds) * 1e-18
+  }
+}

@@ -1,0 +1,419 @@
+import CKernels
+import Foundation
+
+/// How the K covariance matrices of a Gaussian family are constrained.
+public enum CovarianceType: String, Sendable, CaseIterable {
+  /// Each component its own symmetric positive-definite matrix.
+  case full
+  /// Each component its own diagonal matrix (independent dimensions).
+  case diagonal
+  /// Each component σₖ² I.
+  case spherical
+  /// One full matrix shared by all components.
+  case tied
+
+  var isDiagonal: Bool { self == .diagonal || self == .spherical }
+}
+
+/// Multivariate normal components N(μₖ, Σₖ).
+///
+///     log N(x | μ, Σ) = −d/2 log 2π − ½ log|Σ| − ½ (x − μ)ᵀ Σ⁻¹ (x − μ)
+///
+/// Statistics are centred on the previous means c (Σ w(x − c) and Σ w(x − c)(x − c)ᵀ), which
+/// avoids the cancellation of raw second moments when the means are far from zero. The M step
+/// adds `covarianceFloor` to every variance (scikit-learn's `reg_covar`), so a component that
+/// collapses onto a point keeps a positive-definite covariance.
+///
+/// Optional conjugate prior (MAP, Fraley & Raftery 2007): inverse-Wishart IW(Ψ, ν) on each
+/// covariance, and optionally N(μ₀, Σₖ/κ) on each mean (normal-inverse-Wishart). The MAP
+/// update is μₖ = (Nₖ x̄ₖ + κ μ₀)/(Nₖ + κ), Σₖ = (Ψ + Wₖ + κNₖ/(Nₖ+κ) (x̄ₖ−μ₀)(x̄ₖ−μ₀)ᵀ)/(ν + Nₖ + d + 1 + [κ > 0]),
+/// with Wₖ the weighted scatter about x̄ₖ. Diagonal and spherical types take no covariance prior.
+///
+/// [Fraley & Raftery 2007]: https://doi.org/10.1007/s00357-007-0004-5
+public struct GaussianFamily: EmissionFamily {
+  public struct Parameters: Sendable, Equatable {
+    /// K×d, row-major.
+    public var means: [Double]
+    /// K×d×d full matrices (diagonal types hold zeros off the diagonal).
+    public var covariances: [Double]
+  }
+
+  public struct Prepared: Sendable {
+    var means: [Double]
+    /// Full types: K lower Cholesky factors L (for sampling) and their inverses.
+    var cholesky: [Double]
+    var inverseCholesky: [Double]
+    var logConstants: [Double]
+    /// Diagonal types: 1/σ², ½ log(1/σ²) − ½ log 2π, σ.
+    var precisions: [Double]
+    var halfLogTerms: [Double]
+    var deviations: [Double]
+  }
+
+  /// Normal-inverse-Wishart hyperparameters.
+  public struct Prior: Sendable {
+    public var scale: [Double]        // Ψ, d×d
+    public var degreesOfFreedom: Double  // ν > d − 1
+    public var location: [Double]?    // μ₀
+    public var shrinkage: Double      // κ (0: no prior on the means)
+  }
+
+  public let components: Int
+  public let dimension: Int
+  public let covariance: CovarianceType
+  public let covarianceFloor: Double
+  public let prior: Prior?
+
+  public init(components: Int, dimension: Int, covariance: CovarianceType, covarianceFloor: Double = 1e-6,
+              prior: Prior? = nil) {
+    self.components = components
+    self.dimension = dimension
+    self.covariance = covariance
+    self.covarianceFloor = covarianceFloor
+    self.prior = prior
+  }
+
+  public var statisticsPerComponent: Int { covariance.isDiagonal ? 1 + 3 * dimension : 1 + dimension + dimension * dimension }
+  public var hasPrior: Bool { prior != nil }
+  public var parameterKeys: [String] { ["means", "covariances"] }
+  public var priorKeys: [String] { ["means", "covariances"] }
+
+  public var parameterCount: Int {
+    let d = dimension, K = components
+    let covarianceCount: Int
+    switch covariance {
+    case .full: covarianceCount = K * d * (d + 1) / 2
+    case .tied: covarianceCount = d * (d + 1) / 2
+    case .diagonal: covarianceCount = K * d
+    case .spherical: covarianceCount = K
+    }
+    return K * d + covarianceCount
+  }
+
+  public var placeholder: Parameters {
+    let d = dimension
+    var identity = [Double](repeating: 0, count: d * d)
+    for j in 0..<d { identity[j * d + j] = 1 }
+    return Parameters(means: [Double](repeating: 0, count: components * d),
+                      covariances: Array([[Double]](repeating: identity, count: components).joined()))
+  }
+
+  // MARK: - E step
+
+  struct NotPositiveDefinite: Error, CustomStringConvertible {
+    var component: Int
+    var description: String { "the covariance of component \(component) is not positive definite (raise fit.covarianceFloor)" }
+  }
+
+  public func prepare(_ p: Parameters) throws -> Prepared {
+    let K = components, d = dimension
+    var prepared = Prepared(means: p.means, cholesky: [], inverseCholesky: [], logConstants: [],
+                            precisions: [], halfLogTerms: [], deviations: [])
+    let halfLog2Pi = 0.5 * log(2 * Double.pi)
+    if covariance.isDiagonal {
+      prepared.precisions.reserveCapacity(K * d)
+      for k in 0..<K {
+        for j in 0..<d {
+          let v = p.covariances[k * d * d + j * d + j]
+          guard v > 0, v.isFinite else { throw NotPositiveDefinite(component: k) }
+          prepared.precisions.append(1 / v)
+          prepared.halfLogTerms.append(-0.5 * log(v) - halfLog2Pi)
+          prepared.deviations.append(v.squareRoot())
+        }
+      }
+    } else {
+      prepared.cholesky = p.covariances
+      prepared.inverseCholesky = p.covariances
+      for k in 0..<K {
+        let status = prepared.cholesky.withUnsafeMutableBufferPointer { emz_cholesky(d, $0.baseAddress! + k * d * d) }
+        guard status == 0 else { throw NotPositiveDefinite(component: k) }
+        var logDiagonal = 0.0
+        for j in 0..<d { logDiagonal += log(prepared.cholesky[k * d * d + j * d + j]) }
+        prepared.logConstants.append(-Double(d) * halfLog2Pi - logDiagonal)
+        for e in 0..<(d * d) { prepared.inverseCholesky[k * d * d + e] = prepared.cholesky[k * d * d + e] }
+        let inverted = prepared.inverseCholesky.withUnsafeMutableBufferPointer {
+          emz_lower_triangular_invert(d, $0.baseAddress! + k * d * d)
+        }
+        guard inverted == 0 else { throw NotPositiveDefinite(component: k) }
+      }
+    }
+    return prepared
+  }
+
+  public func logDensities(_ x: UnsafePointer<Double>, rows: Int, prepared: Prepared,
+                           into out: UnsafeMutablePointer<Double>) {
+    if covariance.isDiagonal {
+      emz_gaussian_logpdf_diag(x, rows, dimension, components, prepared.means, prepared.precisions,
+                               prepared.halfLogTerms, out)
+    } else {
+      emz_gaussian_logpdf_full(x, rows, dimension, components, prepared.means, prepared.inverseCholesky,
+                               prepared.logConstants, out)
+    }
+  }
+
+  public func accumulate(_ x: UnsafePointer<Double>, rows: Int, weights: UnsafePointer<Double>,
+                         prepared: Prepared, into statistics: UnsafeMutablePointer<Double>) {
+    if covariance.isDiagonal {
+      emz_gaussian_accumulate_diag(x, rows, dimension, components, weights, prepared.means, statistics)
+    } else {
+      emz_gaussian_accumulate_full(x, rows, dimension, components, weights, prepared.means, statistics)
+    }
+  }
+
+  // MARK: - M step
+
+  public func maximize(_ statistics: UnsafeBufferPointer<Double>, previous: Parameters) -> Parameters {
+    covariance.isDiagonal ? maximizeDiagonal(statistics, previous: previous) : maximizeFull(statistics, previous: previous)
+  }
+
+  func maximizeFull(_ s: UnsafeBufferPointer<Double>, previous: Parameters) -> Parameters {
+    let K = components, d = dimension, stride = statisticsPerComponent
+    var means = previous.means
+    var covariances = [Double](repeating: 0, count: K * d * d)
+    var pooled = [Double](repeating: 0, count: d * d)
+    var pooledCount = 0.0
+    for k in 0..<K {
+      let block = s.baseAddress! + k * stride
+      let n = block[0]
+      guard n > 0 else {
+        for e in 0..<(d * d) { covariances[k * d * d + e] = previous.covariances[k * d * d + e] }
+        continue
+      }
+      let s1 = block + 1, s2 = block + 1 + d
+      // x̄ = c + S1/N and the scatter W = S2 − S1 S1ᵀ / N about x̄ (lower triangle).
+      var mean = (0..<d).map { previous.means[k * d + $0] + s1[$0] / n }
+      var scatter = [Double](repeating: 0, count: d * d)
+      for j in 0..<d {
+        for l in 0...j {
+          let w = s2[j * d + l] - s1[j] * s1[l] / n
+          scatter[j * d + l] = w
+          scatter[l * d + j] = w
+        }
+      }
+      var denominator = n
+      if let prior {
+        denominator = prior.degreesOfFreedom + n + Double(d) + 1
+        if let location = prior.location, prior.shrinkage > 0 {
+          let kappa = prior.shrinkage
+          let shift = (0..<d).map { mean[$0] - location[$0] }
+          let factor = kappa * n / (kappa + n)
+          for j in 0..<d { for l in 0..<d { scatter[j * d + l] += factor * shift[j] * shift[l] } }
+          mean = (0..<d).map { (n * mean[$0] + kappa * location[$0]) / (n + kappa) }
+          denominator += 1
+        }
+        if covariance == .full { for e in 0..<(d * d) { scatter[e] += prior.scale[e] } }
+      }
+      for j in 0..<d { means[k * d + j] = mean[j] }
+      if covariance == .tied {
+        for e in 0..<(d * d) { pooled[e] += scatter[e] }
+        pooledCount += denominator - (prior.map { $0.degreesOfFreedom + Double(d) + 1 } ?? 0)
+      } else {
+        for e in 0..<(d * d) { covariances[k * d * d + e] = scatter[e] / denominator }
+        for j in 0..<d { covariances[k * d * d + j * d + j] += covarianceFloor }
+      }
+    }
+    if covariance == .tied {
+      // One matrix: Σ = (Ψ + Σₖ Wₖ) / (ν + d + 1 + Σₖ(Nₖ + [κ > 0])).
+      var denominator = pooledCount
+      if let prior {
+        for e in 0..<(d * d) { pooled[e] += prior.scale[e] }
+        denominator += prior.degreesOfFreedom + Double(d) + 1
+      }
+      for j in 0..<d { pooled[j * d + j] = pooled[j * d + j] / denominator + covarianceFloor }
+      for j in 0..<d { for l in 0..<d where l != j { pooled[j * d + l] /= denominator } }
+      for k in 0..<K { for e in 0..<(d * d) { covariances[k * d * d + e] = pooled[e] } }
+    }
+    return Parameters(means: means, covariances: covariances)
+  }
+
+  func maximizeDiagonal(_ s: UnsafeBufferPointer<Double>, previous: Parameters) -> Parameters {
+    let K = components, d = dimension, stride = statisticsPerComponent
+    var means = previous.means
+    var covariances = [Double](repeating: 0, count: K * d * d)
+    for k in 0..<K {
+      let block = s.baseAddress! + k * stride
+      var variances = (0..<d).map { previous.covariances[k * d * d + $0 * d + $0] }
+      var scatterTotal = 0.0, countTotal = 0.0
+      for j in 0..<d {
+        // Per dimension: the weight of the rows where it is observed, Σ w(x − c), Σ w(x − c)².
+        let t = block + 1 + 3 * j
+        let n = t[0]
+        guard n > 0 else { continue }
+        let shift = t[1] / n
+        means[k * d + j] = previous.means[k * d + j] + shift
+        let scatter = max(t[2] - t[1] * shift, 0)
+        variances[j] = scatter / n
+        scatterTotal += scatter
+        countTotal += n
+      }
+      if covariance == .spherical, countTotal > 0 {
+        let shared = scatterTotal / countTotal
+        variances = [Double](repeating: shared, count: d)
+      }
+      for j in 0..<d { covariances[k * d * d + j * d + j] = variances[j] + covarianceFloor }
+    }
+    return Parameters(means: means, covariances: covariances)
+  }
+
+  // MARK: - Prior
+
+  public func logPrior(_ p: Parameters) -> Double {
+    guard let prior else { return 0 }
+    let d = dimension, nu = prior.degreesOfFreedom
+    var scale = prior.scale
+    guard emz_cholesky(d, &scale) == 0 else { return -.infinity }
+    let logDetScale = (0..<d).reduce(0.0) { $0 + 2 * log(scale[$1 * d + $1]) }
+    var logMultiGamma = Double(d * (d - 1)) / 4 * log(Double.pi)
+    for j in 1...d { logMultiGamma += emz_lngamma(nu / 2 + Double(1 - j) / 2) }
+    let matrices = covariance == .tied ? 1 : components
+    var total = 0.0
+    for k in 0..<matrices {
+      var chol = Array(p.covariances[(k * d * d)..<((k + 1) * d * d)])
+      guard emz_cholesky(d, &chol) == 0, emz_lower_triangular_invert(d, &chol) == 0 else { return -.infinity }
+      // chol now holds L⁻¹, so Σ⁻¹ = L⁻ᵀ L⁻¹ and log|Σ| = −2 Σ log (L⁻¹)ⱼⱼ.
+      let logDet = (0..<d).reduce(0.0) { $0 - 2 * log(chol[$1 * d + $1]) }
+      // tr(Ψ Σ⁻¹) = Σ_{a,b} Ψ_ab (Σ⁻¹)_ab
+      var trace = 0.0
+      for a in 0..<d {
+        for b in 0..<d {
+          var inv = 0.0
+          for m in max(a, b)..<d { inv += chol[m * d + a] * chol[m * d + b] }
+          trace += prior.scale[a * d + b] * inv
+        }
+      }
+      total += nu / 2 * logDetScale - nu * Double(d) / 2 * log(2) - logMultiGamma
+        - (nu + Double(d) + 1) / 2 * logDet - trace / 2
+    }
+    if let location = prior.location, prior.shrinkage > 0 {
+      let kappa = prior.shrinkage
+      for k in 0..<components {
+        let m = covariance == .tied ? 0 : k
+        var chol = Array(p.covariances[(m * d * d)..<((m + 1) * d * d)])
+        guard emz_cholesky(d, &chol) == 0, emz_lower_triangular_invert(d, &chol) == 0 else { return -.infinity }
+        let logDet = (0..<d).reduce(0.0) { $0 - 2 * log(chol[$1 * d + $1]) }
+        var q = 0.0
+        for j in 0..<d {
+          var z = 0.0
+          for l in 0...j { z += chol[j * d + l] * (p.means[k * d + l] - location[l]) }
+          q += z * z
+        }
+        total += -Double(d) / 2 * log(2 * Double.pi) + Double(d) / 2 * log(kappa) - logDet / 2 - kappa * q / 2
+      }
+    }
+    return total
+  }
+
+  // MARK: - Repairs and sampling
+
+  public func reseeded(_ p: Parameters, component k: Int, at row: UnsafePointer<Double>) -> Parameters {
+    var q = p
+    for j in 0..<dimension where !row[j].isNaN { q.means[k * dimension + j] = row[j] }
+    return q
+  }
+
+  public func sample(component k: Int, prepared: Prepared, random: RandomSource,
+                     into row: UnsafeMutablePointer<Double>) {
+    let d = dimension
+    if covariance.isDiagonal {
+      for j in 0..<d { row[j] = prepared.means[k * d + j] + random.gaussian(sigma: prepared.deviations[k * d + j]) }
+    } else {
+      prepared.means.withUnsafeBufferPointer { m in
+        prepared.cholesky.withUnsafeBufferPointer { c in
+          random.multivariateGaussian(mean: m.baseAddress! + k * d, cholesky: c.baseAddress! + k * d * d,
+                                      dimension: d, into: row)
+        }
+      }
+    }
+  }
+
+  // MARK: - Spec I/O
+
+  public func decode(_ field: Field) throws -> Parameters {
+    let K = components, d = dimension
+    let means = try field["means"].matrix(rows: K, columns: d)
+    let covarianceField = field["covariances"]
+    let matrices = try covarianceField.elements()
+    guard matrices.count == K else { throw covarianceField.error("expected \(K) matrices of \(d)×\(d), found \(matrices.count)") }
+    var covariances: [Double] = []
+    for (k, matrixField) in matrices.enumerated() {
+      let matrix = try matrixField.matrix(rows: d, columns: d)
+      try Self.checkCovariance(matrix, d: d, field: matrixField, type: covariance)
+      if covariance == .tied, k > 0, matrix != Array(covariances[0..<(d * d)]) {
+        throw matrixField.error("expected the same matrix as covariances[0] (covariance \"tied\")")
+      }
+      covariances += matrix
+    }
+    return Parameters(means: means, covariances: covariances)
+  }
+
+  /// Symmetric, positive definite, and of the declared structure.
+  static func checkCovariance(_ m: [Double], d: Int, field: Field, type: CovarianceType) throws {
+    for j in 0..<d {
+      for l in 0..<j where abs(m[j * d + l] - m[l * d + j]) > 1e-9 * max(1, abs(m[j * d + l])) {
+        throw field.error("expected a symmetric matrix; entry [\(j)][\(l)] = \(m[j * d + l]) but [\(l)][\(j)] = \(m[l * d + j])")
+      }
+      if type.isDiagonal {
+        for l in 0..<d where l != j && m[j * d + l] != 0 {
+          throw field.error("expected a diagonal matrix (covariance \"\(type.rawValue)\"); entry [\(j)][\(l)] is \(m[j * d + l])")
+        }
+      }
+    }
+    if type == .spherical, (1..<max(d, 1)).contains(where: { m[$0 * d + $0] != m[0] }) {
+      throw field.error("expected equal variances on the diagonal (covariance \"spherical\")")
+    }
+    var copy = m
+    guard emz_cholesky(d, &copy) == 0 else {
+      throw field.error("expected a positive-definite covariance matrix")
+    }
+  }
+
+  public func encode(_ p: Parameters) -> [(key: String, value: JSONValue)] {
+    let d = dimension
+    let means = (0..<components).map { Array(p.means[($0 * d)..<(($0 + 1) * d)]) }
+    let covariances: [JSONValue] = (0..<components).map { k in
+      JSONValue(rows: (0..<d).map { j in Array(p.covariances[(k * d * d + j * d)..<(k * d * d + (j + 1) * d)]) })
+    }
+    return [("means", JSONValue(rows: means)), ("covariances", .array(covariances))]
+  }
+
+  public func blocks(_ p: Parameters) -> [(name: String, perComponent: [[Double]])] {
+    let d = dimension
+    return [
+      ("means", (0..<components).map { Array(p.means[($0 * d)..<(($0 + 1) * d)]) }),
+      ("covariances", (0..<components).map { Array(p.covariances[($0 * d * d)..<(($0 + 1) * d * d)]) }),
+    ]
+  }
+
+  public func permuted(_ p: Parameters, by order: [Int]) -> Parameters {
+    let d = dimension
+    return Parameters(
+      means: order.flatMap { p.means[($0 * d)..<(($0 + 1) * d)] },
+      covariances: order.flatMap { p.covariances[($0 * d * d)..<(($0 + 1) * d * d)] })
+  }
+
+  /// Reads `prior.means` and `prior.covariances` (normal-inverse-Wishart).
+  static func decodePrior(_ field: Field, dimension d: Int, covariance: CovarianceType) throws -> Prior? {
+    let covariances = field["covariances"], means = field["means"]
+    guard covariances.isPresent || means.isPresent else { return nil }
+    guard covariances.isPresent else {
+      throw means.error("a prior on the means needs a prior on the covariances too (normal-inverse-Wishart): add prior.covariances")
+    }
+    guard !covariance.isDiagonal else {
+      throw covariances.error("a covariance prior (inverse-Wishart) needs covariance \"full\" or \"tied\"")
+    }
+    try covariances.object(allowing: ["degreesOfFreedom", "scale"])
+    let nu = try covariances["degreesOfFreedom"].number()
+    guard nu > Double(d) - 1 else {
+      throw covariances["degreesOfFreedom"].error("expected degrees of freedom > d − 1 = \(d - 1), found \(nu)")
+    }
+    let scale = try covariances["scale"].matrix(rows: d, columns: d)
+    try checkCovariance(scale, d: d, field: covariances["scale"], type: .full)
+    var prior = Prior(scale: scale, degreesOfFreedom: nu, location: nil, shrinkage: 0)
+    if means.isPresent {
+      try means.object(allowing: ["location", "shrinkage"])
+      prior.location = try means["location"].vector(count: d)
+      prior.shrinkage = try means["shrinkage"].positiveNumber()
+    }
+    return prior
+  }
+}

@@ -1,0 +1,172 @@
+import CKernels
+import Foundation
+
+/// A finite mixture p(x) = Σₖ πₖ f(x | θₖ) of K components of one emission family.
+///
+/// - E step: responsibilities rᵢₖ = πₖ f(xᵢ|θₖ) / Σⱼ πⱼ f(xᵢ|θⱼ) (log-sum-exp, fused with the
+///   normalisation in `emz_normalize_rows`), then the family's weighted statistics.
+/// - M step: πₖ = Nₖ / n with Nₖ = Σᵢ rᵢₖ (with a Dirichlet(α) prior: (Nₖ + α − 1) / (n + K(α − 1))),
+///   and the family's own update.
+///
+/// The observed-data log-likelihood is Σᵢ log Σₖ πₖ f(xᵢ|θₖ).
+public struct Mixture<Family: EmissionFamily>: EMModel {
+  public struct Parameters: Sendable {
+    public var weights: [Double]
+    public var emission: Family.Parameters
+  }
+
+  public struct Prepared: Sendable {
+    var logWeights: [Double]
+    var emission: Family.Prepared
+  }
+
+  public let family: Family
+  /// Dirichlet concentration α on the weights (nil: no prior).
+  public let weightPrior: Double?
+
+  public init(family: Family, weightPrior: Double? = nil) {
+    self.family = family
+    self.weightPrior = weightPrior
+  }
+
+  public var components: Int { family.components }
+  public var statisticsCount: Int { family.components * family.statisticsPerComponent }
+  public func scratchCount(rows: Int) -> Int { rows * family.components }
+  public var hasPrior: Bool { weightPrior != nil || family.hasPrior }
+
+  public func prepare(_ parameters: Parameters) throws -> Prepared {
+    Prepared(logWeights: parameters.weights.map { $0 > 0 ? log($0) : -.infinity },
+             emission: try family.prepare(parameters.emission))
+  }
+
+  public func expectation(rows: Range<Int>, of data: DataSet, given prepared: Prepared,
+                          statistics: UnsafeMutableBufferPointer<Double>,
+                          scratch: UnsafeMutableBufferPointer<Double>) -> Double {
+    let K = family.components, d = data.dimension
+    return data.values.withUnsafeBufferPointer { all in
+      let x = all.baseAddress! + rows.lowerBound * d
+      family.logDensities(x, rows: rows.count, prepared: prepared.emission, into: scratch.baseAddress!)
+      let logLikelihood = emz_normalize_rows(scratch.baseAddress!, rows.count, K, prepared.logWeights)
+      family.accumulate(x, rows: rows.count, weights: scratch.baseAddress!, prepared: prepared.emission,
+                        into: statistics.baseAddress!)
+      return logLikelihood
+    }
+  }
+
+  public func maximization(_ statistics: [Double], previous: Parameters, prepared: Prepared,
+                           data: DataSet) -> (Parameters, repair: String?) {
+    let K = family.components, stride = family.statisticsPerComponent
+    let counts = (0..<K).map { statistics[$0 * stride] }
+    let n = counts.reduce(0, +)
+    // A component whose weight has vanished cannot be updated (0/0): move it onto the row
+    // the current fit explains worst, and say so.
+    if let empty = counts.firstIndex(where: { $0 <= 1e-8 * max(n, 1) }) {
+      let row = worstExplainedRow(data, prepared: prepared)
+      var weights = previous.weights
+      weights[empty] = 1 / Double(max(data.rows, 1))
+      let total = weights.reduce(0, +)
+      weights = weights.map { $0 / total }
+      let emission = data.values.withUnsafeBufferPointer {
+        family.reseeded(previous.emission, component: empty, at: $0.baseAddress! + row * data.dimension)
+      }
+      return (Parameters(weights: weights, emission: emission),
+              "component \(empty) lost all its weight; re-seeded at data row \(row + 1)")
+    }
+    let alpha = weightPrior ?? 1
+    let denominator = n + Double(K) * (alpha - 1)
+    let weights = counts.map { max($0 + alpha - 1, 0) / denominator }
+    let emission = statistics.withUnsafeBufferPointer { family.maximize($0, previous: previous.emission) }
+    return (Parameters(weights: weights, emission: emission), nil)
+  }
+
+  public func logPrior(_ parameters: Parameters) -> Double {
+    var total = family.logPrior(parameters.emission)
+    if let alpha = weightPrior {
+      total += Dirichlet.logDensity(parameters.weights, concentration: alpha)
+    }
+    return total
+  }
+
+  public func constantLogLikelihood(of data: DataSet) -> Double { family.constantLogLikelihood(of: data) }
+
+  public func parameterCount(dimension: Int) -> Int { family.components - 1 + family.parameterCount }
+
+  /// The row with the smallest log-likelihood under the current parameters.
+  func worstExplainedRow(_ data: DataSet, prepared: Prepared) -> Int {
+    let K = family.components
+    var worst = (row: 0, value: Double.infinity)
+    var buffer = [Double](repeating: 0, count: K)
+    data.values.withUnsafeBufferPointer { all in
+      for i in 0..<data.rows {
+        family.logDensities(all.baseAddress! + i * data.dimension, rows: 1, prepared: prepared.emission, into: &buffer)
+        let value = emz_normalize_rows(&buffer, 1, K, prepared.logWeights)
+        if value < worst.value { worst = (i, value) }
+      }
+    }
+    return worst.row
+  }
+
+  // MARK: - Initialisation
+
+  public func initialParameters(for data: DataSet, method: InitMethod, random: RandomSource) throws -> Parameters {
+    let K = family.components
+    let distinct = KMeans.distinctRows(data, atMost: K)
+    guard distinct >= K else {
+      throw InputError("\(data.source): only \(distinct) distinct rows; cannot fit \(K) components")
+    }
+    let labels: [Int]
+    switch method {
+    case .kmeansPlusPlus: labels = KMeans.cluster(data, k: K, random: random, lloydIterations: 20)
+    case .random: labels = KMeans.cluster(data, k: K, random: random, lloydIterations: 0, plusPlus: false)
+    case .spec: preconditionFailure("the engine starts from the spec's parameters itself")
+    }
+    return try parameters(fromLabels: labels, data: data)
+  }
+
+  /// One M step from hard labels: what the clustering says each component looks like.
+  func parameters(fromLabels labels: [Int], data: DataSet) throws -> Parameters {
+    let K = family.components, d = data.dimension, stride = family.statisticsPerComponent
+    var statistics = [Double](repeating: 0, count: K * stride)
+    // Centre the statistics on each cluster's mean so the family's update is accurate.
+    let emptyParameters = initialCentres(labels: labels, data: data)
+    let prepared = try family.prepare(emptyParameters)
+    var oneHot = [Double](repeating: 0, count: K)
+    data.values.withUnsafeBufferPointer { all in
+      for i in 0..<data.rows {
+        oneHot[labels[i]] = 1
+        family.accumulate(all.baseAddress! + i * d, rows: 1, weights: oneHot, prepared: prepared, into: &statistics)
+        oneHot[labels[i]] = 0
+      }
+    }
+    let counts = (0..<K).map { statistics[$0 * stride] }
+    let n = counts.reduce(0, +)
+    let emission = statistics.withUnsafeBufferPointer { family.maximize($0, previous: emptyParameters) }
+    return Parameters(weights: counts.map { $0 / n }, emission: emission)
+  }
+
+  /// Family parameters centred on one member of each cluster, used only as the centring point
+  /// of the first statistics.
+  func initialCentres(labels: [Int], data: DataSet) -> Family.Parameters {
+    var parameters = family.placeholder
+    let K = family.components, d = data.dimension
+    data.values.withUnsafeBufferPointer { all in
+      for k in 0..<K {
+        if let i = labels.firstIndex(of: k) {
+          parameters = family.reseeded(parameters, component: k, at: all.baseAddress! + i * d)
+        }
+      }
+    }
+    return parameters
+  }
+}
+
+/// The Dirichlet density, for priors on weights and transition rows.
+enum Dirichlet {
+  /// log Dir(p | α,…,α) = log Γ(Kα) − K log Γ(α) + (α − 1) Σ log pₖ.
+  static func logDensity(_ p: [Double], concentration alpha: Double) -> Double {
+    let K = Double(p.count)
+    var total = emz_lngamma(K * alpha) - K * emz_lngamma(alpha)
+    if alpha != 1 { total += (alpha - 1) * p.reduce(0) { $0 + log($1) } }
+    return total
+  }
+}

@@ -1,0 +1,60 @@
+/// One model kind as the registry lists it.
+public struct ModelKind: Sendable {
+  /// The spec's `model` key.
+  public let name: String
+  /// What it is, in one line.
+  public let summary: String
+  /// Its options, in one line.
+  public let options: String
+  /// Builds the model from a spec. `dimension` is the data's column count when data is at
+  /// hand; without it the model infers d from the spec's parameters.
+  public let make: @Sendable (ModelSpec, _ dimension: Int?) throws -> any SpecifiedModel
+}
+
+/// Every model kind the CLI and the spec loader know. Add new kinds here.
+public let registry: [ModelKind] = [
+  gaussianMixtureKind,
+]
+
+extension ModelKind {
+  /// The registered kind named `name`, or an error listing the known ones.
+  public static func named(_ name: String, in spec: ModelSpec) throws -> ModelKind {
+    guard let kind = registry.first(where: { $0.name == name }) else {
+      throw InputError("\(spec.file): model: unknown model kind \"\(name)\"; expected one of \(registry.map(\.name).joined(separator: ", "))")
+    }
+    return kind
+  }
+}
+
+/// Helpers shared by the kinds' factories.
+enum SpecSupport {
+  /// d from the data, else from the columns of `parameters.<key>` (a K×d matrix).
+  static func dimension(_ given: Int?, spec: ModelSpec, matrixKey key: String) throws -> Int {
+    if let given { return given }
+    guard spec.parameters.isPresent else {
+      throw spec.parameters.error("expected the model's parameters (needed to know the data's dimension)")
+    }
+    return try spec.parameters[key].matrixColumns()
+  }
+}
+
+let gaussianMixtureKind = ModelKind(
+  name: "gaussian-mixture",
+  summary: "mixture of K multivariate normals (Dempster, Laird & Rubin 1977)",
+  options: "components K; covariance full|diagonal|spherical|tied (default full)"
+) { spec, dimension in
+  try spec.options.object(allowing: ["components", "covariance"])
+  let K = try spec.options["components"].integer(atLeast: 1)
+  let covariance = spec.options["covariance"].isPresent
+    ? CovarianceType(rawValue: try spec.options["covariance"].choice(CovarianceType.allCases.map(\.rawValue)))!
+    : .full
+  let d = try SpecSupport.dimension(dimension, spec: spec, matrixKey: "means")
+  if spec.prior.isPresent { try spec.prior.object(allowing: ["weights", "means", "covariances"]) }
+  let family = GaussianFamily(
+    components: K, dimension: d, covariance: covariance, covarianceFloor: spec.fit.covarianceFloor,
+    prior: try GaussianFamily.decodePrior(spec.prior, dimension: d, covariance: covariance))
+  return MixtureModel(
+    kind: "gaussian-mixture", family: family, weightPrior: try Probability.dirichlet(spec.prior["weights"]),
+    options: .object([("components", .number(Double(K))), ("covariance", .string(covariance.rawValue))]),
+    prior: spec.prior.isPresent ? spec.prior.value : nil)
+}

@@ -1,0 +1,134 @@
+import ArgumentParser
+import EMZoo
+import Foundation
+
+@main
+struct EMZooCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "emzoo",
+    abstract: "A zoo of statistical models fitted by expectation–maximization.",
+    discussion: "Exit status: 0 success, 1 failed check, 2 bad input.",
+    subcommands: [List.self, Sample.self, Fit.self, Check.self, Run.self])
+
+  /// Every failure becomes one line on stderr and a documented exit status; no traps, no
+  /// stack traces, no usage dumps for bad input.
+  static func main() {
+    do {
+      var command = try parseAsRoot()
+      try command.run()
+    } catch let error as InputError {
+      fail(error.message, status: 2)
+    } catch let error as CheckFailed {
+      fail(error.message, status: 1)
+    } catch let error as FitFailure {
+      fail("fit failed: \(error.description)", status: 1)
+    } catch let error as MonotonicityViolation {
+      fail(error.description, status: 1)
+    } catch {
+      let code = exitCode(for: error)
+      if code == .success {
+        print(fullMessage(for: error))
+        Foundation.exit(0)
+      }
+      // Argument errors: the first line of the parser's message, with the usage hint.
+      let message = fullMessage(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+      let trimmed = message.hasPrefix("Error: ") ? String(message.dropFirst(7)) : message
+      fail("\(trimmed) (see 'emzoo help')", status: 2)
+    }
+  }
+
+  static func fail(_ message: String, status: Int32) -> Never {
+    FileHandle.standardError.write(Data("emzoo: \(message)\n".utf8))
+    Foundation.exit(status)
+  }
+}
+
+/// A check that ran but did not recover the truth (exit status 1).
+struct CheckFailed: Error {
+  var message: String
+}
+
+/// Flags shared by the commands that fit.
+struct FitFlags: ParsableArguments {
+  @Option(help: "Seed of the first restart (restart r uses seed + r).")
+  var seed: UInt64?
+  @Option(name: .customLong("max-iterations"), help: "Iteration limit per restart.")
+  var maxIterations: Int?
+  @Option(help: "Convergence: relative change of the log-likelihood.")
+  var tolerance: Double?
+  @Option(help: "Number of starts; the best is kept.")
+  var restarts: Int?
+  @Option(help: "Worker threads for the E step (default: all cores). Never changes the result.")
+  var threads: Int?
+
+  /// The spec's `fit` block with these flags on top.
+  func settings(_ spec: ModelSpec) throws -> FitSettings {
+    var settings = spec.fit
+    if let seed { settings.seed = seed }
+    if let maxIterations {
+      guard maxIterations >= 1 else { throw InputError("--max-iterations: expected an integer ≥ 1, found \(maxIterations)") }
+      settings.maxIterations = maxIterations
+    }
+    if let tolerance {
+      guard tolerance >= 0, tolerance <= 1 else { throw InputError("--tolerance: expected a number in [0, 1], found \(tolerance)") }
+      settings.tolerance = tolerance
+    }
+    if let restarts {
+      guard restarts >= 1 else { throw InputError("--restarts: expected an integer ≥ 1, found \(restarts)") }
+      settings.restarts = restarts
+    }
+    if let threads {
+      guard threads >= 1, threads <= 1024 else { throw InputError("--threads: expected an integer in 1...1024, found \(threads)") }
+      settings.threads = threads
+    }
+    return settings
+  }
+}
+
+/// Loads a spec and builds its model; the data's column count fixes d when data is given.
+func loadModel(_ path: String, dimension: Int? = nil) throws -> (ModelSpec, any SpecifiedModel) {
+  let spec = try ModelSpec.load(path: path)
+  let kind = try ModelKind.named(spec.model, in: spec)
+  return (spec, try kind.make(spec, dimension))
+}
+
+/// Checks a sample size given on the command line.
+func checkedCount(_ n: Int, dimension: Int) throws -> Int {
+  guard n >= 1 else { throw InputError("--n: expected a positive number of rows, found \(n)") }
+  guard n <= 100_000_000, n * max(dimension, 1) <= 500_000_000 else {
+    throw InputError("--n: \(n) rows of \(dimension) columns is too large (at most 100,000,000 rows and 500,000,000 values)")
+  }
+  return n
+}
+
+/// Writes text to a file atomically, or to stdout when no path is given.
+func emit(_ text: String, to path: String?) throws {
+  if let path {
+    try AtomicFile.write(text, to: path)
+  } else {
+    FileHandle.standardOutput.write(Data(text.utf8))
+  }
+}
+
+func printError(_ line: String) {
+  FileHandle.standardError.write(Data((line + "\n").utf8))
+}
+
+/// Progress lines on stderr: one per second while a fit runs, and one when a restart ends.
+final class ProgressPrinter: @unchecked Sendable {
+  private let lock = NSLock()
+  private var lastPrint = 0.0
+  private var iterationsAtLastPrint = 0
+
+  func report(_ p: FitProgress) {
+    lock.lock()
+    defer { lock.unlock() }
+    guard p.finished || p.seconds - lastPrint >= 1 else { return }
+    let rate = Double(p.iteration - iterationsAtLastPrint) / max(p.seconds - lastPrint, 1e-9)
+    let status = p.finished ? (p.converged ? "converged" : "stopped at the iteration limit") : String(format: "%.1f it/s", rate)
+    printError(String(format: "emzoo: restart %d/%d  iteration %4d  log-likelihood %.10g  change %.3g  (%@)",
+                      p.restart + 1, p.restarts, p.iteration, p.objective, p.change, status))
+    lastPrint = p.seconds
+    iterationsAtLastPrint = p.finished ? 0 : p.iteration
+  }
+}
