@@ -312,7 +312,6 @@ def main() -> int:
 
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     rows = []
-    print(f"{TABLE_HEADER}\n{TABLE_RULE}  (rows are printed as workloads finish)", flush=True)
     for name in names:
         try:
             rows.append(bench_workload(name, args, emzoo, env))
@@ -321,7 +320,7 @@ def main() -> int:
             traceback.print_exc()
             rows.append({"workload": name, "n": "?", "peer": WORKLOADS[name].peer, "data_mib": 0.0,
                          "notes": [f"harness error: {type(e).__name__}: {e}"]})
-        print(table_row(rows[-1]), flush=True)
+        print(f"[{name}] done: {table_row(rows[-1])}", flush=True)
 
     import sklearn, hmmlearn, scipy  # noqa: E401 - versions for the record
     lines = [

@@ -14,6 +14,8 @@ public struct ModelKind: Sendable {
 /// Every model kind the CLI and the spec loader know. Add new kinds here.
 public let registry: [ModelKind] = [
   gaussianMixtureKind,
+  poissonMixtureKind,
+  bernoulliMixtureKind,
 ]
 
 extension ModelKind {
@@ -57,4 +59,38 @@ let gaussianMixtureKind = ModelKind(
     kind: "gaussian-mixture", family: family, weightPrior: try Probability.dirichlet(spec.prior["weights"]),
     options: .object([("components", .number(Double(K))), ("covariance", .string(covariance.rawValue))]),
     prior: spec.prior.isPresent ? spec.prior.value : nil)
+}
+
+/// The `components` option, the only option of the count and binary mixtures.
+private func mixtureComponents(_ spec: ModelSpec) throws -> Int {
+  try spec.options.object(allowing: ["components"])
+  return try spec.options["components"].integer(atLeast: 1)
+}
+
+let poissonMixtureKind = ModelKind(
+  name: "poisson-mixture",
+  summary: "mixture of K products of d independent Poisson counts",
+  options: "components K"
+) { spec, dimension in
+  let K = try mixtureComponents(spec)
+  let d = try SpecSupport.dimension(dimension, spec: spec, matrixKey: "rates")
+  if spec.prior.isPresent { try spec.prior.object(allowing: ["weights", "rates"]) }
+  let family = PoissonFamily(components: K, dimension: d, prior: try PoissonFamily.decodePrior(spec.prior))
+  return MixtureModel(
+    kind: "poisson-mixture", family: family, weightPrior: try Probability.dirichlet(spec.prior["weights"]),
+    options: .object([("components", .number(Double(K)))]), prior: spec.prior.isPresent ? spec.prior.value : nil)
+}
+
+let bernoulliMixtureKind = ModelKind(
+  name: "bernoulli-mixture",
+  summary: "mixture of K products of d independent Bernoulli bits (latent class analysis)",
+  options: "components K"
+) { spec, dimension in
+  let K = try mixtureComponents(spec)
+  let d = try SpecSupport.dimension(dimension, spec: spec, matrixKey: "probabilities")
+  if spec.prior.isPresent { try spec.prior.object(allowing: ["weights", "probabilities"]) }
+  let family = BernoulliFamily(components: K, dimension: d, prior: try BernoulliFamily.decodePrior(spec.prior))
+  return MixtureModel(
+    kind: "bernoulli-mixture", family: family, weightPrior: try Probability.dirichlet(spec.prior["weights"]),
+    options: .object([("components", .number(Double(K)))]), prior: spec.prior.isPresent ? spec.prior.value : nil)
 }

@@ -1,0 +1,274 @@
+import CKernels
+import Foundation
+
+/// Shared plumbing of the families whose d dimensions are independent given the component
+/// (Poisson counts, Bernoulli bits): one parameter per component and dimension, statistics
+/// [Σw, then per dimension (Σ_observed w, Σ_observed w·x)] from `emz_independent_accumulate`.
+///
+/// A missing entry is marginalised out: it contributes nothing to the density, and the
+/// complete data of this EM is (observed entries, component), so the M step divides each
+/// dimension's weighted sum by the weight of the rows where that dimension is observed.
+enum IndependentDimensions {
+  static func statisticsPerComponent(dimension d: Int) -> Int { 1 + 2 * d }
+
+  /// value[k, j] = update(Σ_observed w, Σ_observed w·x) or the previous value when no row
+  /// with that dimension observed has any weight.
+  static func maximize(_ s: UnsafeBufferPointer<Double>, components K: Int, dimension d: Int,
+                       previous: [Double], update: (Double, Double) -> Double) -> [Double] {
+    var values = previous
+    let stride = statisticsPerComponent(dimension: d)
+    for k in 0..<K {
+      for j in 0..<d {
+        let n = s[k * stride + 1 + 2 * j], sum = s[k * stride + 2 + 2 * j]
+        if n > 0 { values[k * d + j] = update(n, sum) }
+      }
+    }
+    return values
+  }
+
+  static func rows(_ values: [Double], components K: Int, dimension d: Int) -> [[Double]] {
+    (0..<K).map { Array(values[($0 * d)..<(($0 + 1) * d)]) }
+  }
+
+  static func permuted(_ values: [Double], dimension d: Int, by order: [Int]) -> [Double] {
+    order.flatMap { values[($0 * d)..<(($0 + 1) * d)] }
+  }
+
+  /// Every observed entry must satisfy `isValid`; the error names its line and column.
+  static func validate(_ data: DataSet, expected: String, isValid: (Double) -> Bool) throws {
+    let d = data.dimension
+    for (e, x) in data.values.enumerated() where !x.isNaN && !isValid(x) {
+      throw InputError("\(data.place(row: e / d, column: e % d)): expected \(expected), found \(JSONValue.format(x))")
+    }
+  }
+
+  /// A `{ "shape"/"a": …, "rate"/"b": … }` prior object: the first value ≥ 1 (so the
+  /// posterior mode is interior) and the second positive and ≥ `minimumSecond`.
+  static func hyperparameters(_ field: Field, names: (String, String), minimumSecond: Double) throws -> (Double, Double)? {
+    guard field.isPresent else { return nil }
+    try field.object(allowing: [names.0, names.1])
+    let a = try field[names.0].number(), b = try field[names.1].number()
+    guard a >= 1 else { throw field[names.0].error("expected a number ≥ 1 (the MAP estimate needs it), found \(JSONValue.format(a))") }
+    guard b > 0, b >= minimumSecond else {
+      throw field[names.1].error("expected a number ≥ \(JSONValue.format(max(minimumSecond, 0))) and > 0, found \(JSONValue.format(b))")
+    }
+    return (a, b)
+  }
+}
+
+/// Independent Poisson counts: f(x | λ) = Πⱼ λⱼ^xⱼ e^{−λⱼ} / xⱼ!.
+///
+/// - E step: log f = Σⱼ (xⱼ log λⱼ − λⱼ) − Σⱼ log xⱼ!; the last sum has no parameters and is
+///   computed once per data set (`emz_poisson_log_factorial_sum`, GSL's `lnfact`).
+/// - M step: λₖⱼ = Σᵢ rᵢₖ xᵢⱼ / Σᵢ rᵢₖ; with a Gamma(a, b) prior (shape a, rate b) the mode
+///   (Σ rx + a − 1) / (Σ r + b). Rates are floored at `rateFloor` so log λ stays finite.
+public struct PoissonFamily: EmissionFamily {
+  public struct Parameters: Sendable, Equatable {
+    /// K×d, row-major.
+    public var rates: [Double]
+  }
+  public struct Prepared: Sendable {
+    var rates: [Double]
+    var logRates: [Double]
+  }
+
+  public static let rateFloor = 1e-10
+
+  public let components: Int
+  public let dimension: Int
+  /// Gamma(shape, rate) prior on every rate.
+  public let prior: (shape: Double, rate: Double)?
+
+  public init(components: Int, dimension: Int, prior: (shape: Double, rate: Double)? = nil) {
+    self.components = components
+    self.dimension = dimension
+    self.prior = prior
+  }
+
+  public var statisticsPerComponent: Int { IndependentDimensions.statisticsPerComponent(dimension: dimension) }
+  public var parameterCount: Int { components * dimension }
+  public var hasPrior: Bool { prior != nil }
+  public var parameterKeys: [String] { ["rates"] }
+  public var priorKeys: [String] { ["rates"] }
+  public var placeholder: Parameters { Parameters(rates: [Double](repeating: 1, count: components * dimension)) }
+
+  public func prepare(_ p: Parameters) throws -> Prepared {
+    Prepared(rates: p.rates, logRates: p.rates.map { log($0) })
+  }
+
+  public func logDensities(_ x: UnsafePointer<Double>, rows: Int, prepared: Prepared,
+                           into out: UnsafeMutablePointer<Double>) {
+    emz_poisson_logpmf(x, rows, dimension, components, prepared.rates, prepared.logRates, out)
+  }
+
+  public func accumulate(_ x: UnsafePointer<Double>, rows: Int, weights: UnsafePointer<Double>,
+                         prepared: Prepared, into statistics: UnsafeMutablePointer<Double>) {
+    emz_independent_accumulate(x, rows, dimension, components, weights, statistics)
+  }
+
+  public func maximize(_ statistics: UnsafeBufferPointer<Double>, previous: Parameters) -> Parameters {
+    let (a, b) = prior ?? (1, 0)
+    return Parameters(rates: IndependentDimensions.maximize(
+      statistics, components: components, dimension: dimension, previous: previous.rates
+    ) { n, sum in max((sum + a - 1) / (n + b), Self.rateFloor) })
+  }
+
+  public func logPrior(_ p: Parameters) -> Double {
+    guard let (a, b) = prior else { return 0 }
+    // log Gamma(λ | a, b) = a log b − log Γ(a) + (a − 1) log λ − b λ
+    let constant = a * log(b) - emz_lngamma(a)
+    return p.rates.reduce(0) { $0 + constant + (a - 1) * log($1) - b * $1 }
+  }
+
+  public func constantLogLikelihood(of data: DataSet) -> Double {
+    -emz_poisson_log_factorial_sum(data.values, data.rows, data.dimension)
+  }
+
+  public func reseeded(_ p: Parameters, component k: Int, at row: UnsafePointer<Double>) -> Parameters {
+    var q = p
+    for j in 0..<dimension where !row[j].isNaN { q.rates[k * dimension + j] = max(row[j], 0.5) }
+    return q
+  }
+
+  public func sample(component k: Int, prepared: Prepared, random: RandomSource, into row: UnsafeMutablePointer<Double>) {
+    for j in 0..<dimension { row[j] = random.poisson(prepared.rates[k * dimension + j]) }
+  }
+
+  public func decode(_ field: Field) throws -> Parameters {
+    let rates = try field["rates"].matrix(rows: components, columns: dimension)
+    if let e = rates.firstIndex(where: { !($0 > 0) }) {
+      throw field["rates"].error("expected positive rates; entry [\(e / dimension)][\(e % dimension)] is \(JSONValue.format(rates[e]))")
+    }
+    return Parameters(rates: rates)
+  }
+
+  public func encode(_ p: Parameters) -> [(key: String, value: JSONValue)] {
+    [("rates", JSONValue(rows: IndependentDimensions.rows(p.rates, components: components, dimension: dimension)))]
+  }
+
+  public func blocks(_ p: Parameters) -> [(name: String, perComponent: [[Double]])] {
+    [("rates", IndependentDimensions.rows(p.rates, components: components, dimension: dimension))]
+  }
+
+  public func permuted(_ p: Parameters, by order: [Int]) -> Parameters {
+    Parameters(rates: IndependentDimensions.permuted(p.rates, dimension: dimension, by: order))
+  }
+
+  public func validate(_ data: DataSet) throws {
+    try IndependentDimensions.validate(data, expected: "a non-negative integer count") { $0 >= 0 && $0 == $0.rounded() }
+  }
+
+  static func decodePrior(_ field: Field) throws -> (shape: Double, rate: Double)? {
+    try IndependentDimensions.hyperparameters(field["rates"], names: ("shape", "rate"), minimumSecond: 0)
+      .map { (shape: $0.0, rate: $0.1) }
+  }
+}
+
+/// Independent binary variables: f(x | p) = Πⱼ pⱼ^xⱼ (1 − pⱼ)^(1−xⱼ).
+///
+/// - E step: log f = Σⱼ xⱼ log pⱼ + (1 − xⱼ) log(1 − pⱼ).
+/// - M step: pₖⱼ = Σᵢ rᵢₖ xᵢⱼ / Σᵢ rᵢₖ; with a Beta(a, b) prior the mode
+///   (Σ rx + a − 1) / (Σ r + a + b − 2). Probabilities are kept in [ε, 1 − ε] with
+///   ε = `probabilityFloor`, so log p and log(1 − p) stay finite for an all-zero column.
+public struct BernoulliFamily: EmissionFamily {
+  public struct Parameters: Sendable, Equatable {
+    /// K×d, row-major.
+    public var probabilities: [Double]
+  }
+  public struct Prepared: Sendable {
+    var logP: [Double]
+    var log1mP: [Double]
+    var probabilities: [Double]
+  }
+
+  public static let probabilityFloor = 1e-10
+
+  public let components: Int
+  public let dimension: Int
+  /// Beta(a, b) prior on every probability.
+  public let prior: (a: Double, b: Double)?
+
+  public init(components: Int, dimension: Int, prior: (a: Double, b: Double)? = nil) {
+    self.components = components
+    self.dimension = dimension
+    self.prior = prior
+  }
+
+  public var statisticsPerComponent: Int { IndependentDimensions.statisticsPerComponent(dimension: dimension) }
+  public var parameterCount: Int { components * dimension }
+  public var hasPrior: Bool { prior != nil }
+  public var parameterKeys: [String] { ["probabilities"] }
+  public var priorKeys: [String] { ["probabilities"] }
+  public var placeholder: Parameters {
+    Parameters(probabilities: [Double](repeating: 0.5, count: components * dimension))
+  }
+
+  public func prepare(_ p: Parameters) throws -> Prepared {
+    Prepared(logP: p.probabilities.map { log($0) }, log1mP: p.probabilities.map { log1p(-$0) },
+             probabilities: p.probabilities)
+  }
+
+  public func logDensities(_ x: UnsafePointer<Double>, rows: Int, prepared: Prepared,
+                           into out: UnsafeMutablePointer<Double>) {
+    emz_bernoulli_logpmf(x, rows, dimension, components, prepared.logP, prepared.log1mP, out)
+  }
+
+  public func accumulate(_ x: UnsafePointer<Double>, rows: Int, weights: UnsafePointer<Double>,
+                         prepared: Prepared, into statistics: UnsafeMutablePointer<Double>) {
+    emz_independent_accumulate(x, rows, dimension, components, weights, statistics)
+  }
+
+  public func maximize(_ statistics: UnsafeBufferPointer<Double>, previous: Parameters) -> Parameters {
+    let (a, b) = prior ?? (1, 1)
+    let floor = Self.probabilityFloor
+    return Parameters(probabilities: IndependentDimensions.maximize(
+      statistics, components: components, dimension: dimension, previous: previous.probabilities
+    ) { n, sum in min(max((sum + a - 1) / (n + a + b - 2), floor), 1 - floor) })
+  }
+
+  public func logPrior(_ p: Parameters) -> Double {
+    guard let (a, b) = prior else { return 0 }
+    // log Beta(p | a, b) = (a − 1) log p + (b − 1) log(1 − p) − log B(a, b)
+    let constant = -emz_lnbeta(a, b)
+    return p.probabilities.reduce(0) { $0 + constant + (a - 1) * log($1) + (b - 1) * log1p(-$1) }
+  }
+
+  public func reseeded(_ p: Parameters, component k: Int, at row: UnsafePointer<Double>) -> Parameters {
+    var q = p
+    for j in 0..<dimension where !row[j].isNaN { q.probabilities[k * dimension + j] = row[j] > 0.5 ? 0.75 : 0.25 }
+    return q
+  }
+
+  public func sample(component k: Int, prepared: Prepared, random: RandomSource, into row: UnsafeMutablePointer<Double>) {
+    for j in 0..<dimension { row[j] = random.bernoulli(prepared.probabilities[k * dimension + j]) }
+  }
+
+  public func decode(_ field: Field) throws -> Parameters {
+    let p = try field["probabilities"].matrix(rows: components, columns: dimension)
+    if let e = p.firstIndex(where: { !($0 >= 0 && $0 <= 1) }) {
+      throw field["probabilities"].error("expected probabilities in [0, 1]; entry [\(e / dimension)][\(e % dimension)] is \(JSONValue.format(p[e]))")
+    }
+    return Parameters(probabilities: p)
+  }
+
+  public func encode(_ p: Parameters) -> [(key: String, value: JSONValue)] {
+    [("probabilities", JSONValue(rows: IndependentDimensions.rows(p.probabilities, components: components, dimension: dimension)))]
+  }
+
+  public func blocks(_ p: Parameters) -> [(name: String, perComponent: [[Double]])] {
+    [("probabilities", IndependentDimensions.rows(p.probabilities, components: components, dimension: dimension))]
+  }
+
+  public func permuted(_ p: Parameters, by order: [Int]) -> Parameters {
+    Parameters(probabilities: IndependentDimensions.permuted(p.probabilities, dimension: dimension, by: order))
+  }
+
+  public func validate(_ data: DataSet) throws {
+    try IndependentDimensions.validate(data, expected: "0 or 1") { $0 == 0 || $0 == 1 }
+  }
+
+  static func decodePrior(_ field: Field) throws -> (a: Double, b: Double)? {
+    try IndependentDimensions.hyperparameters(field["probabilities"], names: ("a", "b"), minimumSecond: 1)
+      .map { (a: $0.0, b: $0.1) }
+  }
+}
