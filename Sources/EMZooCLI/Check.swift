@@ -50,7 +50,7 @@ func runCheck(path: String, n: Int?, seed: UInt64?, threads: Int?) throws -> Che
   if let accuracy = report.labelAccuracy {
     lines.append(String(format: "  label accuracy %.2f%%", 100 * accuracy))
   }
-  lines.append("  log-likelihood: fitted \(format(report.fit.logLikelihood)), at the truth \(format(report.logLikelihoodAtTruth)); "
+  lines.append(String(format: "  log-likelihood: fitted %.3f, at the truth %.3f; ", report.fit.logLikelihood, report.logLikelihoodAtTruth)
     + "\(report.fit.iterations) iterations, \(report.fit.converged ? "converged" : "NOT converged")")
   lines.append(report.passed ? "PASS" : "FAIL")
   return CheckOutcome(name: spec.name, model: spec.model, report: report, table: lines.joined(separator: "\n"))

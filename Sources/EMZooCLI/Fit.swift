@@ -16,11 +16,12 @@ struct Fit: ParsableCommand {
 
   func run() throws {
     let spec = try ModelSpec.load(path: spec)
+    let kind = try ModelKind.named(spec.model, in: spec)
     guard let path = data ?? spec.dataPath else {
       throw InputError("\(spec.file): no data: give --data FILE.csv or a \"data\" field in the spec")
     }
     let table = try CSVReader.read(path: path, columns: spec.columns)
-    let model = try ModelKind.named(spec.model, in: spec).make(spec, table.dimension)
+    let model = try kind.make(spec, table.dimension)
     let printer = ProgressPrinter()
     var progress: (@Sendable (FitProgress) -> Void)? = nil
     if !quiet { progress = { @Sendable in printer.report($0) } }
