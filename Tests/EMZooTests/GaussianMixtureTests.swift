@@ -105,4 +105,90 @@ import Testing
     #expect(report.logPosterior != nil)
     #expect(report.result["logPosterior"] != nil)
   }
+
+  // MARK: - Missing values
+
+  @Test func missingCoordinatesAreMarginalised() throws {
+    // Rows (1, NaN) and (NaN, 3): the likelihood is that of the observed coordinate alone,
+    // Σₖ wₖ N(x_j | μₖⱼ, Σₖⱼⱼ), computed here by hand; the complete row uses the 2-D formula.
+    let s = try spec(twoBlobs)
+    let data = DataSet(source: "t", columns: ["x1", "x2"], values: [1, .nan, .nan, 3, 0.5, 2])
+    let ours = try model(s).logLikelihood(spec: s, data: data)
+    func normal(_ x: Double, _ m: Double, _ v: Double) -> Double { exp(-(x - m) * (x - m) / (2 * v)) / (2 * Double.pi * v).squareRoot() }
+    let row0 = log(0.4 * normal(1, 0, 1) + 0.6 * normal(1, 4, 1))
+    let row1 = log(0.4 * normal(3, 0, 1) + 0.6 * normal(3, 4, 2))
+    let row2 = directLogLikelihood(
+      DataSet(source: "t", columns: ["x1", "x2"], values: [0.5, 2]), weights: [0.4, 0.6],
+      means: [[0, 0], [4, 4]], covariances: [[1, 0, 0, 1], [1, 0.5, 0.5, 2]])
+    #expect(ours.isApproximatelyEqual(to: row0 + row1 + row2, relativeTolerance: 1e-13))
+  }
+
+  @Test(arguments: ["full", "tied"])
+  func emWithMissingValuesConvergesToTheObservedDataMLE(_ covariance: String) throws {
+    // If the E step forgot the conditional covariance of the missing block, EM would converge
+    // to a point that is not a maximum of the observed-data likelihood. Check that nudging any
+    // parameter of the fit lowers that likelihood.
+    let text = """
+      { "model": "gaussian-mixture", "options": { "components": 2, "covariance": "\(covariance)", "missing": { "rate": 0.25 } },
+        "parameters": { "weights": [0.5, 0.5], "means": [[0, 0], [3, 3]],
+          "covariances": [[[1, 0.7], [0.7, 1]], [[1, 0.7], [0.7, 1]]] },
+        "fit": { "covarianceFloor": 0 } }
+      """
+    let s = try spec(text)
+    let m = try model(s)
+    let data = try m.sampleData(spec: s, count: 400, seed: 9)
+    #expect(data.hasMissing)
+    let report = try m.fitReport(spec: s, data: data, options: options(restarts: 1, maxIterations: 20_000, tolerance: 1e-15))
+    let fitted = try ModelSpec(text: report.result.formatted(), file: "r.json")
+    let best = try m.logLikelihood(spec: fitted, data: data)
+    #expect(best.isApproximatelyEqual(to: report.logLikelihood, relativeTolerance: 1e-13))
+    guard case .object(var parameters)? = report.result["parameters"] else { Issue.record("no parameters"); return }
+    // Nudge each mean coordinate and each covariance entry (symmetrically; all matrices for tied).
+    var nudges: [(String, (inout [(key: String, value: JSONValue)], Double) -> Void)] = []
+    for k in 0..<2 {
+      for j in 0..<2 {
+        nudges.append(("means[\(k)][\(j)]", { p, h in p[1].value = Self.adding(h, to: p[1].value, at: [k, j]) }))
+      }
+    }
+    for (a, b) in [(0, 0), (0, 1), (1, 1)] {
+      let matrices = covariance == "tied" ? [0, 1] : [0]
+      for k in (covariance == "tied" ? [0] : [0, 1]) {
+        nudges.append(("covariances[\(k)][\(a)][\(b)]", { p, h in
+          for kk in (covariance == "tied" ? matrices : [k]) {
+            p[2].value = Self.adding(h, to: p[2].value, at: [kk, a, b])
+            if a != b { p[2].value = Self.adding(h, to: p[2].value, at: [kk, b, a]) }
+          }
+        }))
+      }
+    }
+    for (name, nudge) in nudges {
+      for h in [1e-3, -1e-3] {
+        var changed = parameters
+        nudge(&changed, h)
+        var nudged = fitted
+        nudged.parameters = Field(.object(changed), path: "parameters", file: "nudged")
+        let value = try m.logLikelihood(spec: nudged, data: data)
+        #expect(value <= best + 1e-9 * abs(best), "nudging \(name) by \(h) raised the likelihood: \(value) > \(best)")
+      }
+    }
+    parameters.removeAll()
+  }
+
+  static func adding(_ h: Double, to value: JSONValue, at path: [Int]) -> JSONValue {
+    guard let first = path.first else {
+      if case .number(let x) = value { return .number(x + h) }
+      return value
+    }
+    guard case .array(var items) = value else { return value }
+    items[first] = adding(h, to: items[first], at: Array(path.dropFirst()))
+    return .array(items)
+  }
+
+  @Test func aRowWithNothingObservedIsBadInput() throws {
+    let s = try spec(twoBlobs)
+    let data = try CSVReader.parse(text: "x1,x2\n1,2\nNA,\n", source: "d.csv")
+    do { try model(s).validate(data); Issue.record("accepted an empty row") } catch let e as InputError {
+      #expect(e.message == "d.csv: line 3: every value is missing; a mixture needs at least one observed entry per row")
+    }
+  }
 }

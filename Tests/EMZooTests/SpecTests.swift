@@ -37,7 +37,7 @@ import Testing
 
   @Test func unknownAndMissingOptions() {
     #expect(error(valid.replacingOccurrences(of: "\"components\": 2", with: "\"components\": 2, \"colour\": 1"))
-      == "test.json: options.colour: unknown key; expected one of components, covariance")
+      == "test.json: options.colour: unknown key; expected one of components, covariance, missing")
     #expect(error(valid.replacingOccurrences(of: "\"components\": 2", with: "\"covariance\": \"full\""))
       == "test.json: options.components: expected an integer ≥ 1, it is missing")
     #expect(error(valid.replacingOccurrences(of: "\"components\": 2", with: "\"components\": 2, \"covariance\": \"round\""))

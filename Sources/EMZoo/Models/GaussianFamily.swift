@@ -24,6 +24,11 @@ public enum CovarianceType: String, Sendable, CaseIterable {
 /// adds `covarianceFloor` to every variance (scikit-learn's `reg_covar`), so a component that
 /// collapses onto a point keeps a positive-definite covariance.
 ///
+/// Missing entries (NaN) are marginalised: the E step scores a row by the density of its
+/// observed coordinates, and for full and tied covariances fills the statistics with the
+/// conditional mean and covariance of the missing coordinates given the observed ones
+/// (`ConditionalNormal`); diagonal types need no filling, each coordinate being independent.
+///
 /// Optional conjugate prior (MAP, Fraley & Raftery 2007): inverse-Wishart IW(Ψ, ν) on each
 /// covariance, and optionally N(μ₀, Σₖ/κ) on each mean (normal-inverse-Wishart). The MAP
 /// update is μₖ = (Nₖ x̄ₖ + κ μ₀)/(Nₖ + κ), Σₖ = (Ψ + Wₖ + κNₖ/(Nₖ+κ) (x̄ₖ−μ₀)(x̄ₖ−μ₀)ᵀ)/(ν + Nₖ + d + 1 + [κ > 0]),
@@ -40,6 +45,7 @@ public struct GaussianFamily: EmissionFamily {
 
   public struct Prepared: Sendable {
     var means: [Double]
+    var covariances: [Double]
     /// Full types: K lower Cholesky factors L (for sampling) and their inverses.
     var cholesky: [Double]
     var inverseCholesky: [Double]
@@ -107,7 +113,7 @@ public struct GaussianFamily: EmissionFamily {
 
   public func prepare(_ p: Parameters) throws -> Prepared {
     let K = components, d = dimension
-    var prepared = Prepared(means: p.means, cholesky: [], inverseCholesky: [], logConstants: [],
+    var prepared = Prepared(means: p.means, covariances: p.covariances, cholesky: [], inverseCholesky: [], logConstants: [],
                             precisions: [], halfLogTerms: [], deviations: [])
     let halfLog2Pi = 0.5 * log(2 * Double.pi)
     if covariance.isDiagonal {
@@ -142,22 +148,100 @@ public struct GaussianFamily: EmissionFamily {
 
   public func logDensities(_ x: UnsafePointer<Double>, rows: Int, prepared: Prepared,
                            into out: UnsafeMutablePointer<Double>) {
+    let d = dimension, K = components
     if covariance.isDiagonal {
-      emz_gaussian_logpdf_diag(x, rows, dimension, components, prepared.means, prepared.precisions,
-                               prepared.halfLogTerms, out)
-    } else {
-      emz_gaussian_logpdf_full(x, rows, dimension, components, prepared.means, prepared.inverseCholesky,
-                               prepared.logConstants, out)
+      // Independent coordinates: the kernel skips missing entries itself.
+      emz_gaussian_logpdf_diag(x, rows, d, K, prepared.means, prepared.precisions, prepared.halfLogTerms, out)
+      return
+    }
+    var cache: [MissingPattern: [ConditionalNormal]] = [:]
+    forEachRun(x, rows: rows) { start, count, pattern in
+      if let pattern {
+        // Marginalise the missing coordinates: log N(x_O | μ_O, Σ_OO) per component.
+        let conditionals = self.conditionals(pattern, prepared: prepared, cache: &cache)
+        for k in 0..<K {
+          out[start * K + k] = pattern.bits == 0 ? 0
+            : conditionals[k].logDensity(x + start * d, mean: prepared.means.withUnsafeBufferPointer { $0.baseAddress! + k * d })
+        }
+      } else {
+        emz_gaussian_logpdf_full(x + start * d, count, d, K, prepared.means, prepared.inverseCholesky,
+                                 prepared.logConstants, out + start * K)
+      }
     }
   }
 
   public func accumulate(_ x: UnsafePointer<Double>, rows: Int, weights: UnsafePointer<Double>,
                          prepared: Prepared, into statistics: UnsafeMutablePointer<Double>) {
+    let d = dimension, K = components
     if covariance.isDiagonal {
-      emz_gaussian_accumulate_diag(x, rows, dimension, components, weights, prepared.means, statistics)
-    } else {
-      emz_gaussian_accumulate_full(x, rows, dimension, components, weights, prepared.means, statistics)
+      emz_gaussian_accumulate_diag(x, rows, d, K, weights, prepared.means, statistics)
+      return
     }
+    var cache: [MissingPattern: [ConditionalNormal]] = [:]
+    var completed = [Double](repeating: 0, count: d)
+    forEachRun(x, rows: rows) { start, count, pattern in
+      guard let pattern else {
+        emz_gaussian_accumulate_full(x + start * d, count, d, K, weights + start * K, prepared.means, statistics)
+        return
+      }
+      // E[x | x_O, k] fills the missing block; E[(x−c)(x−c)ᵀ | x_O, k] adds the conditional
+      // covariance of the missing block to the outer product of the completed row.
+      let conditionals = self.conditionals(pattern, prepared: prepared, cache: &cache)
+      for k in 0..<K {
+        let w = weights[start * K + k]
+        guard w != 0 else { continue }
+        let c = conditionals[k]
+        prepared.means.withUnsafeBufferPointer { means in
+          completed.withUnsafeMutableBufferPointer { c.completed(x + start * d, mean: means.baseAddress! + k * d, into: $0.baseAddress!) }
+          let centre = means.baseAddress! + k * d
+          let block = statistics + k * statisticsPerComponent
+          block[0] += w
+          for j in 0..<d { block[1 + j] += w * (completed[j] - centre[j]) }
+          let s2 = block + 1 + d
+          for j in 0..<d {
+            let ej = w * (completed[j] - centre[j])
+            for l in 0...j { s2[j * d + l] += ej * (completed[l] - centre[l]) }
+          }
+          let m = c.missing.count
+          for a in 0..<m {
+            for b in 0..<m where c.missing[b] <= c.missing[a] {
+              s2[c.missing[a] * d + c.missing[b]] += w * c.conditionalCovariance[a * m + b]
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /// Calls `body` for maximal runs of complete rows (pattern nil) and, one at a time, for rows
+  /// with missing entries (with their pattern).
+  private func forEachRun(_ x: UnsafePointer<Double>, rows: Int, _ body: (Int, Int, MissingPattern?) -> Void) {
+    let d = dimension
+    var runStart = 0
+    for i in 0..<rows {
+      var complete = true
+      for j in 0..<d where x[i * d + j].isNaN { complete = false; break }
+      if complete { continue }
+      if i > runStart { body(runStart, i - runStart, nil) }
+      body(i, 1, MissingPattern(row: x + i * d, dimension: d))
+      runStart = i + 1
+    }
+    if rows > runStart { body(runStart, rows - runStart, nil) }
+  }
+
+  /// Each component's split of N(μₖ, Σₖ) by `pattern`, factorised once per call per pattern.
+  private func conditionals(_ pattern: MissingPattern, prepared: Prepared,
+                            cache: inout [MissingPattern: [ConditionalNormal]]) -> [ConditionalNormal] {
+    if let hit = cache[pattern] { return hit }
+    let d = dimension
+    let made = prepared.covariances.withUnsafeBufferPointer { sigma in
+      (0..<components).map { k in
+        // Σₖ passed `prepare`, so every principal submatrix is positive definite.
+        ConditionalNormal(covariance: sigma.baseAddress! + k * d * d, dimension: d, pattern: pattern)!
+      }
+    }
+    cache[pattern] = made
+    return made
   }
 
   // MARK: - M step

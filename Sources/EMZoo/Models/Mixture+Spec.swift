@@ -9,9 +9,13 @@ public struct MixtureModel<Family: EmissionFamily>: SpecifiedModel {
   public let mixture: Mixture<Family>
   public let options: JSONValue
   public let priorJSON: JSONValue?
+  /// Share of entries `sample` removes, independently (MCAR); 0 by default.
+  public let missingRate: Double
 
-  public init(kind: String, family: Family, weightPrior: Double?, options: JSONValue, prior: JSONValue?) {
+  public init(kind: String, family: Family, weightPrior: Double?, options: JSONValue, prior: JSONValue?,
+              missingRate: Double = 0) {
     self.kind = kind
+    self.missingRate = missingRate
     mixture = Mixture(family: family, weightPrior: weightPrior)
     self.options = options
     priorJSON = prior
@@ -55,7 +59,13 @@ public struct MixtureModel<Family: EmissionFamily>: SpecifiedModel {
     .object([("weights", JSONValue(p.weights))] + family.encode(p.emission))
   }
 
-  public func validate(_ data: DataSet) throws { try family.validate(data) }
+  public func validate(_ data: DataSet) throws {
+    let d = data.dimension
+    for i in 0..<data.rows where (0..<d).allSatisfy({ data.values[i * d + $0].isNaN }) {
+      throw InputError("\(data.source): line \(i + data.firstLine): every value is missing; a mixture needs at least one observed entry per row")
+    }
+    try family.validate(data)
+  }
 
   public func sample(_ p: Parameters, count: Int, random: RandomSource) throws -> DataSet {
     let d = dimension
@@ -70,6 +80,7 @@ public struct MixtureModel<Family: EmissionFamily>: SpecifiedModel {
         family.sample(component: k, prepared: prepared, random: random, into: out.baseAddress! + i * d)
       }
     }
+    if missingRate > 0 { MissingValues.remove(from: &values, dimension: d, rate: missingRate, random: random) }
     return DataSet(source: "sample", columns: defaultColumns, values: values, latent: latent)
   }
 
@@ -124,5 +135,28 @@ enum Probability {
       throw field["dirichlet"].error("expected a concentration ≥ 1 (the MAP estimate needs it), found \(JSONValue.format(alpha))")
     }
     return alpha
+  }
+}
+
+/// Removing entries from sampled data (the `missing` option).
+enum MissingValues {
+  /// Removes each entry independently with probability `rate` (missing completely at random),
+  /// except that a row never loses all of its entries: one of them, chosen uniformly, stays.
+  static func remove(from values: inout [Double], dimension d: Int, rate: Double, random: RandomSource) {
+    guard d > 0 else { return }
+    for i in 0..<(values.count / d) {
+      let keep = random.integer(below: d)
+      for j in 0..<d where random.uniform() < rate && j != keep { values[i * d + j] = .nan }
+    }
+  }
+
+  /// Reads `options.missing`: `{ "rate": r, "mechanism": "MCAR" }` with 0 ≤ r < 1.
+  static func rate(_ field: Field) throws -> Double {
+    guard field.isPresent else { return 0 }
+    try field.object(allowing: ["rate", "mechanism"])
+    if field["mechanism"].isPresent { _ = try field["mechanism"].choice(["MCAR"]) }
+    let rate = try field["rate"].number()
+    guard rate >= 0, rate < 1 else { throw field["rate"].error("expected a rate in [0, 1), found \(JSONValue.format(rate))") }
+    return rate
   }
 }

@@ -43,9 +43,9 @@ enum SpecSupport {
 let gaussianMixtureKind = ModelKind(
   name: "gaussian-mixture",
   summary: "mixture of K multivariate normals (Dempster, Laird & Rubin 1977)",
-  options: "components K; covariance full|diagonal|spherical|tied (default full)"
+  options: "components K; covariance full|diagonal|spherical|tied (default full); missing {rate} for sample"
 ) { spec, dimension in
-  try spec.options.object(allowing: ["components", "covariance"])
+  try spec.options.object(allowing: ["components", "covariance", "missing"])
   let K = try spec.options["components"].integer(atLeast: 1)
   let covariance = spec.options["covariance"].isPresent
     ? CovarianceType(rawValue: try spec.options["covariance"].choice(CovarianceType.allCases.map(\.rawValue)))!
@@ -55,10 +55,12 @@ let gaussianMixtureKind = ModelKind(
   let family = GaussianFamily(
     components: K, dimension: d, covariance: covariance, covarianceFloor: spec.fit.covarianceFloor,
     prior: try GaussianFamily.decodePrior(spec.prior, dimension: d, covariance: covariance))
+  let missingRate = try MissingValues.rate(spec.options["missing"])
+  var options: [(key: String, value: JSONValue)] = [("components", .number(Double(K))), ("covariance", .string(covariance.rawValue))]
+  if let missing = spec.options["missing"].value { options.append(("missing", missing)) }
   return MixtureModel(
     kind: "gaussian-mixture", family: family, weightPrior: try Probability.dirichlet(spec.prior["weights"]),
-    options: .object([("components", .number(Double(K))), ("covariance", .string(covariance.rawValue))]),
-    prior: spec.prior.isPresent ? spec.prior.value : nil)
+    options: .object(options), prior: spec.prior.isPresent ? spec.prior.value : nil, missingRate: missingRate)
 }
 
 /// The `components` option, the only option of the count and binary mixtures.
