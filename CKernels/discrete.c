@@ -1,57 +1,109 @@
 // Count, binary and categorical log-probabilities and their weighted statistics.
 #include "CKernels.h"
+#include "internal.h"
 
 #include <math.h>
 
-void emz_poisson_logpmf(const double *x, size_t n, size_t d, size_t K,
-                        const double *rates, const double *log_rates, double *out) {
-  for (size_t i = 0; i < n; i++) {
-    const double *xi = x + i * d;
-    for (size_t k = 0; k < K; k++) {
-      const double *lam = rates + k * d, *loglam = log_rates + k * d;
-      double acc = 0;
-      for (size_t j = 0; j < d; j++) {
-        double v = xi[j];
-        if (v != v) continue;
-        acc += v * loglam[j] - lam[j];
+/// out[i*K + k] = Σ_{j observed} (a_kj x_ij + b_kj) for the blocked kernels below: the
+/// Poisson log-pmf (a = log λ, b = −λ) and the Bernoulli one (a = log p − log(1−p), b = log(1−p)).
+static void linear_logpmf(const double *x, size_t n, size_t d, size_t K, const double *a,
+                          const double *b, double *out) {
+  if (d > EMZ_MAX_BLOCK_DIM) {
+    for (size_t i = 0; i < n; i++)
+      for (size_t k = 0; k < K; k++) {
+        double acc = 0;
+        for (size_t j = 0; j < d; j++) {
+          double v = x[i * d + j];
+          if (v == v) acc += a[k * d + j] * v + b[k * d + j];
+        }
+        out[i * K + k] = acc;
       }
-      out[i * K + k] = acc;
+    return;
+  }
+  double xt[EMZ_MAX_BLOCK_DIM * EMZ_BLOCK];
+  double acc[EMZ_BLOCK];
+  for (size_t start = 0; start < n; start += EMZ_BLOCK) {
+    size_t nb = n - start < EMZ_BLOCK ? n - start : EMZ_BLOCK;
+    for (size_t r = 0; r < nb; r++)
+      for (size_t j = 0; j < d; j++) xt[j * EMZ_BLOCK + r] = x[(start + r) * d + j];
+    for (size_t k = 0; k < K; k++) {
+#pragma omp simd
+      for (size_t r = 0; r < nb; r++) acc[r] = 0;
+      for (size_t j = 0; j < d; j++) {
+        const double aj = a[k * d + j], bj = b[k * d + j];
+        const double *xj = xt + j * EMZ_BLOCK;
+#pragma omp simd
+        for (size_t r = 0; r < nb; r++) {
+          double v = xj[r];
+          acc[r] += (v == v) ? aj * v + bj : 0.0;  // a missing entry adds nothing
+        }
+      }
+      for (size_t r = 0; r < nb; r++) out[(start + r) * K + k] = acc[r];
     }
   }
 }
 
+void emz_poisson_logpmf(const double *x, size_t n, size_t d, size_t K,
+                        const double *rates, const double *log_rates, double *out) {
+  double b[K * d];
+  for (size_t e = 0; e < K * d; e++) b[e] = -rates[e];
+  linear_logpmf(x, n, d, K, log_rates, b, out);
+}
+
 void emz_bernoulli_logpmf(const double *x, size_t n, size_t d, size_t K,
                           const double *log_p, const double *log_1mp, double *out) {
-  for (size_t i = 0; i < n; i++) {
-    const double *xi = x + i * d;
-    for (size_t k = 0; k < K; k++) {
-      const double *lp = log_p + k * d, *lq = log_1mp + k * d;
-      double acc = 0;
-      for (size_t j = 0; j < d; j++) {
-        double v = xi[j];
-        if (v != v) continue;
-        acc += v * lp[j] + (1.0 - v) * lq[j];
-      }
-      out[i * K + k] = acc;
-    }
-  }
+  // x log p + (1 − x) log(1 − p) = x (log p − log(1 − p)) + log(1 − p) for x ∈ {0, 1}.
+  double a[K * d];
+  for (size_t e = 0; e < K * d; e++) a[e] = log_p[e] - log_1mp[e];
+  linear_logpmf(x, n, d, K, a, log_1mp, out);
 }
 
 void emz_independent_accumulate(const double *x, size_t n, size_t d, size_t K,
                                 const double *weights, double *stats) {
   const size_t stride = 1 + 2 * d;
-  for (size_t i = 0; i < n; i++) {
-    const double *xi = x + i * d;
+  if (d > EMZ_MAX_BLOCK_DIM) {
+    for (size_t i = 0; i < n; i++)
+      for (size_t k = 0; k < K; k++) {
+        double w = weights[i * K + k];
+        if (w == 0) continue;
+        double *s = stats + k * stride;
+        s[0] += w;
+        for (size_t j = 0; j < d; j++) {
+          double v = x[i * d + j];
+          if (v != v) continue;
+          s[1 + 2 * j] += w;
+          s[2 + 2 * j] += w * v;
+        }
+      }
+    return;
+  }
+  double xt[EMZ_MAX_BLOCK_DIM * EMZ_BLOCK];
+  double w[EMZ_BLOCK];
+  for (size_t start = 0; start < n; start += EMZ_BLOCK) {
+    size_t nb = n - start < EMZ_BLOCK ? n - start : EMZ_BLOCK;
+    for (size_t r = 0; r < nb; r++)
+      for (size_t j = 0; j < d; j++) xt[j * EMZ_BLOCK + r] = x[(start + r) * d + j];
     for (size_t k = 0; k < K; k++) {
-      double w = weights[i * K + k];
-      if (w == 0) continue;
+      double total = 0;
+      for (size_t r = 0; r < nb; r++) {
+        w[r] = weights[(start + r) * K + k];
+        total += w[r];
+      }
+      if (total == 0) continue;
       double *s = stats + k * stride;
-      s[0] += w;
+      s[0] += total;
       for (size_t j = 0; j < d; j++) {
-        double v = xi[j];
-        if (v != v) continue;
-        s[1 + 2 * j] += w;
-        s[2 + 2 * j] += w * v;
+        const double *xj = xt + j * EMZ_BLOCK;
+        double n0 = 0, s1 = 0;
+#pragma omp simd reduction(+ : n0, s1)
+        for (size_t r = 0; r < nb; r++) {
+          double v = xj[r];
+          int seen = (v == v);
+          n0 += seen ? w[r] : 0.0;
+          s1 += seen ? w[r] * v : 0.0;
+        }
+        s[1 + 2 * j] += n0;
+        s[2 + 2 * j] += s1;
       }
     }
   }
