@@ -24,18 +24,28 @@ static void linear_logpmf(const double *x, size_t n, size_t d, size_t K, const d
   double acc[EMZ_BLOCK];
   for (size_t start = 0; start < n; start += EMZ_BLOCK) {
     size_t nb = n - start < EMZ_BLOCK ? n - start : EMZ_BLOCK;
+    int complete = 1;
     for (size_t r = 0; r < nb; r++)
-      for (size_t j = 0; j < d; j++) xt[j * EMZ_BLOCK + r] = x[(start + r) * d + j];
+      for (size_t j = 0; j < d; j++) {
+        double v = x[(start + r) * d + j];
+        complete &= (v == v);
+        xt[j * EMZ_BLOCK + r] = v;
+      }
     for (size_t k = 0; k < K; k++) {
 #pragma omp simd
       for (size_t r = 0; r < nb; r++) acc[r] = 0;
       for (size_t j = 0; j < d; j++) {
         const double aj = a[k * d + j], bj = b[k * d + j];
         const double *xj = xt + j * EMZ_BLOCK;
+        if (complete) {
 #pragma omp simd
-        for (size_t r = 0; r < nb; r++) {
-          double v = xj[r];
-          acc[r] += (v == v) ? aj * v + bj : 0.0;  // a missing entry adds nothing
+          for (size_t r = 0; r < nb; r++) acc[r] += aj * xj[r] + bj;
+        } else {
+#pragma omp simd
+          for (size_t r = 0; r < nb; r++) {
+            double v = xj[r];
+            acc[r] += (v == v) ? aj * v + bj : 0.0;  // a missing entry adds nothing
+          }
         }
       }
       for (size_t r = 0; r < nb; r++) out[(start + r) * K + k] = acc[r];
@@ -81,8 +91,13 @@ void emz_independent_accumulate(const double *x, size_t n, size_t d, size_t K,
   double w[EMZ_BLOCK];
   for (size_t start = 0; start < n; start += EMZ_BLOCK) {
     size_t nb = n - start < EMZ_BLOCK ? n - start : EMZ_BLOCK;
+    int complete = 1;
     for (size_t r = 0; r < nb; r++)
-      for (size_t j = 0; j < d; j++) xt[j * EMZ_BLOCK + r] = x[(start + r) * d + j];
+      for (size_t j = 0; j < d; j++) {
+        double v = x[(start + r) * d + j];
+        complete &= (v == v);
+        xt[j * EMZ_BLOCK + r] = v;
+      }
     for (size_t k = 0; k < K; k++) {
       double total = 0;
       for (size_t r = 0; r < nb; r++) {
@@ -95,12 +110,18 @@ void emz_independent_accumulate(const double *x, size_t n, size_t d, size_t K,
       for (size_t j = 0; j < d; j++) {
         const double *xj = xt + j * EMZ_BLOCK;
         double n0 = 0, s1 = 0;
+        if (complete) {
+          n0 = total;
+#pragma omp simd reduction(+ : s1)
+          for (size_t r = 0; r < nb; r++) s1 += w[r] * xj[r];
+        } else {
 #pragma omp simd reduction(+ : n0, s1)
-        for (size_t r = 0; r < nb; r++) {
-          double v = xj[r];
-          int seen = (v == v);
-          n0 += seen ? w[r] : 0.0;
-          s1 += seen ? w[r] * v : 0.0;
+          for (size_t r = 0; r < nb; r++) {
+            double v = xj[r];
+            int seen = (v == v);
+            n0 += seen ? w[r] : 0.0;
+            s1 += seen ? w[r] * v : 0.0;
+          }
         }
         s[1 + 2 * j] += n0;
         s[2 + 2 * j] += s1;

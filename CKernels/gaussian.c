@@ -15,10 +15,16 @@
 #include <math.h>
 #include <string.h>
 
-/// xt[j*EMZ_BLOCK + r] = x[r*d + j] for r < nb.
-static inline void transpose_block(const double *x, size_t nb, size_t d, double *xt) {
+/// xt[j*EMZ_BLOCK + r] = x[r*d + j] for r < nb; returns whether no entry is missing (NaN).
+static inline int transpose_block(const double *x, size_t nb, size_t d, double *xt) {
+  int complete = 1;
   for (size_t r = 0; r < nb; r++)
-    for (size_t j = 0; j < d; j++) xt[j * EMZ_BLOCK + r] = x[r * d + j];
+    for (size_t j = 0; j < d; j++) {
+      double v = x[r * d + j];
+      complete &= (v == v);
+      xt[j * EMZ_BLOCK + r] = v;
+    }
+  return complete;
 }
 
 void emz_gaussian_logpdf_full(const double *x, size_t n, size_t d, size_t K,
@@ -161,7 +167,7 @@ void emz_gaussian_logpdf_diag(const double *x, size_t n, size_t d, size_t K,
   double acc[EMZ_BLOCK];
   for (size_t start = 0; start < n; start += EMZ_BLOCK) {
     size_t nb = n - start < EMZ_BLOCK ? n - start : EMZ_BLOCK;
-    transpose_block(x + start * d, nb, d, xt);
+    int complete = transpose_block(x + start * d, nb, d, xt);
     for (size_t k = 0; k < K; k++) {
       const double *mu = means + k * d, *prec = precisions + k * d, *h = half_log_terms + k * d;
 #pragma omp simd
@@ -169,11 +175,19 @@ void emz_gaussian_logpdf_diag(const double *x, size_t n, size_t d, size_t K,
       for (size_t j = 0; j < d; j++) {
         const double m = mu[j], p = -0.5 * prec[j], hj = h[j];
         const double *xj = xt + j * EMZ_BLOCK;
+        if (complete) {
 #pragma omp simd
-        for (size_t r = 0; r < nb; r++) {
-          double e = xj[r] - m;
-          // A missing entry (NaN) is marginalised out: it adds nothing.
-          acc[r] += (e == e) ? hj + p * e * e : 0.0;
+          for (size_t r = 0; r < nb; r++) {
+            double e = xj[r] - m;
+            acc[r] += hj + p * e * e;
+          }
+        } else {
+#pragma omp simd
+          for (size_t r = 0; r < nb; r++) {
+            double e = xj[r] - m;
+            // A missing entry (NaN) is marginalised out: it adds nothing.
+            acc[r] += (e == e) ? hj + p * e * e : 0.0;
+          }
         }
       }
       for (size_t r = 0; r < nb; r++) out[(start + r) * K + k] = acc[r];
@@ -206,7 +220,7 @@ void emz_gaussian_accumulate_diag(const double *x, size_t n, size_t d, size_t K,
   double w[EMZ_BLOCK];
   for (size_t start = 0; start < n; start += EMZ_BLOCK) {
     size_t nb = n - start < EMZ_BLOCK ? n - start : EMZ_BLOCK;
-    transpose_block(x + start * d, nb, d, xt);
+    int complete = transpose_block(x + start * d, nb, d, xt);
     for (size_t k = 0; k < K; k++) {
       double total = 0;
       for (size_t r = 0; r < nb; r++) {
@@ -220,14 +234,24 @@ void emz_gaussian_accumulate_diag(const double *x, size_t n, size_t d, size_t K,
         const double cj = centers[k * d + j];
         const double *xj = xt + j * EMZ_BLOCK;
         double n0 = 0, s1 = 0, s2 = 0;
+        if (complete) {
+          n0 = total;
+#pragma omp simd reduction(+ : s1, s2)
+          for (size_t r = 0; r < nb; r++) {
+            double e = xj[r] - cj, we = w[r] * e;
+            s1 += we;
+            s2 += we * e;
+          }
+        } else {
 #pragma omp simd reduction(+ : n0, s1, s2)
-        for (size_t r = 0; r < nb; r++) {
-          double e = xj[r] - cj;
-          int seen = (e == e);
-          double we = seen ? w[r] * e : 0.0;
-          n0 += seen ? w[r] : 0.0;
-          s1 += we;
-          s2 += seen ? we * e : 0.0;
+          for (size_t r = 0; r < nb; r++) {
+            double e = xj[r] - cj;
+            int seen = (e == e);
+            double we = seen ? w[r] * e : 0.0;
+            n0 += seen ? w[r] : 0.0;
+            s1 += we;
+            s2 += seen ? we * e : 0.0;
+          }
         }
         s[1 + 3 * j] += n0;
         s[2 + 3 * j] += s1;

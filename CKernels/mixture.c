@@ -29,11 +29,21 @@ double emz_normalize_rows(double *a, size_t n, size_t K, const double *log_w) {
         m = 0;
       }
       shift[r] = m;
-      for (size_t k = 0; k < K; k++) row[k] -= m;
+      // Terms below e⁻⁷⁰⁰ relative to the largest change nothing, but they would send the
+      // vector exp to its slow scalar path and make subnormals downstream: clamp them here
+      // and zero them after the exp.
+      for (size_t k = 0; k < K; k++) {
+        double v = row[k] - m;
+        row[k] = v < -700.0 ? -700.0 : v;
+      }
     }
     size_t count = nb * K;
 #pragma omp simd
-    for (size_t e = 0; e < count; e++) block[e] = exp(block[e]);
+    for (size_t e = 0; e < count; e++) {
+      double v = block[e];
+      double x = exp(v);
+      block[e] = v <= -700.0 ? 0.0 : x;
+    }
     for (size_t r = 0; r < nb; r++) {
       double s = 0;
       for (size_t k = 0; k < K; k++) s += block[r * K + k];

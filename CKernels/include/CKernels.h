@@ -121,7 +121,8 @@ double emz_normalize_rows(double *a, size_t n, size_t K, const double *log_w);
 /// `logb` holds log emission densities (T×K) and is overwritten with the posterior state
 /// probabilities γ. Accumulates into init_acc (K: γ_0), trans_acc (K×K: Σ_t ξ_t).
 /// `alpha` is scratch of T×K, `scale` of T, `work` of 3K. Returns log P(sequence), or
-/// −infinity when the sequence is impossible under the parameters.
+/// −infinity when the sequence is impossible under the parameters (NaN for a NaN density);
+/// then `logb` is left unspecified and nothing is accumulated.
 double emz_hmm_forward_backward(size_t T, size_t K, double *logb, const double *initial,
                                 const double *transition, double *alpha, double *scale,
                                 double *work, double *init_acc, double *trans_acc);
@@ -136,7 +137,35 @@ double emz_hmm_viterbi(size_t T, size_t K, const double *logb, const double *log
 
 /// Parses a decimal floating-point number from exactly `len` bytes (no surrounding
 /// spaces); returns 1 and stores it on success, 0 when the text is not a whole number.
+/// Short decimals take an exact fast path (Clinger 1990); the rest go to strtod.
 int emz_parse_double(const char *text, size_t len, double *out);
+
+enum { EMZ_CSV_OK = 0, EMZ_CSV_FIELD_COUNT = 1, EMZ_CSV_NOT_A_NUMBER = 2, EMZ_CSV_NOT_FINITE = 3,
+       EMZ_CSV_EMPTY_LINE = 4 };
+
+/// What the CSV parser carries from one buffer to the next, and its error report.
+typedef struct {
+  int error;               ///< EMZ_CSV_* of the first problem, 0 if none
+  size_t error_row;        ///< the data row (from 0, over all calls) with the problem
+  size_t error_field;      ///< the field index (or, for EMZ_CSV_FIELD_COUNT, the count found)
+  size_t rows_total;       ///< data rows parsed by all calls so far
+  int pending_blank_line;  ///< a blank line was seen; only more blank lines may follow
+  size_t blank_row;        ///< the data-row position of the first blank line
+  int has_sequence;
+  size_t sequence_length;
+  char sequence[64];       ///< the previous row's `sequence` field
+} emz_csv_state;
+
+/// Parses whole lines of `buf` (rows after the header) into `values` (row-major, `columns`
+/// per row): field f goes to slot slots[f] (−1: skipped); empty, NA and NaN are missing (NaN).
+/// Field `sequence_field` (−1: none) sets sequence_starts[row] = 1 where its text differs from
+/// the previous row's; field `latent_field` (−1: none) is parsed into latent[row] (NaN if not
+/// a number). Stops at `capacity` rows, at an incomplete last line unless `final`, or at the
+/// first error (reported in `state`). Returns the bytes consumed and stores the rows parsed.
+size_t emz_csv_parse(const char *buf, size_t len, int final, size_t fields, const int32_t *slots,
+                     size_t columns, int32_t sequence_field, int32_t latent_field,
+                     emz_csv_state *state, double *values, double *latent,
+                     uint8_t *sequence_starts, size_t capacity, size_t *rows);
 
 #ifdef __cplusplus
 }

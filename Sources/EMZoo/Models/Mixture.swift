@@ -93,14 +93,22 @@ public struct Mixture<Family: EmissionFamily>: EMModel {
 
   /// The row with the smallest log-likelihood under the current parameters.
   func worstExplainedRow(_ data: DataSet, prepared: Prepared) -> Int {
-    let K = family.components
+    let K = family.components, d = data.dimension, block = 2048
     var worst = (row: 0, value: Double.infinity)
-    var buffer = [Double](repeating: 0, count: K)
+    var buffer = [Double](repeating: 0, count: block * K)
     data.values.withUnsafeBufferPointer { all in
-      for i in 0..<data.rows {
-        family.logDensities(all.baseAddress! + i * data.dimension, rows: 1, prepared: prepared.emission, into: &buffer)
-        let value = emz_normalize_rows(&buffer, 1, K, prepared.logWeights)
-        if value < worst.value { worst = (i, value) }
+      for start in stride(from: 0, to: data.rows, by: block) {
+        let count = min(block, data.rows - start)
+        family.logDensities(all.baseAddress! + start * d, rows: count, prepared: prepared.emission, into: &buffer)
+        for r in 0..<count {
+          // log Σₖ πₖ f(x|θₖ), by log-sum-exp.
+          var m = -Double.infinity
+          for k in 0..<K { m = max(m, buffer[r * K + k] + prepared.logWeights[k]) }
+          var s = 0.0
+          for k in 0..<K { s += exp(buffer[r * K + k] + prepared.logWeights[k] - m) }
+          let value = m + log(s)
+          if value < worst.value { worst = (start + r, value) }
+        }
       }
     }
     return worst.row

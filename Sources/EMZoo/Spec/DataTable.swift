@@ -43,18 +43,11 @@ public struct DataSet: Sendable {
 
 // MARK: - Reading CSV
 
-/// A CSV reader for numeric tables: one pass over the bytes, numbers parsed in place.
+/// A CSV reader for numeric tables. The file is read twice in 8 MiB blocks: once to count
+/// its lines (so the value matrix is allocated once, at its final size) and once to parse
+/// it in C (`emz_csv_parse`), so peak memory is the matrix plus one block.
 public enum CSVReader {
-  static func isMissing(_ field: UnsafeBufferPointer<UInt8>) -> Bool {
-    switch field.count {
-    case 0: return true
-    case 2: return field[0] == UInt8(ascii: "N") && field[1] == UInt8(ascii: "A")
-    case 3:
-      return (field[0] | 0x20) == UInt8(ascii: "n") && (field[1] | 0x20) == UInt8(ascii: "a")
-        && (field[2] | 0x20) == UInt8(ascii: "n")
-    default: return false
-    }
-  }
+  static let blockSize = 8 << 20
 
   /// Reads `path`, keeping `columns` (default: every numeric column but `sequence` and `latent`).
   public static func read(path: String, columns wanted: [String]? = nil) throws -> DataSet {
@@ -62,155 +55,163 @@ public enum CSVReader {
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
       throw InputError("\(path): no such data file")
     }
-    guard !isDirectory.boolValue, let data = FileManager.default.contents(atPath: path) else {
+    guard !isDirectory.boolValue, let handle = FileHandle(forReadingAtPath: path) else {
       throw InputError("\(path): cannot read the data file")
     }
-    return try data.withUnsafeBytes { raw in
-      try parse(raw.bindMemory(to: UInt8.self), source: path, columns: wanted)
+    defer { try? handle.close() }
+    // Pass 1: count line ends (an upper bound on the rows).
+    var lines = 0
+    var lastByte: UInt8 = 0
+    while let block = try? handle.read(upToCount: blockSize), !block.isEmpty {
+      block.withUnsafeBytes { raw in
+        lines += raw.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+        lastByte = raw[raw.count - 1]
+      }
+    }
+    if lastByte != 0x0A { lines += 1 }
+    try? handle.seek(toOffset: 0)
+    return try parse(source: path, columns: wanted, lineBound: lines) {
+      guard let block = try? handle.read(upToCount: blockSize), !block.isEmpty else { return nil }
+      return [UInt8](block)
     }
   }
 
   /// Parses CSV text (for tests and in-memory data).
   public static func parse(text: String, source: String, columns: [String]? = nil) throws -> DataSet {
-    var text = text
-    return try text.withUTF8 { try parse($0, source: source, columns: columns) }
+    var bytes: [UInt8]? = Array(text.utf8)
+    let lines = bytes!.reduce(1) { $0 + ($1 == 0x0A ? 1 : 0) }
+    return try parse(source: source, columns: columns, lineBound: lines) {
+      defer { bytes = nil }
+      return bytes
+    }
   }
 
-  static func parse(_ all: UnsafeBufferPointer<UInt8>, source: String, columns wanted: [String]?) throws -> DataSet {
-    var bytes = all
-    if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF {
-      bytes = UnsafeBufferPointer(rebasing: bytes[3...])
+  /// The fields of one line, trimmed of spaces and surrounding quotes (header and error paths).
+  static func fields(_ line: ArraySlice<UInt8>) -> [String] {
+    line.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false).map { field in
+      var f = field
+      while let c = f.first, c == 0x20 || c == 0x09 { f = f.dropFirst() }
+      while let c = f.last, c == 0x20 || c == 0x09 { f = f.dropLast() }
+      if f.count >= 2, f.first == 0x22, f.last == 0x22 { f = f.dropFirst().dropLast() }
+      return String(decoding: f, as: UTF8.self)
     }
-    let comma = UInt8(ascii: ","), newline = UInt8(ascii: "\n"), cr = UInt8(ascii: "\r")
-    let space = UInt8(ascii: " "), tab = UInt8(ascii: "\t"), quote = UInt8(ascii: "\"")
-    let count = bytes.count
-    var position = 0
+  }
 
-    /// The next line as a byte range without its line end, or nil at the end.
-    func nextLine() -> Range<Int>? {
-      guard position < count else { return nil }
-      let start = position
-      var end = start
-      while end < count, bytes[end] != newline { end += 1 }
-      position = end + 1
-      var stop = end
-      if stop > start, bytes[stop - 1] == cr { stop -= 1 }
-      return start..<stop
-    }
-    /// The field ranges of a line, trimmed of spaces and surrounding quotes.
-    func fields(_ line: Range<Int>, into out: inout [Range<Int>]) {
-      out.removeAll(keepingCapacity: true)
-      var start = line.lowerBound
-      var i = start
-      while true {
-        if i == line.upperBound || bytes[i] == comma {
-          var a = start, b = i
-          while a < b, bytes[a] == space || bytes[a] == tab { a += 1 }
-          while b > a, bytes[b - 1] == space || bytes[b - 1] == tab { b -= 1 }
-          if b - a >= 2, bytes[a] == quote, bytes[b - 1] == quote { a += 1; b -= 1 }
-          out.append(a..<b)
-          if i == line.upperBound { return }
-          start = i + 1
-        }
-        i += 1
-      }
-    }
-    func text(_ r: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(rebasing: bytes[r]), as: UTF8.self) }
+  /// The line starting at `start`, without its line end.
+  static func line(in buffer: [UInt8], from start: Int) -> ArraySlice<UInt8> {
+    var end = buffer[start...].firstIndex(of: 0x0A) ?? buffer.count
+    if end > start, buffer[end - 1] == 0x0D { end -= 1 }
+    return buffer[start..<end]
+  }
 
-    guard let headerLine = nextLine(), !headerLine.isEmpty else {
-      throw InputError("\(source): empty file; expected a header row of column names")
+  static func parse(source: String, columns wanted: [String]?, lineBound: Int,
+                    nextBlock: () -> [UInt8]?) throws -> DataSet {
+    // The header (and the first data row, which decides which columns are numeric).
+    var buffer: [UInt8] = []
+    var exhausted = false
+    func refill() {
+      if let more = nextBlock() { buffer += more } else { exhausted = true }
     }
-    var ranges: [Range<Int>] = []
-    fields(headerLine, into: &ranges)
-    let header = ranges.map(text)
+    while !exhausted, buffer.filter({ $0 == 0x0A }).count < 2 { refill() }
+    if buffer.starts(with: [0xEF, 0xBB, 0xBF]) { buffer.removeFirst(3) }
+    let headerLine = line(in: buffer, from: 0)
+    guard !headerLine.isEmpty else { throw InputError("\(source): empty file; expected a header row of column names") }
+    let header = fields(headerLine)
     for (i, name) in header.enumerated() {
       if name.isEmpty { throw InputError("\(source): line 1: column \(i + 1) has an empty name") }
       if let j = header[..<i].firstIndex(of: name) {
         throw InputError("\(source): line 1: duplicate column name '\(name)' (columns \(j + 1) and \(i + 1))")
       }
     }
-    let sequenceColumn = header.firstIndex(of: "sequence")
-    let latentColumn = header.firstIndex(of: "latent")
+    var offset = min(headerLine.endIndex + 1, buffer.count)
+    if offset < buffer.count, buffer[offset - 1] == 0x0D, offset < buffer.count, buffer[offset] == 0x0A { offset += 1 }
+    let firstRow = offset < buffer.count ? fields(line(in: buffer, from: offset)) : []
+    guard !firstRow.isEmpty, !(firstRow.count == 1 && firstRow[0].isEmpty) else {
+      throw InputError("\(source): no data rows after the header")
+    }
+    let selected = try selectColumns(header: header, wanted: wanted, source: source) { column in
+      guard column < firstRow.count else { return false }
+      var bytes = Array(firstRow[column].utf8)
+      if bytes.isEmpty || firstRow[column] == "NA" || firstRow[column].lowercased() == "nan" { return true }
+      var x = 0.0
+      return bytes.withUnsafeMutableBufferPointer { b in
+        b.withMemoryRebound(to: CChar.self) { emz_parse_double($0.baseAddress, $0.count, &x) } == 1
+      }
+    }
+    var slots = [Int32](repeating: -1, count: header.count)
+    for (slot, column) in selected.enumerated() { slots[column] = Int32(slot) }
+    let sequenceField = header.firstIndex(of: "sequence").map(Int32.init) ?? -1
+    let latentField = header.firstIndex(of: "latent").map(Int32.init) ?? -1
+    let columns = selected.count
+    let capacity = max(lineBound - 1, 1)
 
-    // Rows, kept as raw field ranges until the column selection is known.
-    var lineNumber = 1
-    var firstRow: [Range<Int>]? = nil
-    var selected: [Int] = []
-    var values: [Double] = []
-    var sequenceStarts: [Int] = []
-    var lastSequence: Range<Int>? = nil
-    var latent: [Int] = []
+    // Pass 2: parse every block into the matrix, allocated once.
+    var state = emz_csv_state()
+    var latent = [Double](repeating: .nan, count: latentField >= 0 ? capacity : 0)
+    var starts = [UInt8](repeating: 0, count: sequenceField >= 0 ? capacity : 0)
     var rows = 0
-    values.reserveCapacity(count / 4)
-
-    while let line = nextLine() {
-      lineNumber += 1
-      if line.isEmpty {
-        // Trailing blank lines are fine; a blank line between rows is not.
-        var rest = position
-        while rest < count, bytes[rest] == newline || bytes[rest] == cr { rest += 1 }
-        if rest >= count { break }
-        throw InputError("\(source): line \(lineNumber): empty line between rows; expected \(header.count) fields")
-      }
-      fields(line, into: &ranges)
-      guard ranges.count == header.count else {
-        throw InputError("\(source): line \(lineNumber): expected \(header.count) fields as in the header, found \(ranges.count)")
-      }
-      if firstRow == nil {
-        firstRow = ranges
-        selected = try selectColumns(header: header, wanted: wanted, source: source) { column in
-          let r = ranges[column]
-          let field = UnsafeBufferPointer(rebasing: bytes[r])
-          if isMissing(field) { return true }
-          var x = 0.0
-          return field.withMemoryRebound(to: CChar.self) { emz_parse_double($0.baseAddress, $0.count, &x) } == 1
+    var failure: InputError? = nil
+    let values = [Double](unsafeUninitializedCapacity: capacity * columns) { storage, initialized in
+      defer { initialized = rows * columns }
+      while true {
+        let final = exhausted
+        var parsed = 0
+        let consumed = buffer.withUnsafeBufferPointer { bytes in
+          latent.withUnsafeMutableBufferPointer { latentOut in
+            starts.withUnsafeMutableBufferPointer { startsOut in
+              bytes.withMemoryRebound(to: CChar.self) { chars in
+                emz_csv_parse(
+                  chars.baseAddress! + offset, chars.count - offset, final ? 1 : 0, header.count, slots, columns,
+                  sequenceField, latentField, &state, storage.baseAddress! + rows * columns,
+                  latentOut.baseAddress.map { $0 + rows }, startsOut.baseAddress.map { $0 + rows },
+                  capacity - rows, &parsed)
+              }
+            }
+          }
         }
-      }
-      for column in selected {
-        let r = ranges[column]
-        let field = UnsafeBufferPointer(rebasing: bytes[r])
-        if isMissing(field) {
-          values.append(.nan)
-          continue
+        rows += parsed
+        if state.error != 0 {
+          failure = describe(state, header: header, line: line(in: buffer, from: offset + consumed), source: source)
+          return
         }
-        var x = 0.0
-        let ok = field.withMemoryRebound(to: CChar.self) { emz_parse_double($0.baseAddress, $0.count, &x) }
-        guard ok == 1 else {
-          throw InputError("\(source): line \(lineNumber), column '\(header[column])': expected a number, found '\(text(r))'")
-        }
-        guard x.isFinite else {
-          throw InputError("\(source): line \(lineNumber), column '\(header[column])': expected a finite number, found '\(text(r))' (write an empty field, NA or NaN for a missing value)")
-        }
-        values.append(x)
+        offset += consumed
+        if final { break }
+        buffer.removeFirst(offset)
+        offset = 0
+        refill()
       }
-      if let sequenceColumn {
-        let r = ranges[sequenceColumn]
-        let same = lastSequence.map { last in
-          last.count == r.count && zip(bytes[last], bytes[r]).allSatisfy { $0 == $1 }
-        } ?? false
-        if !same { sequenceStarts.append(rows) }
-        lastSequence = r
-      }
-      if let latentColumn {
-        let r = ranges[latentColumn]
-        var x = 0.0
-        let field = UnsafeBufferPointer(rebasing: bytes[r])
-        let ok = field.withMemoryRebound(to: CChar.self) { emz_parse_double($0.baseAddress, $0.count, &x) }
-        latent.append(ok == 1 && x >= 0 && x == x.rounded() && x < 1e9 ? Int(x) : -1)
-      }
-      rows += 1
     }
+    if let failure { throw failure }
     guard rows > 0 else { throw InputError("\(source): no data rows after the header") }
-    let names = selected.map { header[$0] }
     var sequences: [Range<Int>]? = nil
-    if sequenceColumn != nil {
-      sequences = sequenceStarts.indices.map { i in
-        sequenceStarts[i]..<(i + 1 < sequenceStarts.count ? sequenceStarts[i + 1] : rows)
-      }
+    if sequenceField >= 0 {
+      let first = (0..<rows).filter { starts[$0] != 0 }
+      sequences = first.indices.map { i in first[i]..<(i + 1 < first.count ? first[i + 1] : rows) }
     }
-    let knownLatent = latentColumn != nil && !latent.contains(-1)
-    return DataSet(source: source, columns: names, values: values, sequences: sequences,
-                   latent: knownLatent ? latent : nil)
+    var labels: [Int]? = nil
+    if latentField >= 0, latent[..<rows].allSatisfy({ $0 >= 0 && $0 == $0.rounded() && $0 < 1e9 }) {
+      labels = latent[..<rows].map { Int($0) }
+    }
+    return DataSet(source: source, columns: selected.map { header[$0] }, values: values, sequences: sequences,
+                   latent: labels)
+  }
+
+  /// The one-line message for a parse error reported by the C parser.
+  static func describe(_ state: emz_csv_state, header: [String], line: ArraySlice<UInt8>, source: String) -> InputError {
+    let lineNumber = Int(state.error_row) + 2
+    switch Int(state.error) {
+    case Int(EMZ_CSV_FIELD_COUNT):
+      return InputError("\(source): line \(lineNumber): expected \(header.count) fields as in the header, found \(state.error_field)")
+    case Int(EMZ_CSV_EMPTY_LINE):
+      return InputError("\(source): line \(lineNumber): empty line between rows; expected \(header.count) fields")
+    default:
+      let field = Int(state.error_field)
+      let text = fields(line).dropFirst(field).first ?? ""
+      if Int(state.error) == Int(EMZ_CSV_NOT_FINITE) {
+        return InputError("\(source): line \(lineNumber), column '\(header[field])': expected a finite number, found '\(text)' (write an empty field, NA or NaN for a missing value)")
+      }
+      return InputError("\(source): line \(lineNumber), column '\(header[field])': expected a number, found '\(text)'")
+    }
   }
 
   /// The indices of the columns to keep: the named ones, or every column whose first value

@@ -1,0 +1,174 @@
+// CSV parsing for numeric tables: one pass over the bytes, no allocation per field.
+#include "CKernels.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const double powers_of_ten[] = {
+  1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+  1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+};
+
+/// Clinger's fast path: a decimal with at most 19 significant digits whose mantissa is
+/// below 2⁵³ and whose power of ten is at most 22 in magnitude is m·10ᵉ or m/10⁻ᵉ with
+/// both operands exact, so one correctly rounded operation gives the correctly rounded
+/// result. Anything else goes to strtod.
+static int parse_fast(const char *s, size_t len, double *out) {
+  size_t i = 0;
+  int negative = 0;
+  if (i < len && (s[i] == '-' || s[i] == '+')) { negative = s[i] == '-'; i++; }
+  uint64_t mantissa = 0;
+  int digits = 0, exponent = 0, any = 0;
+  while (i < len && s[i] >= '0' && s[i] <= '9') {
+    any = 1;
+    if (mantissa || s[i] != '0') {
+      if (++digits > 19) return -1;
+      mantissa = mantissa * 10 + (uint64_t)(s[i] - '0');
+    }
+    i++;
+  }
+  if (i < len && s[i] == '.') {
+    i++;
+    while (i < len && s[i] >= '0' && s[i] <= '9') {
+      any = 1;
+      if (mantissa || s[i] != '0') {
+        if (++digits > 19) return -1;
+        mantissa = mantissa * 10 + (uint64_t)(s[i] - '0');
+      }
+      exponent--;
+      i++;
+    }
+  }
+  if (!any) return -1;
+  if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+    i++;
+    int eneg = 0, e = 0, edigits = 0;
+    if (i < len && (s[i] == '-' || s[i] == '+')) { eneg = s[i] == '-'; i++; }
+    while (i < len && s[i] >= '0' && s[i] <= '9') {
+      if (e < 10000) e = e * 10 + (s[i] - '0');
+      edigits++;
+      i++;
+    }
+    if (!edigits) return -1;
+    exponent += eneg ? -e : e;
+  }
+  if (i != len) return -1;
+  if (mantissa > (1ULL << 53) || exponent < -22 || exponent > 22) return -1;
+  double v = (double)mantissa;
+  v = exponent < 0 ? v / powers_of_ten[-exponent] : v * powers_of_ten[exponent];
+  *out = negative ? -v : v;
+  return 1;
+}
+
+int emz_parse_double(const char *text, size_t len, double *out) {
+  if (len == 0) return 0;
+  int fast = parse_fast(text, len, out);
+  if (fast == 1) return 1;
+  char buf[64];
+  char *copy = len < sizeof buf ? buf : malloc(len + 1);
+  if (!copy) return 0;
+  memcpy(copy, text, len);
+  copy[len] = 0;
+  char *end = NULL;
+  *out = strtod(copy, &end);
+  int ok = (end == copy + len) && len > 0 && copy[0] != ' ' && copy[0] != '\t';
+  if (copy != buf) free(copy);
+  return ok;
+}
+
+static inline int is_missing(const char *s, size_t len) {
+  if (len == 0) return 1;
+  if (len == 2) return s[0] == 'N' && s[1] == 'A';
+  if (len == 3) return (s[0] | 0x20) == 'n' && (s[1] | 0x20) == 'a' && (s[2] | 0x20) == 'n';
+  return 0;
+}
+
+size_t emz_csv_parse(const char *buf, size_t len, int final, size_t fields, const int32_t *slots,
+                     size_t columns, int32_t sequence_field, int32_t latent_field,
+                     emz_csv_state *state, double *values, double *latent,
+                     uint8_t *sequence_starts, size_t capacity, size_t *rows) {
+  size_t pos = 0, row = 0;
+  state->error = 0;
+  while (pos < len && row < capacity) {
+    const char *end = memchr(buf + pos, '\n', len - pos);
+    if (!end && !final) break;  // an incomplete last line waits for more bytes
+    size_t line_end = end ? (size_t)(end - buf) : len;
+    size_t next = end ? line_end + 1 : len;
+    size_t stop = line_end;
+    if (stop > pos && buf[stop - 1] == '\r') stop--;
+    if (stop == pos) {
+      // A blank line: fine at the end of the file, an error before another row.
+      if (!state->pending_blank_line) {
+        state->pending_blank_line = 1;
+        state->blank_row = state->rows_total + row;
+      }
+      pos = next;
+      continue;
+    }
+    if (state->pending_blank_line) {
+      state->error = EMZ_CSV_EMPTY_LINE;
+      state->error_row = state->blank_row;
+      break;
+    }
+    double *out = values + row * columns;
+    size_t field = 0, start = pos;
+    for (size_t i = pos;; i++) {
+      if (i == stop || buf[i] == ',') {
+        size_t a = start, b = i;
+        while (a < b && (buf[a] == ' ' || buf[a] == '\t')) a++;
+        while (b > a && (buf[b - 1] == ' ' || buf[b - 1] == '\t')) b--;
+        if (b - a >= 2 && buf[a] == '"' && buf[b - 1] == '"') { a++; b--; }
+        if (field < fields) {
+          int32_t slot = slots[field];
+          if (slot >= 0) {
+            double v;
+            if (is_missing(buf + a, b - a)) {
+              out[slot] = NAN;
+            } else if (!emz_parse_double(buf + a, b - a, &v)) {
+              state->error = EMZ_CSV_NOT_A_NUMBER;
+            } else if (!isfinite(v)) {
+              state->error = EMZ_CSV_NOT_FINITE;
+            } else {
+              out[slot] = v;
+            }
+            if (state->error) {
+              state->error_row = state->rows_total + row;
+              state->error_field = field;
+              break;
+            }
+          }
+          if ((int32_t)field == sequence_field) {
+            size_t n = b - a;
+            int same = state->has_sequence && n == state->sequence_length &&
+                       n <= sizeof state->sequence && memcmp(state->sequence, buf + a, n) == 0;
+            sequence_starts[row] = (uint8_t)!same;
+            state->has_sequence = 1;
+            state->sequence_length = n;
+            memcpy(state->sequence, buf + a, n < sizeof state->sequence ? n : sizeof state->sequence);
+            if (n > sizeof state->sequence) state->sequence_length = (size_t)-1;  // never equal
+          }
+          if ((int32_t)field == latent_field) {
+            double v;
+            latent[row] = emz_parse_double(buf + a, b - a, &v) ? v : NAN;
+          }
+        }
+        field++;
+        if (i == stop) break;
+        start = i + 1;
+      }
+    }
+    if (state->error) break;
+    if (field != fields) {
+      state->error = EMZ_CSV_FIELD_COUNT;
+      state->error_row = state->rows_total + row;
+      state->error_field = field;
+      break;
+    }
+    row++;
+    pos = next;
+  }
+  *rows = row;
+  state->rows_total += row;
+  return pos;
+}
