@@ -52,13 +52,13 @@ struct CheckFailed: Error {
 struct FitFlags: ParsableArguments {
   @Option(help: "Seed of the first restart (restart r uses seed + r).")
   var seed: UInt64?
-  @Option(name: .customLong("max-iterations"), help: "Iteration limit per restart.")
+  @Option(name: .customLong("max-iterations"), parsing: .unconditional, help: "Iteration limit per restart.")
   var maxIterations: Int?
-  @Option(help: "Convergence: relative change of the log-likelihood.")
+  @Option(parsing: .unconditional, help: "Convergence: relative change of the log-likelihood.")
   var tolerance: Double?
-  @Option(help: "Number of starts; the best is kept.")
+  @Option(parsing: .unconditional, help: "Number of starts; the best is kept.")
   var restarts: Int?
-  @Option(help: "Worker threads for the E step (default: all cores). Never changes the result.")
+  @Option(parsing: .unconditional, help: "Worker threads for the E step (default: all cores). Never changes the result.")
   var threads: Int?
 
   /// The spec's `fit` block with these flags on top.
@@ -99,6 +99,16 @@ func checkedCount(_ n: Int, dimension: Int) throws -> Int {
     throw InputError("--n: \(n) rows of \(dimension) columns is too large (at most 100,000,000 rows and 500,000,000 values)")
   }
   return n
+}
+
+/// Fails early, before any work, when an output path's folder does not exist.
+func checkOutputPath(_ path: String?) throws {
+  guard let path else { return }
+  let directory = (path as NSString).deletingLastPathComponent
+  var isDirectory: ObjCBool = false
+  if !directory.isEmpty, !(FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) && isDirectory.boolValue) {
+    throw InputError("\(path): cannot write output: folder '\(directory)' does not exist")
+  }
 }
 
 /// Writes text to a file atomically, or to stdout when no path is given.

@@ -6,7 +6,7 @@ struct Sample: ParsableCommand {
 
   @Argument(help: "The model spec (JSON).")
   var spec: String
-  @Option(help: "Number of observations.")
+  @Option(parsing: .unconditional, help: "Number of observations.")
   var n: Int
   @Option(help: "Random seed.")
   var seed: UInt64 = 1
@@ -16,6 +16,7 @@ struct Sample: ParsableCommand {
   var latent = false
 
   func run() throws {
+    try checkOutputPath(output)
     let (spec, model) = try loadModel(spec)
     let count = try checkedCount(n, dimension: model.dimension)
     var data = try model.sampleData(spec: spec, count: count, seed: seed)

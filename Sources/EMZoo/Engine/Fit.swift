@@ -119,6 +119,8 @@ public enum EMEngine {
         if best == nil || run.objective > best!.run.objective { best = (r, run) }
       } catch let error as MonotonicityViolation {
         throw error
+      } catch let error as InputError {
+        throw error  // bad input is the user's to fix, not a failed start
       } catch {
         summaries.append(RestartSummary(
           seed: seed, logLikelihood: -.infinity, logPosterior: nil, iterations: 0, converged: false,
