@@ -72,4 +72,41 @@ import Testing
     guard case .array(let items) = kinds else { Issue.record("not an array"); return }
     #expect(items.count == registry.count)
   }
+
+  @Test func resultsAreByteIdenticalAcrossRunsAndThreadCounts() throws {
+    let dir = try temporaryDirectory()
+    let csv = dir.appendingPathComponent("d.csv").path
+    #expect(try runEMZoo(["sample", spec2D, "--n", "20000", "--seed", "3", "--output", csv]).status == 0)
+    var outputs: [String] = []
+    for threads in ["1", "2", "2", "5"] {
+      let r = try runEMZoo(["fit", spec2D, "--data", csv, "--quiet", "--threads", threads])
+      #expect(r.status == 0)
+      // Everything but the timing line.
+      outputs.append(r.stdout.split(separator: "\n").filter { !$0.contains("\"seconds\"") }.joined(separator: "\n"))
+    }
+    #expect(Set(outputs).count == 1)
+    #expect(outputs[0].contains("logLikelihood"))
+  }
+
+  @Test func aKilledFitLeavesThePreviousOutputIntact() throws {
+    let dir = try temporaryDirectory()
+    let csv = dir.appendingPathComponent("d.csv").path, result = dir.appendingPathComponent("r.json").path
+    #expect(try runEMZoo(["sample", spec2D, "--n", "100000", "--seed", "3", "--output", csv]).status == 0)
+    try "previous result\n".write(toFile: result, atomically: true, encoding: .utf8)
+    // A fit that would run for minutes: eight components for two blobs converge very slowly,
+    // and a tolerance of 0 asks for an exact fixed point.
+    let slow = dir.appendingPathComponent("slow.json").path
+    try #"{ "model": "gaussian-mixture", "options": { "components": 8 } }"#.write(toFile: slow, atomically: true, encoding: .utf8)
+    let process = Process()
+    process.executableURL = emzooExecutable()
+    process.arguments = ["fit", slow, "--data", csv, "--output", result, "--quiet", "--tolerance", "0",
+                         "--max-iterations", "100000000", "--restarts", "1"]
+    try process.run()
+    Thread.sleep(forTimeInterval: 1.5)
+    #expect(process.isRunning)
+    kill(process.processIdentifier, SIGKILL)
+    process.waitUntilExit()
+    #expect(try String(contentsOfFile: result, encoding: .utf8) == "previous result\n")
+    #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["d.csv", "r.json", "slow.json"])
+  }
 }
