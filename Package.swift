@@ -10,6 +10,7 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
+    .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
   ],
   targets: [
     // Hot loops and everything GSL provides (RNG, samplers, special functions, Cholesky).
@@ -51,6 +52,7 @@ let package = Package(
         "EMZoo",
         "CKernels",
         .product(name: "Numerics", package: "swift-numerics"),
+        .product(name: "PropertyBased", package: "swift-property-based"),
       ],
       path: "Tests/EMZooTests"
     ),

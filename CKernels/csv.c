@@ -1,6 +1,7 @@
 // CSV parsing for numeric tables: one pass over the bytes, no allocation per field.
 #include "CKernels.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,11 +55,33 @@ static int parse_fast(const char *s, size_t len, double *out) {
     exponent += eneg ? -e : e;
   }
   if (i != len) return -1;
-  if (mantissa > (1ULL << 53) || exponent < -22 || exponent > 22) return -1;
-  double v = (double)mantissa;
-  v = exponent < 0 ? v / powers_of_ten[-exponent] : v * powers_of_ten[exponent];
-  *out = negative ? -v : v;
-  return 1;
+  if (mantissa <= (1ULL << 53) && exponent >= -22 && exponent <= 22) {
+    double v = (double)mantissa;
+    v = exponent < 0 ? v / powers_of_ten[-exponent] : v * powers_of_ten[exponent];
+    *out = negative ? -v : v;
+    return 1;
+  }
+#if defined(__x86_64__) && LDBL_MANT_DIG == 64
+  // Up to 19 digits (what repr() and Swift print): x87 extended precision holds the mantissa
+  // and 10^|e| ≤ 10^27 exactly, so one extended operation is within half an extended ulp
+  // of the true value. Rounding that to double is then correct unless it sits next to a
+  // halfway point between two doubles (low 11 of its 64 significand bits near 0x400);
+  // those rare cases go to strtod.
+  if (mantissa != 0 && exponent >= -27 && exponent <= 27) {
+    long double m = (long double)mantissa, p = 1;
+    for (int e = exponent < 0 ? -exponent : exponent; e > 0; e--) p *= 10;
+    long double r = exponent < 0 ? m / p : m * p;
+    uint64_t significand;
+    memcpy(&significand, &r, sizeof significand);
+    uint64_t low = significand & 0x7FF;
+    if (low < 0x3FF || low > 0x401) {
+      double v = (double)r;
+      *out = negative ? -v : v;
+      return 1;
+    }
+  }
+#endif
+  return -1;
 }
 
 int emz_parse_double(const char *text, size_t len, double *out) {

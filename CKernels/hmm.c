@@ -7,23 +7,44 @@
 #include "CKernels.h"
 
 #include <math.h>
-#include <string.h>
+
+/// Emission row t to scaled densities b_t(k) = exp(log b_t(k) − max_k log b_t(k)); returns the
+/// shift (−infinity when every state is impossible, NaN for a NaN density).
+static inline double emz_scale_emissions(double *row, size_t K) {
+  double m = -INFINITY;
+  for (size_t k = 0; k < K; k++) {
+    if (row[k] != row[k]) return NAN;
+    if (row[k] > m) m = row[k];
+  }
+  if (!(m > -INFINITY)) return -INFINITY;
+  for (size_t k = 0; k < K; k++) row[k] = exp(row[k] - m);
+  return m;
+}
+
+/// Adds log c to the log-likelihood through a running product, so a log is taken once every
+/// few hundred steps instead of at every step. Each factor c ≥ 2⁻⁴⁰⁰ is multiplied into a
+/// product kept ≥ 2⁻⁴⁰⁰, so the product never leaves the normal range; smaller c go in directly.
+static inline void emz_add_log(double c, double *product, double *loglik) {
+  if (c < 0x1p-400) {
+    *loglik += log(c);
+    return;
+  }
+  *product *= c;
+  if (*product < 0x1p-400) {
+    *loglik += log(*product);
+    *product = 1;
+  }
+}
 
 double emz_hmm_forward_backward(size_t T, size_t K, double *logb, const double *initial,
                                 const double *transition, double *alpha, double *scale,
                                 double *work, double *init_acc, double *trans_acc) {
   if (T == 0) return 0;
-  double loglik = 0;
-  // Emissions to scaled densities b_t(k) = exp(log b_t(k) − max_k log b_t(k)).
-  for (size_t t = 0; t < T; t++) {
-    double *row = logb + t * K;
-    double m = -INFINITY;
-    for (size_t k = 0; k < K; k++) if (row[k] > m) m = row[k];
-    if (!(m > -INFINITY)) return (m != m) ? NAN : -INFINITY;
-    for (size_t k = 0; k < K; k++) row[k] = exp(row[k] - m);
-    loglik += m;
-  }
-  // Forward.
+  double loglik = 0, product = 1;
+  // Forward, turning each emission row into scaled densities just before it is used.
+  double m = emz_scale_emissions(logb, K);
+  if (!(m > -INFINITY)) return m;
+  loglik += m;
   double c = 0;
   for (size_t k = 0; k < K; k++) {
     alpha[k] = initial[k] * logb[k];
@@ -32,11 +53,14 @@ double emz_hmm_forward_backward(size_t T, size_t K, double *logb, const double *
   if (!(c > 0)) return -INFINITY;
   scale[0] = c;
   for (size_t k = 0; k < K; k++) alpha[k] /= c;
-  loglik += log(c);
+  emz_add_log(c, &product, &loglik);
   for (size_t t = 1; t < T; t++) {
     const double *prev = alpha + (t - 1) * K;
     double *cur = alpha + t * K;
-    const double *b = logb + t * K;
+    double *b = logb + t * K;
+    m = emz_scale_emissions(b, K);
+    if (!(m > -INFINITY)) return m;
+    loglik += m;
     for (size_t j = 0; j < K; j++) cur[j] = 0;
     for (size_t i = 0; i < K; i++) {
       double a = prev[i];
@@ -52,8 +76,9 @@ double emz_hmm_forward_backward(size_t T, size_t K, double *logb, const double *
     scale[t] = c;
     double inv = 1.0 / c;
     for (size_t j = 0; j < K; j++) cur[j] *= inv;
-    loglik += log(c);
+    emz_add_log(c, &product, &loglik);
   }
+  loglik += log(product);
   // Backward, writing γ over the emission rows as they are used up.
   double *beta = work, *tmp = work + K, *next = work + 2 * K;
   for (size_t k = 0; k < K; k++) beta[k] = 1.0;
@@ -75,7 +100,9 @@ double emz_hmm_forward_backward(size_t T, size_t K, double *logb, const double *
     }
     const double *a_t = alpha + t * K;
     for (size_t k = 0; k < K; k++) b[k] = a_t[k] * beta[k];
-    memcpy(beta, next, K * sizeof(double));
+    double *swap = beta;
+    beta = next;
+    next = swap;
   }
   for (size_t k = 0; k < K; k++) {
     logb[k] = alpha[k] * beta[k];

@@ -15,6 +15,8 @@ included, summed over rows / sequences) of DATA.csv at RESULT.json's
   bernoulli-mixture        scipy.stats.bernoulli.logpmf + logsumexp
                            (missing entries are marginalised out, i.e. skipped,
                            per dimension, in both mixture kinds)
+Columns "sequence" and "latent" are never features; all other columns are,
+in CSV order.
   hmm                      hmmlearn GaussianHMM / PoissonHMM / CategoricalHMM
                            (implementation="log") .score(X, lengths), sequences
                            from the optional integer "sequence" column
@@ -43,6 +45,10 @@ from scipy.special import logsumexp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import read_csv, read_json, sequence_lengths  # noqa: E402
+
+# Columns that are never model features (as in emzoo): the HMM sequence id and
+# the latent label that `emzoo sample --latent` adds.
+NON_FEATURES = ("sequence", "latent")
 
 CHUNK = 20_000   # rows per block for the (rows x K x d) element-wise mixtures
 
@@ -203,15 +209,15 @@ def independent_loglik(params: dict, csv_path, kind: str | None = None,
             lengths = sequence_lengths(data[:, names.index("sequence")])
         else:
             lengths = np.array([data.shape[0]])
-        feat = [i for i, nm in enumerate(names) if nm != "sequence"]
+        feat = [i for i, nm in enumerate(names) if nm not in NON_FEATURES]
         return ll_hmm(data[:, feat], lengths, params)
     if kind == "missing-data-regression":
         response = options.get("response", "y")
         if response not in names:
             raise ValueError(f"response column {response!r} not in CSV columns {names}")
-        cov_cols = [i for i, nm in enumerate(names) if nm not in (response, "sequence")]
+        cov_cols = [i for i, nm in enumerate(names) if nm != response and nm not in NON_FEATURES]
         return ll_missing_regression(data[:, cov_cols + [names.index(response)]], params)
-    feat = [i for i, nm in enumerate(names) if nm != "sequence"]
+    feat = [i for i, nm in enumerate(names) if nm not in NON_FEATURES]
     X = data[:, feat]
     if kind == "gaussian-mixture":
         return ll_gaussian_mixture(X, params)

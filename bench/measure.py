@@ -42,6 +42,8 @@ def main() -> int:
     with open(result, "w") as f:
         json.dump({"returncode": os.waitstatus_to_exitcode(status), "wall": wall,
                    "maxrss_mib": usage.ru_maxrss / 1024.0,        # Linux: KiB
+                   "cpu_seconds": usage.ru_utime + usage.ru_stime,
+                   "launcher_cpu_seconds": os.times().user + os.times().system,
                    "launcher_rss_mib": own / 1024.0}, f)
     return 0
 

@@ -8,7 +8,7 @@ struct Check: ParsableCommand {
 
   @Argument(help: "The model spec (JSON).")
   var spec: String
-  @Option(help: "Sample size (default: the spec's check.n).")
+  @Option(parsing: .unconditional, help: "Sample size (default: the spec's check.n).")
   var n: Int?
   @Option(help: "Sampling seed (default: the spec's check.seed).")
   var seed: UInt64?
@@ -46,6 +46,17 @@ func runCheck(path: String, n: Int?, seed: UInt64?, threads: Int?) throws -> Che
     lines.append("  " + entry.name.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
       + format(entry.error).padding(toLength: 10, withPad: " ", startingAt: 0)
       + (entry.error <= report.tolerance ? "ok" : "TOO LARGE"))
+  }
+  if let baseline = report.fit.result["completeCase"], let truth = spec.parameters.value {
+    // A baseline estimate in the fit result (missing-data-regression's complete-case fit),
+    // measured against the truth the same way.
+    var complete = 0
+    if case .number(let x)? = baseline["n"] { complete = Int(x) }
+    lines.append("  complete-case analysis (\(complete) of \(report.n) rows), same error measure:")
+    if case .string(let failure)? = baseline["failure"] { lines.append("    no estimate: \(failure)") }
+    for entry in RecoveryReport.errors(of: baseline, against: truth) {
+      lines.append("  " + entry.name.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + format(entry.error))
+    }
   }
   if let accuracy = report.labelAccuracy {
     lines.append(String(format: "  label accuracy %.2f%%", 100 * accuracy))

@@ -38,6 +38,7 @@ struct Fit: ParsableCommand {
       printError("emzoo: \(spec.name): log-likelihood \(report.logLikelihood) after \(report.iterations) iterations"
         + (report.converged ? " (converged)" : " (not converged)")
         + "; \(agreeing) of \(report.restarts.count) restarts reached it; \(String(format: "%.3f", report.seconds)) s")
+      if let summary = model.summary(of: report.result) { printError(summary) }
     }
     try emit(report.result.formatted() + "\n", to: output)
   }

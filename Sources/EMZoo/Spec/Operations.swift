@@ -53,6 +53,7 @@ extension SpecifiedModel {
       ("bestRestart", .number(Double(outcome.bestRestart))),
       ("seconds", .number((outcome.seconds * 1e6).rounded() / 1e6)),
     ]
+    members += extraResults(outcome.parameters, data: data)
     return FitReport(
       result: .object(members), logLikelihood: outcome.logLikelihood, logPosterior: outcome.logPosterior,
       iterations: outcome.iterations, converged: outcome.converged, seconds: outcome.seconds,

@@ -16,6 +16,8 @@ public let registry: [ModelKind] = [
   gaussianMixtureKind,
   poissonMixtureKind,
   bernoulliMixtureKind,
+  hmmKind,
+  missingDataRegressionKind,
 ]
 
 extension ModelKind {

@@ -29,6 +29,12 @@ public protocol SpecifiedModel: EMModel {
   func permuted(_ parameters: Parameters, by order: [Int]) -> Parameters
   /// Every parameter, by spec name, as a flat array (for the recovery report).
   func blocks(_ parameters: Parameters) -> [(name: String, values: [Double])]
+
+  /// Model-specific members appended to a fit result (standard errors, a baseline estimate),
+  /// computed at the fitted parameters; none by default.
+  func extraResults(_ parameters: Parameters, data: DataSet) -> [(key: String, value: JSONValue)]
+  /// A readable summary of a fit result for the terminal (a coefficient table); nil by default.
+  func summary(of result: JSONValue) -> String?
 }
 
 extension SpecifiedModel {
@@ -37,4 +43,6 @@ extension SpecifiedModel {
   public var labelCount: Int { 0 }
   public func assignments(_ parameters: Parameters, data: DataSet) throws -> [Int] { [] }
   public func permuted(_ parameters: Parameters, by order: [Int]) -> Parameters { parameters }
+  public func extraResults(_ parameters: Parameters, data: DataSet) -> [(key: String, value: JSONValue)] { [] }
+  public func summary(of result: JSONValue) -> String? { nil }
 }

@@ -1,0 +1,178 @@
+import CKernels
+import Foundation
+
+/// The hidden states of every row of a data set under fitted parameters (`emzoo decode`).
+public struct StateDecoding: Sendable {
+  /// K, the number of states.
+  public var states: Int
+  /// The most probable state path (Viterbi), one state per row.
+  public var viterbi: [Int]
+  /// p(sₜ = k | x), rows × K, row-major.
+  public var posteriors: [Double]
+  /// log p(x) of all sequences, every constant included.
+  public var logLikelihood: Double
+}
+
+/// A model kind whose rows have hidden states that can be decoded one by one.
+public protocol HiddenStateDecoder {
+  /// Decodes `data` under the spec's (fitted) parameters; throws `InputError` for bad input.
+  func decodeStates(spec: ModelSpec, data: DataSet) throws -> StateDecoding
+}
+
+extension HiddenMarkovModel: HiddenStateDecoder {
+  // MARK: - Spec I/O
+
+  public func decodeParameters(_ field: Field) throws -> Parameters {
+    let K = states
+    try field.object(allowing: ["initial", "transition"] + family.parameterKeys)
+    let initial = try Probability.vector(field["initial"], count: K)
+    let rows = try field["transition"].elements()
+    guard rows.count == K else {
+      throw field["transition"].error("expected \(K) rows of \(K) probabilities, found \(rows.count) rows")
+    }
+    let transition = try rows.flatMap { try Probability.vector($0, count: K) }
+    return Parameters(initial: initial, transition: transition, emission: try family.decode(field))
+  }
+
+  public func encodeParameters(_ p: Parameters) -> JSONValue {
+    .object([
+      ("initial", JSONValue(p.initial)),
+      ("transition", JSONValue(rows: IndependentDimensions.rows(p.transition, components: states, dimension: states))),
+    ] + family.encode(p.emission))
+  }
+
+  /// The family's checks, and with `requiresCompleteRows` no partly missing row.
+  public func validate(_ data: DataSet) throws {
+    try family.validate(data)
+    guard requiresCompleteRows, data.hasMissing else { return }
+    let d = data.dimension
+    for i in 0..<data.rows {
+      let row = data.values[(i * d)..<((i + 1) * d)]
+      let missing = row.filter(\.isNaN).count
+      if missing > 0, missing < d, let j = row.firstIndex(where: \.isNaN) {
+        throw InputError("\(data.place(row: i, column: j - i * d)): a missing value in a partly observed row; "
+          + "the full-covariance Gaussian HMM needs every row observed entirely or not at all "
+          + "(leave the whole row empty, or use covariance \"diagonal\")")
+      }
+    }
+  }
+
+  // MARK: - Sampling
+
+  /// `count` rows of state paths and emissions; with `sequenceLength` L, independent sequences
+  /// of L rows (the last one shorter when L does not divide `count`), each starting from π.
+  public func sample(_ p: Parameters, count: Int, random: RandomSource) throws -> DataSet {
+    let K = states, d = dimension
+    let prepared = try family.prepare(p.emission)
+    let first = CategoricalSampler(p.initial)
+    let next = (0..<K).map { CategoricalSampler(Array(p.transition[($0 * K)..<(($0 + 1) * K)])) }
+    let length = max(sequenceLength ?? count, 1)
+    var values = [Double](repeating: 0, count: count * d)
+    var latent = [Int](repeating: 0, count: count)
+    var sequences: [Range<Int>] = []
+    values.withUnsafeMutableBufferPointer { out in
+      for start in stride(from: 0, to: count, by: length) {
+        let sequence = start..<min(start + length, count)
+        sequences.append(sequence)
+        var state = first.draw(using: random)
+        for i in sequence {
+          if i > start { state = next[state].draw(using: random) }
+          latent[i] = state
+          family.sample(component: state, prepared: prepared, random: random, into: out.baseAddress! + i * d)
+        }
+      }
+    }
+    return DataSet(source: "sample", columns: defaultColumns, values: values, sequences: sequences, latent: latent)
+  }
+
+  // MARK: - Labels
+
+  /// The Viterbi path of every sequence.
+  public func assignments(_ p: Parameters, data: DataSet) throws -> [Int] {
+    viterbi(try prepare(p), data: data)
+  }
+
+  public func permuted(_ p: Parameters, by order: [Int]) -> Parameters {
+    let K = states
+    return Parameters(
+      initial: order.map { p.initial[$0] },
+      transition: order.flatMap { i in order.map { j in p.transition[i * K + j] } },
+      emission: family.permuted(p.emission, by: order))
+  }
+
+  public func blocks(_ p: Parameters) -> [(name: String, values: [Double])] {
+    [("initial", p.initial), ("transition", p.transition)]
+      + family.blocks(p.emission).map { ($0.name, Array($0.perComponent.joined())) }
+  }
+
+  // MARK: - Decoding
+
+  public func decodeStates(spec: ModelSpec, data: DataSet) throws -> StateDecoding {
+    guard let p = try specParameters(spec) else {
+      throw spec.parameters.error("expected the fitted parameters to decode with")
+    }
+    try checkColumns(data)
+    try validate(data)
+    let prepared = try prepare(p)
+    let (posteriors, logLikelihood) = posteriors(prepared, data: data)
+    return StateDecoding(states: states, viterbi: viterbi(prepared, data: data), posteriors: posteriors,
+                         logLikelihood: logLikelihood + constantLogLikelihood(of: data))
+  }
+
+  /// Calls `body` with each sequence and its log emission densities (T × K), in a buffer sized
+  /// to the longest sequence.
+  func forEachSequence(_ prepared: Prepared, data: DataSet,
+                       _ body: (Range<Int>, UnsafeMutablePointer<Double>) -> Void) {
+    let K = states, d = data.dimension
+    let longest = data.sequences.map(\.count).max() ?? 0
+    var logb = [Double](repeating: 0, count: max(longest * K, 1))
+    data.values.withUnsafeBufferPointer { all in
+      logb.withUnsafeMutableBufferPointer { buffer in
+        for sequence in data.sequences where !sequence.isEmpty {
+          _ = emissionLogDensities(all.baseAddress! + sequence.lowerBound * d, rows: sequence.count,
+                                   prepared: prepared.emission, into: buffer.baseAddress!)
+          body(sequence, buffer.baseAddress!)
+        }
+      }
+    }
+  }
+
+  /// The most probable state path of every sequence (`emz_hmm_viterbi`, in log space).
+  func viterbi(_ prepared: Prepared, data: DataSet) -> [Int] {
+    let K = states
+    let longest = data.sequences.map(\.count).max() ?? 0
+    var path = [Int32](repeating: 0, count: max(longest, 1))
+    var back = [Int32](repeating: 0, count: max(longest * K, 1))
+    var delta = [Double](repeating: 0, count: 2 * K)
+    var labels = [Int](repeating: 0, count: data.rows)
+    forEachSequence(prepared, data: data) { sequence, logb in
+      _ = emz_hmm_viterbi(sequence.count, K, logb, prepared.logInitial, prepared.logTransition, &delta, &back, &path)
+      for t in 0..<sequence.count { labels[sequence.lowerBound + t] = Int(path[t]) }
+    }
+    return labels
+  }
+
+  /// p(sₜ = k | x) for every row (forward–backward) and Σ log p(sequence) without the
+  /// family's parameter-free constant.
+  func posteriors(_ prepared: Prepared, data: DataSet) -> ([Double], Double) {
+    let K = states
+    let longest = data.sequences.map(\.count).max() ?? 0
+    var alpha = [Double](repeating: 0, count: max(longest * K, 1))
+    var scale = [Double](repeating: 0, count: max(longest, 1))
+    var work = [Double](repeating: 0, count: 3 * K)
+    var initialCounts = [Double](repeating: 0, count: K)
+    var transitionCounts = [Double](repeating: 0, count: K * K)
+    var posteriors = [Double](repeating: .nan, count: data.rows * K)
+    var logLikelihood = 0.0
+    forEachSequence(prepared, data: data) { sequence, logb in
+      let value = emz_hmm_forward_backward(
+        sequence.count, K, logb, prepared.initial, prepared.transition, &alpha, &scale, &work,
+        &initialCounts, &transitionCounts)
+      logLikelihood += value
+      // An impossible sequence has no posterior; its rows stay NaN.
+      guard value.isFinite else { return }
+      for e in 0..<(sequence.count * K) { posteriors[sequence.lowerBound * K + e] = logb[e] }
+    }
+    return (posteriors, logLikelihood)
+  }
+}

@@ -1,0 +1,375 @@
+import CKernels
+import Foundation
+
+/// Why an estimate beside the fit (standard errors, the complete-case fit) is unavailable.
+struct InferenceFailure: Error, CustomStringConvertible {
+  var description: String
+}
+
+extension MissingDataRegression {
+  // MARK: - Rows grouped by missingness pattern
+
+  /// The rows of one missingness pattern: n, Σ r and Σ r rᵀ with r = z_O − μ_O.
+  struct PatternGroup {
+    var observed: [Int]
+    var count = 0.0
+    var residualSum: [Double]
+    var residualSquares: [Double]
+  }
+
+  /// Groups the rows of `data` by pattern (in order of first appearance), with residual
+  /// moments about `mean`.
+  func patternGroups(_ mean: [Double], data: DataSet) -> [PatternGroup] {
+    let D = dimension, order = checkedLayout(of: data)
+    var index: [MissingPattern: Int] = [:]
+    var groups: [PatternGroup] = []
+    var z = [Double](repeating: 0, count: D), r = [Double](repeating: 0, count: D)
+    for i in 0..<data.rows {
+      for a in 0..<D { z[a] = data[i, order[a]] }
+      let pattern = z.withUnsafeBufferPointer { MissingPattern(row: $0.baseAddress!, dimension: D) }
+      let g: Int
+      if let known = index[pattern] {
+        g = known
+      } else {
+        let observed = pattern.observed(dimension: D)
+        g = groups.count
+        index[pattern] = g
+        groups.append(PatternGroup(
+          observed: observed, residualSum: [Double](repeating: 0, count: observed.count),
+          residualSquares: [Double](repeating: 0, count: observed.count * observed.count)))
+      }
+      let observed = groups[g].observed, o = observed.count
+      for (k, a) in observed.enumerated() { r[k] = z[a] - mean[a] }
+      groups[g].count += 1
+      for k in 0..<o {
+        groups[g].residualSum[k] += r[k]
+        for l in 0..<o { groups[g].residualSquares[k * o + l] += r[k] * r[l] }
+      }
+    }
+    return groups
+  }
+
+  // MARK: - Observed information and standard errors
+
+  /// The observed information −∂²ℓ/∂θ∂θᵀ of the observed-data log-likelihood, for
+  /// θ = (μ, vech Σ) (Σ's entries σ_ab with a ≤ b, row by row), differentiated analytically.
+  ///
+  /// For the rows of one pattern, with P = Σ_OO⁻¹, n rows, s = Σ r, R = Σ r rᵀ, w = P s,
+  /// Q = P R P, and E_ab = ∂Σ_OO/∂σ_ab (ones at (a, b) and (b, a)):
+  ///
+  ///     I_μμ = n P,   I_μ,σab = P E_ab w,   I_σab,σcd = tr(E_ab P E_cd Q) − ½ n tr(E_ab P E_cd P)
+  ///
+  /// from ℓ_O = −½ log|Σ_OO| − ½ rᵀ P r, summed over the patterns (entries of θ a pattern does
+  /// not observe get nothing from it). Exact at any θ, so there is no step size to tune.
+  func observedInformation(_ parameters: Parameters, data: DataSet) -> (information: [Double], pairs: [(Int, Int)]) {
+    let D = dimension
+    let pairs: [(Int, Int)] = (0..<D).flatMap { a in (a..<D).map { (a, $0) } }
+    let q = D + pairs.count
+    var information = [Double](repeating: 0, count: q * q)
+    for group in patternGroups(parameters.mean, data: data) where !group.observed.isEmpty {
+      let observed = group.observed, o = observed.count, n = group.count
+      var position = [Int](repeating: -1, count: D)
+      for (k, a) in observed.enumerated() { position[a] = k }
+      // P = Σ_OO⁻¹ = L⁻ᵀ L⁻¹.
+      var factor = [Double](repeating: 0, count: o * o)
+      for k in 0..<o { for l in 0..<o { factor[k * o + l] = parameters.covariance[observed[k] * D + observed[l]] } }
+      guard emz_cholesky(o, &factor) == 0, emz_lower_triangular_invert(o, &factor) == 0 else { continue }
+      var P = [Double](repeating: 0, count: o * o)
+      for k in 0..<o {
+        for l in 0..<o {
+          var s = 0.0
+          for m in max(k, l)..<o { s += factor[m * o + k] * factor[m * o + l] }
+          P[k * o + l] = s
+        }
+      }
+      let w = (0..<o).map { k in (0..<o).reduce(0.0) { $0 + P[k * o + $1] * group.residualSum[$1] } }
+      var PR = [Double](repeating: 0, count: o * o), Q = [Double](repeating: 0, count: o * o)
+      for k in 0..<o { for l in 0..<o { for m in 0..<o { PR[k * o + l] += P[k * o + m] * group.residualSquares[m * o + l] } } }
+      for k in 0..<o { for l in 0..<o { for m in 0..<o { Q[k * o + l] += PR[k * o + m] * P[m * o + l] } } }
+      // The covariance entries this pattern observes, with their unit entries in O coordinates.
+      var local: [(theta: Int, units: [(Int, Int)])] = []
+      for (k, (a, b)) in pairs.enumerated() where position[a] >= 0 && position[b] >= 0 {
+        let (u, v) = (position[a], position[b])
+        local.append((D + k, u == v ? [(u, u)] : [(u, v), (v, u)]))
+      }
+      for k in 0..<o {
+        for l in 0..<o { information[observed[k] * q + observed[l]] += n * P[k * o + l] }
+      }
+      for (theta, units) in local {
+        for k in 0..<o {
+          var value = 0.0
+          for (s, t) in units { value += P[k * o + s] * w[t] }
+          information[observed[k] * q + theta] += value
+          information[theta * q + observed[k]] += value
+        }
+        for (theta2, units2) in local {
+          var value = 0.0
+          for (u, v) in units {
+            for (s, t) in units2 { value += P[v * o + s] * (Q[t * o + u] - 0.5 * n * P[t * o + u]) }
+          }
+          information[theta * q + theta2] += value
+        }
+      }
+    }
+    return (information, pairs)
+  }
+
+  /// Standard errors of the regression parameters at `parameters` (the MLE): the inverse
+  /// observed information of θ = (μ, vech Σ), carried to (β₀, β, σ², m, S) by the delta method,
+  ///
+  ///     dβ = Σ_xx⁻¹ (dΣ_xy − dΣ_xx β),   dβ₀ = dμ_y − dβᵀμ_x − βᵀdμ_x,
+  ///     dσ² = dΣ_yy − 2βᵀdΣ_xy + βᵀdΣ_xx β,
+  ///
+  /// which at the MLE equals inverting the information of the regression parameterisation.
+  /// With no missing entries the coefficients' errors are those of least squares with the MLE
+  /// σ̂² = RSS/n: √diag(σ̂² (XᵀX)⁻¹).
+  func standardErrors(_ parameters: Parameters, data: DataSet) -> Result<RegressionParameters, InferenceFailure> {
+    let D = dimension, p = covariates
+    let (information, pairs) = observedInformation(parameters, data: data)
+    let q = D + pairs.count
+    // Equilibrate (unit diagonal), then invert through the Cholesky factor.
+    var scale = [Double](repeating: 0, count: q)
+    for k in 0..<q {
+      let diagonal = information[k * q + k]
+      guard diagonal > 0, diagonal.isFinite else {
+        return .failure(InferenceFailure(description: "the observed information is singular (a parameter is not identified by the observed entries, e.g. two columns never observed together)"))
+      }
+      scale[k] = 1 / diagonal.squareRoot()
+    }
+    var factor = [Double](repeating: 0, count: q * q)
+    for k in 0..<q { for l in 0..<q { factor[k * q + l] = information[k * q + l] * scale[k] * scale[l] } }
+    guard emz_cholesky(q, &factor) == 0, emz_lower_triangular_invert(q, &factor) == 0 else {
+      return .failure(InferenceFailure(description: "the observed information is not positive definite (a parameter is not identified by the observed entries)"))
+    }
+    var covariance = [Double](repeating: 0, count: q * q)
+    for k in 0..<q {
+      for l in 0...k {
+        var s = 0.0
+        for m in k..<q { s += factor[m * q + k] * factor[m * q + l] }
+        covariance[k * q + l] = s * scale[k] * scale[l]
+        covariance[l * q + k] = covariance[k * q + l]
+      }
+    }
+    // Jacobian rows: β₀, β (p), σ², m (p), S (p×p); one column per θ direction.
+    let r = regression(parameters)
+    let beta = Array(r.coefficients.dropFirst()), mx = r.covariateMean
+    var sxx = r.covariateCovariance
+    guard emz_cholesky(p, &sxx) == 0, emz_lower_triangular_invert(p, &sxx) == 0 else {
+      return .failure(InferenceFailure(description: "the covariates' covariance is not positive definite"))
+    }
+    var sxxInverse = [Double](repeating: 0, count: p * p)
+    for j in 0..<p {
+      for l in 0..<p {
+        var s = 0.0
+        for m in max(j, l)..<p { s += sxx[m * p + j] * sxx[m * p + l] }
+        sxxInverse[j * p + l] = s
+      }
+    }
+    let rows = p + 1 + 1 + p + p * p
+    var jacobian = [Double](repeating: 0, count: rows * q)
+    for theta in 0..<q {
+      var dMean = [Double](repeating: 0, count: D), dSigma = [Double](repeating: 0, count: D * D)
+      if theta < D {
+        dMean[theta] = 1
+      } else {
+        let (a, b) = pairs[theta - D]
+        dSigma[a * D + b] = 1
+        dSigma[b * D + a] = 1
+      }
+      // dΣ_xy − dΣ_xx β, then dβ.
+      let rhs = (0..<p).map { j in dSigma[j * D + p] - (0..<p).reduce(0.0) { $0 + dSigma[j * D + $1] * beta[$1] } }
+      let dBeta = (0..<p).map { j in (0..<p).reduce(0.0) { $0 + sxxInverse[j * p + $1] * rhs[$1] } }
+      var dIntercept = dMean[p]
+      for j in 0..<p { dIntercept -= dBeta[j] * mx[j] + beta[j] * dMean[j] }
+      var dNoise = dSigma[p * D + p]
+      for j in 0..<p {
+        dNoise -= 2 * beta[j] * dSigma[j * D + p]
+        for l in 0..<p { dNoise += beta[j] * dSigma[j * D + l] * beta[l] }
+      }
+      var column = [dIntercept] + dBeta + [dNoise] + Array(dMean[0..<p])
+      for j in 0..<p { for l in 0..<p { column.append(dSigma[j * D + l]) } }
+      for row in 0..<rows { jacobian[row * q + theta] = column[row] }
+    }
+    var errors = [Double](repeating: 0, count: rows)
+    for row in 0..<rows {
+      var v = 0.0
+      for k in 0..<q where jacobian[row * q + k] != 0 {
+        for l in 0..<q { v += jacobian[row * q + k] * covariance[k * q + l] * jacobian[row * q + l] }
+      }
+      errors[row] = max(v, 0).squareRoot()
+    }
+    return .success(RegressionParameters(
+      coefficients: Array(errors[0...p]), noiseVariance: errors[p + 1],
+      covariateMean: Array(errors[(p + 2)..<(2 * p + 2)]), covariateCovariance: Array(errors[(2 * p + 2)...])))
+  }
+
+  // MARK: - Complete-case analysis
+
+  /// Least squares on the rows with no missing entry (the usual default of regression software),
+  /// as the same four parameters: the complete rows' mean and covariance (divisor n, like the
+  /// EM estimate), so β is the OLS slope, β₀ the OLS intercept and σ² = RSS/n.
+  func completeCase(_ data: DataSet) -> (count: Int, estimate: Result<RegressionParameters, InferenceFailure>) {
+    let D = dimension, order = checkedLayout(of: data)
+    var rows: [Int] = []
+    for i in 0..<data.rows where order.allSatisfy({ !data[i, $0].isNaN }) { rows.append(i) }
+    let n = Double(rows.count)
+    guard rows.count > D else {
+      return (rows.count, .failure(InferenceFailure(description: "\(rows.count) complete rows; least squares needs more than \(D)")))
+    }
+    var mean = [Double](repeating: 0, count: D)
+    for i in rows { for a in 0..<D { mean[a] += data[i, order[a]] } }
+    mean = mean.map { $0 / n }
+    var covariance = [Double](repeating: 0, count: D * D)
+    for i in rows {
+      for a in 0..<D {
+        let ea = data[i, order[a]] - mean[a]
+        for b in 0...a { covariance[a * D + b] += ea * (data[i, order[b]] - mean[b]) }
+      }
+    }
+    for a in 0..<D {
+      for b in 0...a {
+        covariance[a * D + b] /= n
+        covariance[b * D + a] = covariance[a * D + b]
+      }
+    }
+    guard let estimate = RegressionParameters(joint: Parameters(mean: mean, covariance: covariance)) else {
+      return (rows.count, .failure(InferenceFailure(description: "the complete rows' covariates are collinear")))
+    }
+    return (rows.count, .success(estimate))
+  }
+
+  // MARK: - Result members and the summary table
+
+  /// `standardErrors` (shaped like `parameters`) and `completeCase` (its row count `n` and the
+  /// least-squares estimates of the four parameters); either holds `failure` instead when it
+  /// cannot be computed.
+  public func extraResults(_ parameters: Parameters, data: DataSet) -> [(key: String, value: JSONValue)] {
+    let errors: JSONValue
+    switch standardErrors(parameters, data: data) {
+    case .success(let r): errors = Self.encode(r)
+    case .failure(let failure): errors = .object([("failure", .string(failure.description))])
+    }
+    let (count, estimate) = completeCase(data)
+    var baseline: [(key: String, value: JSONValue)] = [("n", .number(Double(count)))]
+    switch estimate {
+    case .success(let r): baseline += Self.members(r)
+    case .failure(let failure): baseline.append(("failure", .string(failure.description)))
+    }
+    return [("standardErrors", errors), ("completeCase", .object(baseline))]
+  }
+
+  /// The coefficient table: term, estimate, standard error, z, two-sided normal p-value, and
+  /// the complete-case estimate.
+  public func summary(of result: JSONValue) -> String? {
+    guard let parameters = result["parameters"], let estimates = Self.numbers(parameters["coefficients"]),
+          let noise = Self.numbers(parameters["noiseVariance"])?.first else { return nil }
+    let p = estimates.count - 1
+    let names = Self.strings(result["columns"])?.filter { $0 != response } ?? Array(columnNames.dropLast())
+    let terms = ["(intercept)"] + (names.count == p ? names : (1...max(p, 1)).map { "x\($0)" })
+    let errors = Self.numbers(result["standardErrors"]?["coefficients"])
+    let noiseError = Self.numbers(result["standardErrors"]?["noiseVariance"])?.first
+    let baseline = Self.numbers(result["completeCase"]?["coefficients"])
+    let baselineNoise = Self.numbers(result["completeCase"]?["noiseVariance"])?.first
+    let n = Self.numbers(result["n"])?.first.map { Int($0) }
+    let complete = Self.numbers(result["completeCase"]?["n"])?.first.map { Int($0) }
+
+    let width = max(14, terms.map(\.count).max() ?? 0)
+    func pad(_ s: String, _ w: Int, left: Bool = false) -> String {
+      let fill = String(repeating: " ", count: max(0, w - s.count))
+      return left ? s + fill : fill + s
+    }
+    func number(_ x: Double?) -> String { x.map { String(format: "%.6g", $0) } ?? "-" }
+    func error(_ x: Double?) -> String { x.map { String(format: "%.4g", $0) } ?? "-" }
+    var lines = ["regression of \(response) on \(names.joined(separator: ", "))"
+      + (n.map { ": n = \($0)" } ?? "") + (complete.map { ", \($0) complete rows" } ?? "")]
+    lines.append("  " + pad("term", width, left: true) + pad("estimate", 13) + pad("SE", 13) + pad("z", 10)
+      + pad("p-value", 11) + pad("complete-case", 15))
+    for (j, term) in terms.enumerated() {
+      let se = errors.flatMap { j < $0.count ? $0[j] : nil }
+      var zText = "-", pText = "-"
+      if let se, se > 0 {
+        let z = estimates[j] / se
+        zText = String(format: "%.2f", z)
+        let pValue = erfc(abs(z) / 2.0.squareRoot())
+        pText = pValue > 0 ? String(format: "%.3g", pValue) : "<1e-300"
+      }
+      let cc = baseline.flatMap { j < $0.count ? $0[j] : nil }
+      lines.append("  " + pad(term, width, left: true) + pad(number(estimates[j]), 13) + pad(error(se), 13)
+        + pad(zText, 10) + pad(pText, 11) + pad(number(cc), 15))
+    }
+    lines.append("  " + pad("noise variance", width, left: true) + pad(number(noise), 13) + pad(error(noiseError), 13)
+      + pad("", 21) + pad(number(baselineNoise), 15))
+    if let failure = Self.string(result["standardErrors"]?["failure"]) {
+      lines.append("  no standard errors: \(failure)")
+    }
+    if let failure = Self.string(result["completeCase"]?["failure"]) {
+      lines.append("  no complete-case estimate: \(failure)")
+    }
+    lines.append("  SE from the observed information at the MLE; z = estimate/SE; p-value two-sided normal.")
+    lines.append("  complete-case: least squares on the rows with nothing missing (σ² = RSS/n).")
+    return lines.joined(separator: "\n")
+  }
+
+  static func numbers(_ value: JSONValue?) -> [Double]? {
+    switch value {
+    case .number(let x)?: return [x]
+    case .array(let items)?:
+      let xs = items.compactMap { item -> Double? in if case .number(let x) = item { return x } else { return nil } }
+      return xs.count == items.count ? xs : nil
+    default: return nil
+    }
+  }
+
+  static func strings(_ value: JSONValue?) -> [String]? {
+    guard case .array(let items)? = value else { return nil }
+    let names = items.compactMap { Self.string($0) }
+    return names.count == items.count ? names : nil
+  }
+
+  static func string(_ value: JSONValue?) -> String? {
+    if case .string(let s)? = value { return s }
+    return nil
+  }
+}
+
+// MARK: - Imputation
+
+extension MissingDataRegression: MissingValueImputer {
+  public func imputed(spec: ModelSpec, data: DataSet) throws -> DataSet {
+    guard let parameters = try specParameters(spec) else {
+      throw spec.parameters.error("expected the model's parameters (a fitted result) to impute from")
+    }
+    try checkColumns(data)
+    try checkResponseColumn(data)
+    return imputed(parameters, data: data)
+  }
+
+  /// Each missing entry replaced by E[z_M | z_O] = μ_M + Σ_MO Σ_OO⁻¹ (z_O − μ_O); a row with
+  /// nothing observed gets the mean.
+  func imputed(_ parameters: Parameters, data: DataSet) -> DataSet {
+    let D = dimension, order = checkedLayout(of: data)
+    var out = data
+    var cache: [MissingPattern: ConditionalNormal] = [:]
+    var z = [Double](repeating: 0, count: D), completed = [Double](repeating: 0, count: D)
+    parameters.covariance.withUnsafeBufferPointer { sigma in
+      for i in 0..<data.rows {
+        for a in 0..<D { z[a] = data[i, order[a]] }
+        guard z.contains(where: \.isNaN) else { continue }
+        let pattern = z.withUnsafeBufferPointer { MissingPattern(row: $0.baseAddress!, dimension: D) }
+        let conditional: ConditionalNormal
+        if let known = cache[pattern] {
+          conditional = known
+        } else {
+          guard let made = ConditionalNormal(covariance: sigma.baseAddress!, dimension: D, pattern: pattern) else {
+            preconditionFailure("decoded parameters have a positive-definite covariance")
+          }
+          cache[pattern] = made
+          conditional = made
+        }
+        conditional.completed(z, mean: parameters.mean, into: &completed)
+        for a in 0..<D { out.values[i * data.dimension + order[a]] = completed[a] }
+      }
+    }
+    return out
+  }
+}

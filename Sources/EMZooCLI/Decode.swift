@@ -1,0 +1,39 @@
+import ArgumentParser
+import EMZoo
+
+struct Decode: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Decode the hidden states of data under a fitted model (hmm).",
+    discussion: """
+      Writes the data with, per row, the Viterbi state (column 'viterbi') and the posterior \
+      state probabilities p(state = k | data) (columns p0 … pK-1).
+      """)
+
+  @Argument(help: "A fitted result (or any spec with parameters).")
+  var result: String
+  @Option(help: "Data CSV (default: the spec's \"data\").")
+  var data: String?
+  @Option(help: "Output CSV file (default: stdout).")
+  var output: String?
+
+  func run() throws {
+    let spec = try ModelSpec.load(path: result)
+    guard let path = data ?? spec.dataPath else {
+      throw InputError("\(spec.file): no data: give --data FILE.csv or a \"data\" field in the spec")
+    }
+    let table = try CSVReader.read(path: path, columns: spec.columns)
+    let model = try ModelKind.named(spec.model, in: spec).make(spec, table.dimension)
+    guard let decoder = model as? any HiddenStateDecoder else {
+      throw InputError("\(spec.file): model: \"\(spec.model)\" has no hidden state sequence to decode; decode works on \"hmm\" models")
+    }
+    let decoded = try decoder.decodeStates(spec: spec, data: table)
+    let K = decoded.states
+    let columns = [("viterbi", decoded.viterbi.map(String.init))] + (0..<K).map { k in
+      ("p\(k)", (0..<table.rows).map { i in
+        let p = decoded.posteriors[i * K + k]
+        return p.isNaN ? "" : "\(p)"
+      })
+    }
+    try emit(table.csv(extraColumns: columns), to: output)
+  }
+}
