@@ -47,8 +47,7 @@ let hmmKind = ModelKind(
       prior: try GaussianFamily.decodePrior(prior, dimension: d, covariance: covariance))
     return HiddenMarkovModel(
       family: family, initialPrior: initialPrior, transitionPrior: transitionPrior,
-      options: echoed([("covariance", .string(covariance.rawValue))]), prior: priorJSON, sequenceLength: length,
-      requiresCompleteRows: !covariance.isDiagonal)
+      options: echoed([("covariance", .string(covariance.rawValue))]), prior: priorJSON, sequenceLength: length)
   case "poisson":
     let d = try SpecSupport.dimension(dimension, spec: spec, matrixKey: "rates")
     if prior.isPresent { try prior.object(allowing: ["initial", "transition", "rates"]) }

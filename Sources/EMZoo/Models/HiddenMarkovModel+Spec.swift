@@ -41,21 +41,8 @@ extension HiddenMarkovModel: HiddenStateDecoder {
     ] + family.encode(p.emission))
   }
 
-  /// The family's checks, and with `requiresCompleteRows` no partly missing row.
-  public func validate(_ data: DataSet) throws {
-    try family.validate(data)
-    guard requiresCompleteRows, data.hasMissing else { return }
-    let d = data.dimension
-    for i in 0..<data.rows {
-      let row = data.values[(i * d)..<((i + 1) * d)]
-      let missing = row.filter(\.isNaN).count
-      if missing > 0, missing < d, let j = row.firstIndex(where: \.isNaN) {
-        throw InputError("\(data.place(row: i, column: j - i * d)): a missing value in a partly observed row; "
-          + "the full-covariance Gaussian HMM needs every row observed entirely or not at all "
-          + "(leave the whole row empty, or use covariance \"diagonal\")")
-      }
-    }
-  }
+  /// The family's checks (a partly missing row is marginalised by the family).
+  public func validate(_ data: DataSet) throws { try family.validate(data) }
 
   // MARK: - Sampling
 

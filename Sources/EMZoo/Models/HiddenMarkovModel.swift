@@ -53,13 +53,10 @@ public struct HiddenMarkovModel<Family: EmissionFamily>: SpecifiedModel {
   /// `sample` splits its rows into sequences of this many rows (nil: one sequence).
   public let sequenceLength: Int?
   let emissionStart: EmissionStart?
-  /// Whether a row must be observed entirely or not at all (the full-covariance Gaussian
-  /// kernel cannot marginalise a partly missing row yet).
-  let requiresCompleteRows: Bool
 
   public init(family: Family, initialPrior: Double? = nil, transitionPrior: Double? = nil,
               options: JSONValue = .object([]), prior: JSONValue? = nil, sequenceLength: Int? = nil,
-              emissionStart: EmissionStart? = nil, requiresCompleteRows: Bool = false) {
+              emissionStart: EmissionStart? = nil) {
     self.family = family
     self.initialPrior = initialPrior
     self.transitionPrior = transitionPrior
@@ -67,7 +64,6 @@ public struct HiddenMarkovModel<Family: EmissionFamily>: SpecifiedModel {
     priorJSON = prior
     self.sequenceLength = sequenceLength
     self.emissionStart = emissionStart
-    self.requiresCompleteRows = requiresCompleteRows
   }
 
   public var kind: String { "hmm" }
