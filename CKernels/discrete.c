@@ -24,13 +24,7 @@ static void linear_logpmf(const double *x, size_t n, size_t d, size_t K, const d
   double acc[EMZ_BLOCK];
   for (size_t start = 0; start < n; start += EMZ_BLOCK) {
     size_t nb = n - start < EMZ_BLOCK ? n - start : EMZ_BLOCK;
-    int complete = 1;
-    for (size_t r = 0; r < nb; r++)
-      for (size_t j = 0; j < d; j++) {
-        double v = x[(start + r) * d + j];
-        complete &= (v == v);
-        xt[j * EMZ_BLOCK + r] = v;
-      }
+    int complete = transpose_block(x + start * d, nb, d, xt);
     for (size_t k = 0; k < K; k++) {
 #pragma omp simd
       for (size_t r = 0; r < nb; r++) acc[r] = 0;
@@ -91,13 +85,7 @@ void emz_independent_accumulate(const double *x, size_t n, size_t d, size_t K,
   double w[EMZ_BLOCK];
   for (size_t start = 0; start < n; start += EMZ_BLOCK) {
     size_t nb = n - start < EMZ_BLOCK ? n - start : EMZ_BLOCK;
-    int complete = 1;
-    for (size_t r = 0; r < nb; r++)
-      for (size_t j = 0; j < d; j++) {
-        double v = x[(start + r) * d + j];
-        complete &= (v == v);
-        xt[j * EMZ_BLOCK + r] = v;
-      }
+    int complete = transpose_block(x + start * d, nb, d, xt);
     for (size_t k = 0; k < K; k++) {
       double total = 0;
       for (size_t r = 0; r < nb; r++) {

@@ -15,18 +15,6 @@
 #include <math.h>
 #include <string.h>
 
-/// xt[j*EMZ_BLOCK + r] = x[r*d + j] for r < nb; returns whether no entry is missing (NaN).
-static inline int transpose_block(const double *x, size_t nb, size_t d, double *xt) {
-  int complete = 1;
-  for (size_t r = 0; r < nb; r++)
-    for (size_t j = 0; j < d; j++) {
-      double v = x[r * d + j];
-      complete &= (v == v);
-      xt[j * EMZ_BLOCK + r] = v;
-    }
-  return complete;
-}
-
 void emz_gaussian_logpdf_full(const double *x, size_t n, size_t d, size_t K,
                               const double *means, const double *inv_chols,
                               const double *log_consts, double *out) {

@@ -7,4 +7,19 @@
 /// Wider data falls back to row-by-row loops.
 #define EMZ_MAX_BLOCK_DIM 64
 
+#include <stddef.h>
+
+/// xt[j*EMZ_BLOCK + r] = x[r*d + j] for r < nb (rows to columns, so the kernels' inner loops
+/// run over rows); returns whether no entry is missing (NaN).
+static inline int transpose_block(const double *x, size_t nb, size_t d, double *xt) {
+  int complete = 1;
+  for (size_t r = 0; r < nb; r++)
+    for (size_t j = 0; j < d; j++) {
+      double v = x[r * d + j];
+      complete &= (v == v);
+      xt[j * EMZ_BLOCK + r] = v;
+    }
+  return complete;
+}
+
 #endif

@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
+export LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 for sanitizer in ${SANITIZERS:-address thread}; do
   echo "== swift test --sanitize=$sanitizer"
   swift build --build-tests --sanitize="$sanitizer" --scratch-path ".build-$sanitizer"

@@ -17,12 +17,8 @@ struct Decode: ParsableCommand {
   var output: String?
 
   func run() throws {
-    let spec = try ModelSpec.load(path: result)
-    guard let path = data ?? spec.dataPath else {
-      throw InputError("\(spec.file): no data: give --data FILE.csv or a \"data\" field in the spec")
-    }
-    let table = try CSVReader.read(path: path, columns: spec.columns)
-    let model = try ModelKind.named(spec.model, in: spec).make(spec, table.dimension)
+    try checkOutputPath(output)
+    let (spec, table, model) = try loadSpecAndData(result, data: data)
     guard let decoder = model as? any HiddenStateDecoder else {
       throw InputError("\(spec.file): model: \"\(spec.model)\" has no hidden state sequence to decode; decode works on \"hmm\" models")
     }

@@ -92,6 +92,21 @@ func loadModel(_ path: String, dimension: Int? = nil) throws -> (ModelSpec, any 
   return (spec, try kind.make(spec, dimension))
 }
 
+/// Loads a spec and its data (from `--data`, else the spec's "data") and builds the model for
+/// the data's columns. Bad input in either throws `InputError` before any work.
+func loadSpecAndData(_ specPath: String, data dataPath: String?) throws -> (ModelSpec, DataSet, any SpecifiedModel) {
+  let spec = try ModelSpec.load(path: specPath)
+  let kind = try ModelKind.named(spec.model, in: spec)
+  guard let path = dataPath ?? spec.dataPath else {
+    throw InputError("\(spec.file): no data: give --data FILE.csv or a \"data\" field in the spec")
+  }
+  let table = try CSVReader.read(path: path, columns: spec.columns)
+  if spec.parameters.isPresent, let declared = try? kind.make(spec, nil), declared.dimension != table.dimension {
+    throw InputError("\(table.source): the spec's parameters describe \(declared.dimension) data columns, the data has \(table.dimension) (\(table.columns.joined(separator: ", "))); pick columns with the spec's \"columns\"")
+  }
+  return (spec, table, try kind.make(spec, table.dimension))
+}
+
 /// Checks a sample size given on the command line.
 func checkedCount(_ n: Int, dimension: Int) throws -> Int {
   guard n >= 1 else { throw InputError("--n: expected a positive number of rows, found \(n)") }

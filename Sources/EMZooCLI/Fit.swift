@@ -16,16 +16,7 @@ struct Fit: ParsableCommand {
 
   func run() throws {
     try checkOutputPath(output)
-    let spec = try ModelSpec.load(path: spec)
-    let kind = try ModelKind.named(spec.model, in: spec)
-    guard let path = data ?? spec.dataPath else {
-      throw InputError("\(spec.file): no data: give --data FILE.csv or a \"data\" field in the spec")
-    }
-    let table = try CSVReader.read(path: path, columns: spec.columns)
-    if spec.parameters.isPresent, let declared = try? kind.make(spec, nil), declared.dimension != table.dimension {
-      throw InputError("\(table.source): the spec's parameters describe \(declared.dimension) data columns, the data has \(table.dimension) (\(table.columns.joined(separator: ", "))); pick columns with the spec's \"columns\"")
-    }
-    let model = try kind.make(spec, table.dimension)
+    let (spec, table, model) = try loadSpecAndData(spec, data: data)
     let printer = ProgressPrinter()
     var progress: (@Sendable (FitProgress) -> Void)? = nil
     if !quiet { progress = { @Sendable in printer.report($0) } }

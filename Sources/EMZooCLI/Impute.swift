@@ -19,12 +19,8 @@ struct Impute: ParsableCommand {
   var output: String?
 
   func run() throws {
-    let spec = try ModelSpec.load(path: result)
-    guard let path = data ?? spec.dataPath else {
-      throw InputError("\(spec.file): no data: give --data FILE.csv or a \"data\" field in the spec")
-    }
-    let table = try CSVReader.read(path: path, columns: spec.columns)
-    let model = try ModelKind.named(spec.model, in: spec).make(spec, table.dimension)
+    try checkOutputPath(output)
+    let (spec, table, model) = try loadSpecAndData(result, data: data)
     guard let imputer = model as? any MissingValueImputer else {
       throw InputError("\(spec.file): model: \"\(spec.model)\" cannot impute missing values; impute works on \"missing-data-regression\" models")
     }

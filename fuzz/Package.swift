@@ -1,0 +1,16 @@
+// swift-tools-version:6.0
+// libFuzzer targets for emzoo's input parsers. Build and run with `bash fuzz/run.sh`.
+import Foundation
+import PackageDescription
+
+// A path dependency is named after its folder: the checkout's, whatever it is called.
+let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().lastPathComponent
+
+let package = Package(
+  name: "emzoo-fuzz",
+  dependencies: [.package(path: "..")],
+  targets: [
+    .executableTarget(name: "FuzzSpec", dependencies: [.product(name: "EMZoo", package: root)]),
+    .executableTarget(name: "FuzzCSV", dependencies: [.product(name: "EMZoo", package: root)]),
+  ]
+)

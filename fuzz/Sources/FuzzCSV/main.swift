@@ -1,0 +1,25 @@
+// Fuzz target: the CSV reader (the C parser and its Swift driver), then validation by every
+// mixture kind. Any input must give a data set or an `InputError`: never a trap.
+@testable import EMZoo
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzCSV(_ bytes: UnsafePointer<UInt8>, _ count: Int) -> CInt {
+  var pending: [UInt8]? = Array(UnsafeBufferPointer(start: bytes, count: count))
+  let lines = pending!.reduce(1) { $0 + ($1 == 0x0A ? 1 : 0) }
+  guard let data = try? CSVReader.parse(source: "fuzz.csv", columns: nil, lineBound: lines, nextBlock: {
+    defer { pending = nil }
+    return pending
+  }) else { return 0 }
+  precondition(data.values.count == data.rows * data.dimension)
+  precondition(data.sequences.reduce(0) { $0 + $1.count } == data.rows)
+  for text in [#"{"model": "poisson-mixture", "options": {"components": 2}}"#,
+               #"{"model": "bernoulli-mixture", "options": {"components": 1}}"#,
+               #"{"model": "gaussian-mixture", "options": {"components": 1}}"#] {
+    if let spec = try? ModelSpec(text: text, file: "fuzz.json"),
+       let kind = registry.first(where: { $0.name == spec.model }),
+       let model = try? kind.make(spec, data.dimension) {
+      _ = try? model.validate(data)
+    }
+  }
+  return 0
+}
