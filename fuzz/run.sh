@@ -11,8 +11,10 @@ swift build -c debug --scratch-path ../.build-fuzz -Xswiftc -sanitize=fuzzer,add
 bin=$(swift build -c debug --scratch-path ../.build-fuzz --show-bin-path)
 mkdir -p crashes
 for target in FuzzSpec FuzzCSV; do
-  corpus="corpus/$(echo "$target" | sed 's/Fuzz//' | tr 'A-Z' 'a-z')"
+  seeds="corpus/$(echo "$target" | sed 's/Fuzz//' | tr 'A-Z' 'a-z')"
+  corpus=".work/$target"  # the growing corpus stays out of git; the seeds are committed
   mkdir -p "$corpus" "regressions/$target"
+  cp -n "$seeds"/* "$corpus"/ 2>/dev/null || true
   if [ "${1:-}" = "--regressions" ]; then
     if [ -n "$(ls -A "regressions/$target")" ]; then "$bin/$target" "regressions/$target"/*; fi
   else

@@ -6,7 +6,7 @@ struct Impute: ParsableCommand {
     abstract: "Fill in missing entries with their conditional expectations under a fitted model.",
     discussion: """
       Writes the data's selected columns with each missing entry replaced by E[missing | observed] \
-      under the result's parameters (missing-data-regression); observed entries are unchanged.
+      under the result's parameters (missing-data-regression, gaussian-mixture); observed entries are unchanged.
       """)
 
   @Argument(help: "A fitted result (or any spec with parameters).")
@@ -22,7 +22,7 @@ struct Impute: ParsableCommand {
     try checkOutputPath(output)
     let (spec, table, model) = try loadSpecAndData(result, data: data)
     guard let imputer = model as? any MissingValueImputer else {
-      throw InputError("\(spec.file): model: \"\(spec.model)\" cannot impute missing values; impute works on \"missing-data-regression\" models")
+      throw InputError("\(spec.file): model: \"\(spec.model)\" cannot impute missing values; impute works on \"missing-data-regression\" and \"gaussian-mixture\" models")
     }
     try emit(imputer.imputed(spec: spec, data: table).csv(), to: output)
   }
