@@ -4,9 +4,7 @@
 
 #include <math.h>
 
-/// out[i*K + k] = Σ_{j observed} (a_kj x_ij + b_kj) for the blocked kernels below: the
-/// Poisson log-pmf (a = log λ, b = −λ) and the Bernoulli one (a = log p − log(1−p), b = log(1−p)).
-static void linear_logpmf(const double *x, size_t n, size_t d, size_t K, const double *a,
+void emz_linear_logpmf(const double *x, size_t n, size_t d, size_t K, const double *a,
                           const double *b, double *out) {
   if (d > EMZ_MAX_BLOCK_DIM) {
     for (size_t i = 0; i < n; i++)
@@ -45,21 +43,6 @@ static void linear_logpmf(const double *x, size_t n, size_t d, size_t K, const d
       for (size_t r = 0; r < nb; r++) out[(start + r) * K + k] = acc[r];
     }
   }
-}
-
-void emz_poisson_logpmf(const double *x, size_t n, size_t d, size_t K,
-                        const double *rates, const double *log_rates, double *out) {
-  double b[K * d];
-  for (size_t e = 0; e < K * d; e++) b[e] = -rates[e];
-  linear_logpmf(x, n, d, K, log_rates, b, out);
-}
-
-void emz_bernoulli_logpmf(const double *x, size_t n, size_t d, size_t K,
-                          const double *log_p, const double *log_1mp, double *out) {
-  // x log p + (1 − x) log(1 − p) = x (log p − log(1 − p)) + log(1 − p) for x ∈ {0, 1}.
-  double a[K * d];
-  for (size_t e = 0; e < K * d; e++) a[e] = log_p[e] - log_1mp[e];
-  linear_logpmf(x, n, d, K, a, log_1mp, out);
 }
 
 void emz_independent_accumulate(const double *x, size_t n, size_t d, size_t K,

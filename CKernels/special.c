@@ -23,7 +23,8 @@ double emz_lnbeta(double a, double b) {
   return gsl_sf_lnbeta_e(a, b, &r) == 0 ? r.val : NAN;
 }
 
-double emz_poisson_log_factorial_sum(const double *x, size_t n, size_t d) {
+double emz_poisson_constant(const double *x, size_t n, size_t d, const double *reference,
+                            const double *log_reference) {
   // Counts repeat a lot; small ones come from a table.
   enum { TABLE = 1024 };
   double table[TABLE];
@@ -32,7 +33,8 @@ double emz_poisson_log_factorial_sum(const double *x, size_t n, size_t d) {
   for (size_t i = 0; i < n * d; i++) {
     double v = x[i];
     if (v != v) continue;
-    total += (v < TABLE) ? table[(int)v] : emz_lnfact(v);
+    size_t j = i % d;
+    total += v * log_reference[j] - reference[j] - ((v < TABLE) ? table[(int)v] : emz_lnfact(v));
   }
   return total;
 }

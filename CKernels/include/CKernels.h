@@ -90,18 +90,19 @@ void emz_gaussian_accumulate_diag(const double *x, size_t n, size_t d, size_t K,
 
 // MARK: - Count and binary kernels (independent dimensions, NaN skipped)
 
-/// out[i*K + k] = Σ_{j observed} (x_ij log λ_kj − λ_kj), i.e. the Poisson log-pmf without
-/// −log x_ij!, which does not depend on the parameters and is added once per fit.
-void emz_poisson_logpmf(const double *x, size_t n, size_t d, size_t K,
-                        const double *rates, const double *log_rates, double *out);
-/// out[i*K + k] = Σ_{j observed} (x_ij log p_kj + (1 − x_ij) log(1 − p_kj)).
-void emz_bernoulli_logpmf(const double *x, size_t n, size_t d, size_t K,
-                          const double *log_p, const double *log_1mp, double *out);
+/// out[i*K + k] = Σ_{j observed} (a_kj x_ij + b_kj): the log-pmfs of the exponential families
+/// with independent dimensions, up to a parameter-free term. Bernoulli: a = log p − log(1 − p),
+/// b = log(1 − p). Poisson, relative to a reference rate m_j per column (for accuracy with
+/// large counts): a = log λ − log m_j, b = −(λ − m_j); the rest is `emz_poisson_constant`.
+void emz_linear_logpmf(const double *x, size_t n, size_t d, size_t K, const double *a,
+                       const double *b, double *out);
 /// stats_k = [Σ w, then per dimension j: (Σ_{obs} w, Σ_{obs} w x)].
 void emz_independent_accumulate(const double *x, size_t n, size_t d, size_t K,
                                 const double *weights, double *stats);
-/// Σ_i Σ_{j observed} log x_ij! (the Poisson constant).
-double emz_poisson_log_factorial_sum(const double *x, size_t n, size_t d);
+/// Σ_i Σ_{j observed} (x_ij log m_j − m_j − log x_ij!): the parameter-free rest of the Poisson
+/// log-pmf after `emz_linear_logpmf` with reference rates m_j.
+double emz_poisson_constant(const double *x, size_t n, size_t d, const double *reference,
+                            const double *log_reference);
 
 /// out[i*K + k] = log p[k, x_i] for one column of symbols 0..M-1 (NaN gives 0: missing).
 void emz_categorical_logpmf(const double *x, size_t n, size_t K, size_t M,

@@ -62,6 +62,10 @@ public protocol EMModel: Sendable {
   /// counts); 0 by default.
   func constantLogLikelihood(of data: DataSet) -> Double
 
+  /// The model tuned to a data set before fitting (e.g. reference values that keep sums
+  /// accurate); called once per fit. The default is the model itself.
+  func adapted(to data: DataSet) -> Self
+
   /// Starting parameters for one restart.
   func initialParameters(for data: DataSet, method: InitMethod, random: RandomSource) throws -> Parameters
 
@@ -73,6 +77,7 @@ extension EMModel {
   // MARK: - Default implementations
 
   public func constantLogLikelihood(of data: DataSet) -> Double { 0 }
+  public func adapted(to data: DataSet) -> Self { self }
   public func logPrior(_ parameters: Parameters) -> Double { 0 }
   public var hasPrior: Bool { false }
 

@@ -93,6 +93,7 @@ public enum EMEngine {
     _ model: Model, to data: DataSet, options: FitOptions, start: Model.Parameters? = nil
   ) throws -> FitOutcome<Model.Parameters> {
     let clock = ContinuousClock.now
+    let model = model.adapted(to: data)
     let runner = ExpectationRunner(model: model, data: data, threads: options.threads)
     let constant = model.constantLogLikelihood(of: data)
     let restarts = options.initialization == .spec ? 1 : options.restarts
@@ -142,6 +143,7 @@ public enum EMEngine {
   public static func logLikelihood<Model: EMModel>(
     _ model: Model, of data: DataSet, at parameters: Model.Parameters, threads: Int = 1
   ) throws -> Double {
+    let model = model.adapted(to: data)
     let runner = ExpectationRunner(model: model, data: data, threads: threads)
     return runner.run(try model.prepare(parameters)).logLikelihood + model.constantLogLikelihood(of: data)
   }

@@ -39,6 +39,10 @@ public protocol EmissionFamily: Sendable {
   /// Σ over rows of the parameter-free part of log p(x) (e.g. −log x! for counts).
   func constantLogLikelihood(of data: DataSet) -> Double
 
+  /// The family tuned to a data set (reference values for accurate sums); the engine adapts
+  /// a model once per fit, before any E step. The default is the family itself.
+  func adapted(to data: DataSet) -> Self
+
   /// Parameters with component `k` moved onto `row` (a repair for a component that lost all
   /// of its weight).
   func reseeded(_ parameters: Parameters, component k: Int, at row: UnsafePointer<Double>) -> Parameters
@@ -68,6 +72,7 @@ public protocol EmissionFamily: Sendable {
 extension EmissionFamily {
   // MARK: - Default implementations
   public func constantLogLikelihood(of data: DataSet) -> Double { 0 }
+  public func adapted(to data: DataSet) -> Self { self }
   public func logPrior(_ parameters: Parameters) -> Double { 0 }
   public var hasPrior: Bool { false }
   public func validate(_ data: DataSet) throws {}

@@ -387,6 +387,13 @@ public struct GaussianFamily: EmissionFamily {
     return total
   }
 
+  /// Squares of values beyond 10¹⁵⁰ overflow double precision in the scatter statistics.
+  public func validate(_ data: DataSet) throws {
+    try IndependentDimensions.validate(data, expected: "a value of magnitude below 1e150 (rescale the column: its squares overflow double precision)") {
+      abs($0) < 1e150
+    }
+  }
+
   // MARK: - Repairs and sampling
 
   public func reseeded(_ p: Parameters, component k: Int, at row: UnsafePointer<Double>) -> Parameters {

@@ -188,6 +188,10 @@ public struct HiddenMarkovModel<Family: EmissionFamily>: SpecifiedModel {
   }
 
   public func constantLogLikelihood(of data: DataSet) -> Double { family.constantLogLikelihood(of: data) }
+  public func adapted(to data: DataSet) -> HiddenMarkovModel {
+    HiddenMarkovModel(family: family.adapted(to: data), initialPrior: initialPrior, transitionPrior: transitionPrior,
+                      options: options, prior: priorJSON, sequenceLength: sequenceLength, emissionStart: emissionStart)
+  }
 
   /// (K − 1) initial probabilities, K(K − 1) transition probabilities and the family's.
   public func parameterCount(dimension: Int) -> Int { states - 1 + states * (states - 1) + family.parameterCount }

@@ -6,7 +6,7 @@ public struct MixtureModel<Family: EmissionFamily>: SpecifiedModel {
   public typealias Prepared = Mixture<Family>.Prepared
 
   public let kind: String
-  public let mixture: Mixture<Family>
+  public private(set) var mixture: Mixture<Family>
   public let options: JSONValue
   public let priorJSON: JSONValue?
   /// Share of entries `sample` removes, independently (MCAR); 0 by default.
@@ -42,6 +42,11 @@ public struct MixtureModel<Family: EmissionFamily>: SpecifiedModel {
   }
   public func logPrior(_ p: Parameters) -> Double { mixture.logPrior(p) }
   public func constantLogLikelihood(of data: DataSet) -> Double { mixture.constantLogLikelihood(of: data) }
+  public func adapted(to data: DataSet) -> MixtureModel {
+    var copy = self
+    copy.mixture = mixture.adapted(to: data)
+    return copy
+  }
   public func initialParameters(for data: DataSet, method: InitMethod, random: RandomSource) throws -> Parameters {
     try mixture.initialParameters(for: data, method: method, random: random)
   }

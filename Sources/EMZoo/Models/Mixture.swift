@@ -88,6 +88,7 @@ public struct Mixture<Family: EmissionFamily>: EMModel {
   }
 
   public func constantLogLikelihood(of data: DataSet) -> Double { family.constantLogLikelihood(of: data) }
+  public func adapted(to data: DataSet) -> Mixture { Mixture(family: family.adapted(to: data), weightPrior: weightPrior) }
 
   public func parameterCount(dimension: Int) -> Int { family.components - 1 + family.parameterCount }
 
