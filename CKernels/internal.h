@@ -6,6 +6,8 @@
 #define EMZ_BLOCK 64
 /// Wider data falls back to row-by-row loops.
 #define EMZ_MAX_BLOCK_DIM 64
+/// The fused mixture E steps take at most this many components (more: the unfused path).
+#define EMZ_MAX_COMPONENTS 64
 
 #include <stddef.h>
 

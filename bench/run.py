@@ -67,7 +67,34 @@ def busy_cpu_seconds() -> float:
     return (v[0] + v[1] + v[2] + v[5] + v[6] + (v[7] if len(v) > 7 else 0)) / os.sysconf("SC_CLK_TCK")
 
 
-def run_measured(cmd: list[str], env: dict, timeout: float) -> dict:
+def wait_until_quiet(max_wait: float, log=print) -> None:
+    """Wait (at most max_wait seconds) until other processes use less than
+    BUSY_THRESHOLD cores over a 2 s window; for shared machines."""
+    if max_wait <= 0:
+        return
+    deadline = time.monotonic() + max_wait
+    while True:
+        b0 = busy_cpu_seconds()
+        time.sleep(2.0)
+        load = (busy_cpu_seconds() - b0) / 2.0
+        if load < BUSY_THRESHOLD:
+            return
+        if time.monotonic() > deadline:
+            log(f"  machine still busy ({load:.2f} cores) after {max_wait:.0f} s; measuring anyway")
+            return
+
+
+def run_measured(cmd: list[str], env: dict, timeout: float, quiet_wait: float = 0.0) -> dict:
+    """run_once; with quiet_wait > 0, up to 2 retries of a run that other
+    processes disturbed (each retry waits for quiet again)."""
+    for _ in range(3 if quiet_wait > 0 else 1):
+        r = run_once(cmd, env, timeout, quiet_wait)
+        if (r.get("other_cores") or 0.0) <= BUSY_THRESHOLD or r["returncode"] != 0:
+            break
+    return r
+
+
+def run_once(cmd: list[str], env: dict, timeout: float, quiet_wait: float = 0.0) -> dict:
     """Run cmd; return returncode, wall seconds, peak RSS (MiB), stdout, stderr.
 
     The command is started by the small launcher bench/measure.py, which
@@ -79,6 +106,7 @@ def run_measured(cmd: list[str], env: dict, timeout: float) -> dict:
     processes kept busy meanwhile (machine busy time minus the child's CPU
     time, over the wall time). On a shared 2-core machine a value above ~0.1
     means the timing was disturbed (a build, tests ...)."""
+    wait_until_quiet(quiet_wait)
     busy0, t0 = busy_cpu_seconds(), time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         res_path, out_path, err_path = (os.path.join(tmp, f) for f in ("r.json", "out", "err"))
@@ -111,7 +139,8 @@ def run_measured(cmd: list[str], env: dict, timeout: float) -> dict:
 # Peer
 # ----------------------------------------------------------------------------
 
-def run_peer(wdir: Path, iterations: int, repeat: int, env: dict, timeout: float) -> dict:
+def run_peer(wdir: Path, iterations: int, repeat: int, env: dict, timeout: float,
+             quiet_wait: float = 0.0) -> dict:
     """Time the peer with BLAS at 1 thread and at default; keep both, pick the faster."""
     runs = {}
     for blas in ("1", "default"):
@@ -121,7 +150,7 @@ def run_peer(wdir: Path, iterations: int, repeat: int, env: dict, timeout: float
         r = run_measured([sys.executable, str(BENCH_DIR / "peers.py"), "--dir", str(wdir),
                           "--iterations", str(iterations), "--blas", blas, "--repeat", str(repeat),
                           "--output", str(out)],
-                         env, timeout)
+                         env, timeout, quiet_wait)
         if r["returncode"] != 0 or not out.exists():
             runs[blas] = {"error": (r["stderr"].strip().splitlines() or ["?"])[-1],
                           "returncode": r["returncode"]}
@@ -180,10 +209,11 @@ def contract_notes(result: dict, start: dict, iterations: int) -> list[str]:
     return notes
 
 
-def run_emzoo_once(cmd: list[str], out: Path, env: dict, timeout: float) -> dict:
+def run_emzoo_once(cmd: list[str], out: Path, env: dict, timeout: float,
+                   quiet_wait: float = 0.0) -> dict:
     if out.exists():
         out.unlink()
-    r = run_measured(cmd, env, timeout)
+    r = run_measured(cmd, env, timeout, quiet_wait)
     res = {"command": " ".join(cmd), "wall": r["wall"], "maxrss_mib": r["maxrss_mib"],
            "cpu_seconds": r.get("cpu_seconds"), "other_cores": r.get("other_cores"),
            "returncode": r["returncode"], "stderr": r["stderr"][-2000:],
@@ -206,7 +236,7 @@ def run_emzoo_once(cmd: list[str], out: Path, env: dict, timeout: float) -> dict
 
 
 def run_emzoo(emzoo: Path | None, wdir: Path, iterations: int, threads: int, repeat: int,
-              env: dict, timeout: float) -> dict:
+              env: dict, timeout: float, quiet_wait: float = 0.0) -> dict:
     """Run `emzoo fit` `repeat` times; keep the run with the smallest "seconds"
     (like the peer's minimum), report the largest peak RSS seen."""
     if emzoo is None:
@@ -217,7 +247,7 @@ def run_emzoo(emzoo: Path | None, wdir: Path, iterations: int, threads: int, rep
            "--restarts", "1", "--threads", str(threads), "--quiet"]
     runs = []
     for _ in range(repeat):
-        res = run_emzoo_once(cmd, out, env, timeout)
+        res = run_emzoo_once(cmd, out, env, timeout, quiet_wait)
         runs.append(res)
         if "error" in res:
             return res
@@ -244,7 +274,7 @@ def bench_workload(name: str, args, emzoo: Path | None, env: dict) -> dict:
            "kind": meta["kind"], "options": meta["options"]}
 
     print(f"[{name}] peer ...", flush=True)
-    peer = run_peer(wdir, args.iterations, args.repeat, env, args.timeout)
+    peer = run_peer(wdir, args.iterations, args.repeat, env, args.timeout, args.wait_quiet)
     row["peer_runs"] = peer["runs"]
     if peer["best"]:
         best = peer["runs"][peer["best"]]
@@ -256,7 +286,8 @@ def bench_workload(name: str, args, emzoo: Path | None, env: dict) -> dict:
         print(f"[{name}] peer FAILED: {err}", flush=True)
 
     print(f"[{name}] emzoo ...", flush=True)
-    ez = run_emzoo(emzoo, wdir, args.iterations, args.threads, args.repeat, env, args.timeout)
+    ez = run_emzoo(emzoo, wdir, args.iterations, args.threads, args.repeat, env, args.timeout,
+                   args.wait_quiet)
     row["emzoo"] = {k: v for k, v in ez.items() if k != "result"}
     notes = list(ez.get("notes", []))
     result = ez.get("result")
@@ -346,6 +377,9 @@ def main() -> int:
     ap.add_argument("--no-check", action="store_true",
                     help="skip the independent log-likelihood checks")
     ap.add_argument("--timeout", type=float, default=3600.0, help="per-subprocess timeout (s)")
+    ap.add_argument("--wait-quiet", type=float, default=0.0, metavar="SECONDS",
+                    help="before each timed run, wait up to SECONDS for other processes to go "
+                         "idle (shared machines); timings disturbed anyway are flagged in Notes")
     args = ap.parse_args()
     if args.iterations < 1:
         ap.error("--iterations must be >= 1")

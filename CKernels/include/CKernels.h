@@ -118,6 +118,20 @@ void emz_categorical_accumulate(const double *x, size_t n, size_t K, size_t M,
 /// and returns Σ_i ℓ_i. Rows become responsibilities that sum to 1.
 double emz_normalize_rows(double *a, size_t n, size_t K, const double *log_w);
 
+/// Fused mixture E steps over n rows: component log-densities, responsibilities and weighted
+/// statistics block by block, with the statistics laid out as the separate kernels'
+/// (`emz_gaussian_accumulate_diag`, `_full`, `emz_independent_accumulate`). Return
+/// Σᵢ log Σₖ wₖ fₖ(xᵢ) without parameter-free constants. Require d ≤ 64 and K ≤ 64;
+/// `_full` requires complete rows (no NaN).
+double emz_mixture_estep_diag(const double *x, size_t n, size_t d, size_t K, const double *means,
+                              const double *precisions, const double *half_log_terms,
+                              const double *log_w, double *stats);
+double emz_mixture_estep_full(const double *x, size_t n, size_t d, size_t K, const double *means,
+                              const double *inv_chols, const double *log_consts,
+                              const double *log_w, double *stats);
+double emz_mixture_estep_linear(const double *x, size_t n, size_t d, size_t K, const double *a,
+                                const double *b, const double *log_w, double *stats);
+
 /// Scaled forward–backward (Rabiner 1989) over one sequence of T steps and K states.
 /// `logb` holds log emission densities (T×K) and is overwritten with the posterior state
 /// probabilities γ. Accumulates into init_acc (K: γ_0), trans_acc (K×K: Σ_t ξ_t).

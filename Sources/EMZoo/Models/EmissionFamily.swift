@@ -29,6 +29,12 @@ public protocol EmissionFamily: Sendable {
   func accumulate(_ x: UnsafePointer<Double>, rows: Int, weights: UnsafePointer<Double>,
                   prepared: Prepared, into statistics: UnsafeMutablePointer<Double>)
 
+  /// A mixture's whole E step over `rows` rows in one fused kernel (densities, responsibilities
+  /// with log weights `logWeights`, statistics), or nil when the family has none for this
+  /// input; the mixture then runs `logDensities` and `accumulate`. Same results either way.
+  func fusedMixtureExpectation(_ x: UnsafePointer<Double>, rows: Int, prepared: Prepared,
+                               logWeights: [Double], into statistics: UnsafeMutablePointer<Double>) -> Double?
+
   /// The M step for the emission parameters, prior included.
   func maximize(_ statistics: UnsafeBufferPointer<Double>, previous: Parameters) -> Parameters
 
@@ -73,6 +79,10 @@ extension EmissionFamily {
   // MARK: - Default implementations
   public func constantLogLikelihood(of data: DataSet) -> Double { 0 }
   public func adapted(to data: DataSet) -> Self { self }
+  public func fusedMixtureExpectation(_ x: UnsafePointer<Double>, rows: Int, prepared: Prepared,
+                                      logWeights: [Double], into statistics: UnsafeMutablePointer<Double>) -> Double? {
+    nil
+  }
   public func logPrior(_ parameters: Parameters) -> Double { 0 }
   public var hasPrior: Bool { false }
   public func validate(_ data: DataSet) throws {}

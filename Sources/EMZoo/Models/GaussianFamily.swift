@@ -213,6 +213,20 @@ public struct GaussianFamily: EmissionFamily {
     }
   }
 
+  public func fusedMixtureExpectation(_ x: UnsafePointer<Double>, rows: Int, prepared: Prepared,
+                                      logWeights: [Double], into statistics: UnsafeMutablePointer<Double>) -> Double? {
+    let d = dimension, K = components
+    guard d <= 64, K <= 64 else { return nil }
+    if covariance.isDiagonal {
+      return emz_mixture_estep_diag(x, rows, d, K, prepared.means, prepared.precisions, prepared.halfLogTerms,
+                                    logWeights, statistics)
+    }
+    // Rows with missing entries need the conditional statistics of the unfused path.
+    for e in 0..<(rows * d) where x[e].isNaN { return nil }
+    return emz_mixture_estep_full(x, rows, d, K, prepared.means, prepared.inverseCholesky, prepared.logConstants,
+                                  logWeights, statistics)
+  }
+
   /// Calls `body` for maximal runs of complete rows (pattern nil) and, one at a time, for rows
   /// with missing entries (with their pattern).
   private func forEachRun(_ x: UnsafePointer<Double>, rows: Int, _ body: (Int, Int, MissingPattern?) -> Void) {

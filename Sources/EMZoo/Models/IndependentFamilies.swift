@@ -128,6 +128,13 @@ public struct PoissonFamily: EmissionFamily {
     emz_linear_logpmf(x, rows, dimension, components, prepared.slopes, prepared.offsets, out)
   }
 
+  public func fusedMixtureExpectation(_ x: UnsafePointer<Double>, rows: Int, prepared: Prepared,
+                                      logWeights: [Double], into statistics: UnsafeMutablePointer<Double>) -> Double? {
+    guard dimension <= 64, components <= 64 else { return nil }
+    return emz_mixture_estep_linear(x, rows, dimension, components, prepared.slopes, prepared.offsets,
+                                    logWeights, statistics)
+  }
+
   public func accumulate(_ x: UnsafePointer<Double>, rows: Int, weights: UnsafePointer<Double>,
                          prepared: Prepared, into statistics: UnsafeMutablePointer<Double>) {
     emz_independent_accumulate(x, rows, dimension, components, weights, statistics)
@@ -239,6 +246,13 @@ public struct BernoulliFamily: EmissionFamily {
   public func logDensities(_ x: UnsafePointer<Double>, rows: Int, prepared: Prepared,
                            into out: UnsafeMutablePointer<Double>) {
     emz_linear_logpmf(x, rows, dimension, components, prepared.slopes, prepared.offsets, out)
+  }
+
+  public func fusedMixtureExpectation(_ x: UnsafePointer<Double>, rows: Int, prepared: Prepared,
+                                      logWeights: [Double], into statistics: UnsafeMutablePointer<Double>) -> Double? {
+    guard dimension <= 64, components <= 64 else { return nil }
+    return emz_mixture_estep_linear(x, rows, dimension, components, prepared.slopes, prepared.offsets,
+                                    logWeights, statistics)
   }
 
   public func accumulate(_ x: UnsafePointer<Double>, rows: Int, weights: UnsafePointer<Double>,

@@ -45,6 +45,12 @@ public struct Mixture<Family: EmissionFamily>: EMModel {
     let K = family.components, d = data.dimension
     return data.values.withUnsafeBufferPointer { all in
       let x = all.baseAddress! + rows.lowerBound * d
+      if let fused = family.fusedMixtureExpectation(
+        x, rows: rows.count, prepared: prepared.emission, logWeights: prepared.logWeights,
+        into: statistics.baseAddress!)
+      {
+        return fused
+      }
       family.logDensities(x, rows: rows.count, prepared: prepared.emission, into: scratch.baseAddress!)
       let logLikelihood = emz_normalize_rows(scratch.baseAddress!, rows.count, K, prepared.logWeights)
       family.accumulate(x, rows: rows.count, weights: scratch.baseAddress!, prepared: prepared.emission,
