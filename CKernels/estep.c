@@ -9,6 +9,15 @@
 
 #include <math.h>
 
+/// Eight doubles: the register-blocked full-block paths below keep a whole block's 64 rows of
+/// one component in eight of these (AVX-512 registers where the machine has them).
+typedef double v8d __attribute__((vector_size(64)));
+#define EMZ_VECTORS (EMZ_BLOCK / 8)
+
+static inline double horizontal_sum(v8d v) {
+  return ((v[0] + v[4]) + (v[1] + v[5])) + ((v[2] + v[6]) + (v[3] + v[7]));
+}
+
 /// Adds log w_k, turns each row's K log-densities into responsibilities, and returns
 /// Σ_r log Σ_k w_k f_k(x_r) (−∞ if a row is impossible under every component, NaN if NaN).
 static double block_normalize(double *lp, size_t nb, size_t K, const double *log_w) {
@@ -75,8 +84,8 @@ static inline void block_totals(const double *w, size_t nb, size_t K, double *to
 double emz_mixture_estep_diag(const double *x, size_t n, size_t d, size_t K, const double *means,
                               const double *precisions, const double *half_log_terms,
                               const double *log_w, double *stats) {
-  double xt[EMZ_MAX_BLOCK_DIM * EMZ_BLOCK];
-  double lp[EMZ_MAX_COMPONENTS * EMZ_BLOCK];
+  double xt[EMZ_MAX_BLOCK_DIM * EMZ_BLOCK] __attribute__((aligned(64)));
+  double lp[EMZ_MAX_COMPONENTS * EMZ_BLOCK] __attribute__((aligned(64)));
   double totals[EMZ_MAX_COMPONENTS];
   const size_t stride = 1 + 3 * d;
   double loglik = 0;
@@ -87,7 +96,22 @@ double emz_mixture_estep_diag(const double *x, size_t n, size_t d, size_t K, con
     for (size_t k = 0; k < K; k++) {
       const double *mu = means + k * d, *prec = precisions + k * d, *h = half_log_terms + k * d;
       double *out = lp + k * EMZ_BLOCK;
-      if (complete) {
+      if (complete && nb == EMZ_BLOCK) {
+        // A full block: the 64 rows' accumulators stay in registers across the d coordinates.
+        double c = 0;
+        for (size_t j = 0; j < d; j++) c += h[j];
+        v8d acc[EMZ_VECTORS];
+        for (size_t v = 0; v < EMZ_VECTORS; v++) acc[v] = (v8d){c, c, c, c, c, c, c, c};
+        for (size_t j = 0; j < d; j++) {
+          const double m = mu[j], p = -0.5 * prec[j];
+          const v8d *xj = (const v8d *)(xt + j * EMZ_BLOCK);
+          for (size_t v = 0; v < EMZ_VECTORS; v++) {
+            v8d e = xj[v] - m;
+            acc[v] += p * e * e;
+          }
+        }
+        for (size_t v = 0; v < EMZ_VECTORS; v++) ((v8d *)out)[v] = acc[v];
+      } else if (complete) {
         double c = 0;
         for (size_t j = 0; j < d; j++) c += h[j];
 #pragma omp simd
@@ -123,7 +147,17 @@ double emz_mixture_estep_diag(const double *x, size_t n, size_t d, size_t K, con
       for (size_t j = 0; j < d; j++) {
         const double cj = c[j], *xj = xt + j * EMZ_BLOCK;
         double n0 = 0, s1 = 0, s2 = 0;
-        if (complete) {
+        if (complete && nb == EMZ_BLOCK) {
+          n0 = totals[k];
+          v8d a1 = {0}, a2 = {0};
+          for (size_t v = 0; v < EMZ_VECTORS; v++) {
+            v8d e = ((const v8d *)xj)[v] - cj, we = ((const v8d *)w)[v] * e;
+            a1 += we;
+            a2 += we * e;
+          }
+          s1 = horizontal_sum(a1);
+          s2 = horizontal_sum(a2);
+        } else if (complete) {
           n0 = totals[k];
 #pragma omp simd reduction(+ : s1, s2)
           for (size_t r = 0; r < nb; r++) {
@@ -154,10 +188,10 @@ double emz_mixture_estep_diag(const double *x, size_t n, size_t d, size_t K, con
 double emz_mixture_estep_full(const double *x, size_t n, size_t d, size_t K, const double *means,
                               const double *inv_chols, const double *log_consts,
                               const double *log_w, double *stats) {
-  double xt[EMZ_MAX_BLOCK_DIM * EMZ_BLOCK];
+  double xt[EMZ_MAX_BLOCK_DIM * EMZ_BLOCK] __attribute__((aligned(64)));
   double diff[EMZ_MAX_BLOCK_DIM * EMZ_BLOCK];
   double wdiff[EMZ_MAX_BLOCK_DIM * EMZ_BLOCK];
-  double lp[EMZ_MAX_COMPONENTS * EMZ_BLOCK];
+  double lp[EMZ_MAX_COMPONENTS * EMZ_BLOCK] __attribute__((aligned(64)));
   double totals[EMZ_MAX_COMPONENTS];
   double q[EMZ_BLOCK], z[EMZ_BLOCK];
   const size_t stride = 1 + d + d * d;
@@ -230,8 +264,8 @@ double emz_mixture_estep_full(const double *x, size_t n, size_t d, size_t K, con
 
 double emz_mixture_estep_linear(const double *x, size_t n, size_t d, size_t K, const double *a,
                                 const double *b, const double *log_w, double *stats) {
-  double xt[EMZ_MAX_BLOCK_DIM * EMZ_BLOCK];
-  double lp[EMZ_MAX_COMPONENTS * EMZ_BLOCK];
+  double xt[EMZ_MAX_BLOCK_DIM * EMZ_BLOCK] __attribute__((aligned(64)));
+  double lp[EMZ_MAX_COMPONENTS * EMZ_BLOCK] __attribute__((aligned(64)));
   double totals[EMZ_MAX_COMPONENTS];
   const size_t stride = 1 + 2 * d;
   double loglik = 0;
@@ -242,7 +276,18 @@ double emz_mixture_estep_linear(const double *x, size_t n, size_t d, size_t K, c
     for (size_t k = 0; k < K; k++) {
       const double *ak = a + k * d, *bk = b + k * d;
       double *out = lp + k * EMZ_BLOCK;
-      if (complete) {
+      if (complete && nb == EMZ_BLOCK) {
+        double c = 0;
+        for (size_t j = 0; j < d; j++) c += bk[j];
+        v8d acc[EMZ_VECTORS];
+        for (size_t v = 0; v < EMZ_VECTORS; v++) acc[v] = (v8d){c, c, c, c, c, c, c, c};
+        for (size_t j = 0; j < d; j++) {
+          const double aj = ak[j];
+          const v8d *xj = (const v8d *)(xt + j * EMZ_BLOCK);
+          for (size_t v = 0; v < EMZ_VECTORS; v++) acc[v] += aj * xj[v];
+        }
+        for (size_t v = 0; v < EMZ_VECTORS; v++) ((v8d *)out)[v] = acc[v];
+      } else if (complete) {
         double c = 0;
         for (size_t j = 0; j < d; j++) c += bk[j];
 #pragma omp simd
@@ -275,7 +320,15 @@ double emz_mixture_estep_linear(const double *x, size_t n, size_t d, size_t K, c
       for (size_t j = 0; j < d; j++) {
         const double *xj = xt + j * EMZ_BLOCK;
         double n0 = 0, s1 = 0;
-        if (complete) {
+        if (complete && nb == EMZ_BLOCK) {
+          n0 = totals[k];
+          v8d a1 = {0}, a2 = {0};
+          for (size_t v = 0; v < EMZ_VECTORS; v += 2) {
+            a1 += ((const v8d *)w)[v] * ((const v8d *)xj)[v];
+            a2 += ((const v8d *)w)[v + 1] * ((const v8d *)xj)[v + 1];
+          }
+          s1 = horizontal_sum(a1 + a2);
+        } else if (complete) {
           n0 = totals[k];
 #pragma omp simd reduction(+ : s1)
           for (size_t r = 0; r < nb; r++) s1 += w[r] * xj[r];

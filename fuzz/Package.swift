@@ -10,7 +10,8 @@ let package = Package(
   name: "emzoo-fuzz",
   dependencies: [.package(path: "..")],
   targets: [
-    .executableTarget(name: "FuzzSpec", dependencies: [.product(name: "EMZoo", package: root)]),
-    .executableTarget(name: "FuzzCSV", dependencies: [.product(name: "EMZoo", package: root)]),
+    .target(name: "FuzzDriver"),
+    .executableTarget(name: "FuzzSpec", dependencies: ["FuzzDriver", .product(name: "EMZoo", package: root)]),
+    .executableTarget(name: "FuzzCSV", dependencies: ["FuzzDriver", .product(name: "EMZoo", package: root)]),
   ]
 )

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets (Swift's -sanitize=fuzzer,address) and runs each for a bounded
+# Builds the libFuzzer targets (Swift's -sanitize=fuzzer,address; each keeps SwiftPM's main and
+# calls LLVMFuzzerRunDriver) and runs each for a bounded
 # time (FUZZ_SECONDS, default 600). Crashing inputs are written to fuzz/crashes/; copy each
 # into fuzz/regressions/<target>/ once fixed — `bash fuzz/run.sh --regressions` replays them.
 set -euo pipefail
 cd "$(dirname "$0")"
 bash ../scripts/ensure-deps.sh
 seconds="${FUZZ_SECONDS:-600}"
-swift build -c debug --scratch-path ../.build-fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library \
+swift build -c debug --scratch-path ../.build-fuzz -Xswiftc -sanitize=fuzzer,address \
   -Xcc -fsanitize=fuzzer-no-link,address
 bin=$(swift build -c debug --scratch-path ../.build-fuzz --show-bin-path)
 mkdir -p crashes

@@ -1,9 +1,11 @@
 // Fuzz target: the CSV reader (the C parser and its Swift driver), then validation by every
 // mixture kind. Any input must give a data set or an `InputError`: never a trap.
+import FuzzDriver
+import Foundation
 @testable import EMZoo
 
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzCSV(_ bytes: UnsafePointer<UInt8>, _ count: Int) -> CInt {
+func fuzzCSV(_ bytes: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
+  guard let bytes else { return 0 }
   var pending: [UInt8]? = Array(UnsafeBufferPointer(start: bytes, count: count))
   let lines = pending!.reduce(1) { $0 + ($1 == 0x0A ? 1 : 0) }
   guard let data = try? CSVReader.parse(source: "fuzz.csv", columns: nil, lineBound: lines, nextBlock: {
@@ -23,3 +25,8 @@ public func fuzzCSV(_ bytes: UnsafePointer<UInt8>, _ count: Int) -> CInt {
   }
   return 0
 }
+
+// SwiftPM gives the executable its own main; it hands control to libFuzzer's driver.
+var argc = CommandLine.argc
+var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
+exit(LLVMFuzzerRunDriver(&argc, &argv) { fuzzCSV($0, $1) })

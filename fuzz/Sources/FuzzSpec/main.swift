@@ -1,9 +1,11 @@
 // Fuzz target: the spec decoder, down to every registered kind's option, prior and parameter
 // validation. Any input must give a spec or an `InputError`: never a trap.
+import FuzzDriver
+import Foundation
 @testable import EMZoo
 
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzSpec(_ bytes: UnsafePointer<UInt8>, _ count: Int) -> CInt {
+func fuzzSpec(_ bytes: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
+  guard let bytes else { return 0 }
   let text = String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self)
   guard let spec = try? ModelSpec(text: text, file: "fuzz.json") else { return 0 }
   guard let kind = registry.first(where: { $0.name == spec.model }) else { return 0 }
@@ -17,3 +19,8 @@ public func fuzzSpec(_ bytes: UnsafePointer<UInt8>, _ count: Int) -> CInt {
   }
   return 0
 }
+
+// SwiftPM gives the executable its own main; it hands control to libFuzzer's driver.
+var argc = CommandLine.argc
+var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
+exit(LLVMFuzzerRunDriver(&argc, &argv) { fuzzSpec($0, $1) })
