@@ -8,17 +8,33 @@
 
 #include <math.h>
 
-/// Emission row t to scaled densities b_t(k) = exp(log b_t(k) − max_k log b_t(k)); returns the
-/// shift (−infinity when every state is impossible, NaN for a NaN density).
-static inline double emz_scale_emissions(double *row, size_t K) {
-  double m = -INFINITY;
-  for (size_t k = 0; k < K; k++) {
-    if (row[k] != row[k]) return NAN;
-    if (row[k] > m) m = row[k];
+/// Emission rows to scaled densities b_t(k) = exp(log b_t(k) − max_k log b_t(k)), all T rows
+/// in one vectorised pass; returns Σ_t max_k log b_t(k) (−infinity when some step is impossible
+/// in every state, NaN for a NaN density). Terms below e⁻⁷⁰⁰ of their row's largest are 0.
+static double scale_emissions(double *logb, size_t T, size_t K) {
+  double shift = 0;
+  for (size_t t = 0; t < T; t++) {
+    double *row = logb + t * K;
+    double m = -INFINITY;
+    for (size_t k = 0; k < K; k++) {
+      if (row[k] != row[k]) return NAN;
+      m = row[k] > m ? row[k] : m;
+    }
+    if (!(m > -INFINITY)) return -INFINITY;
+    shift += m;
+    for (size_t k = 0; k < K; k++) {
+      double v = row[k] - m;
+      row[k] = v < -700.0 ? -700.0 : v;
+    }
   }
-  if (!(m > -INFINITY)) return -INFINITY;
-  for (size_t k = 0; k < K; k++) row[k] = exp(row[k] - m);
-  return m;
+  const size_t count = T * K;
+#pragma omp simd
+  for (size_t e = 0; e < count; e++) {
+    double v = logb[e];
+    double x = exp(v);
+    logb[e] = v <= -700.0 ? 0.0 : x;
+  }
+  return shift;
 }
 
 /// Adds log c to the log-likelihood through a running product, so a log is taken once every
@@ -36,15 +52,91 @@ static inline void emz_add_log(double c, double *product, double *loglik) {
   }
 }
 
+enum { EMZ_HMM_MAX_STATES = 64 };
+
+/// Eight doubles: with at most 8 states one vector holds a whole state distribution, so the
+/// recursions keep it in a register instead of round-tripping through memory each step.
+typedef double v8d __attribute__((vector_size(64)));
+
+static inline v8d load_states(const double *p, size_t K) {
+  v8d v = {0};
+  for (size_t k = 0; k < K; k++) v[k] = p[k];
+  return v;
+}
+
+static inline void store_states(double *p, v8d v, size_t K) {
+  for (size_t k = 0; k < K; k++) p[k] = v[k];
+}
+
+static inline double sum_states(v8d v) {
+  return ((v[0] + v[4]) + (v[1] + v[5])) + ((v[2] + v[6]) + (v[3] + v[7]));
+}
+
+/// `emz_hmm_forward_backward` for K ≤ 8 (same recursions, same scaling; emissions already scaled).
+static double forward_backward_small(size_t T, size_t K, double *logb, const double *initial,
+                                     const double *transition, double *alpha, double *scale,
+                                     double *init_acc, double *trans_acc, double loglik) {
+  v8d rows[8], columns[8], outer[8];
+  for (size_t i = 0; i < 8; i++) {
+    rows[i] = (v8d){0};
+    columns[i] = (v8d){0};
+    outer[i] = (v8d){0};
+  }
+  for (size_t i = 0; i < K; i++)
+    for (size_t j = 0; j < K; j++) {
+      rows[i][j] = transition[i * K + j];     // A_i·
+      columns[j][i] = transition[i * K + j];  // A_·j
+    }
+  double product = 1;
+  v8d a = load_states(initial, K) * load_states(logb, K);
+  double c = sum_states(a);
+  if (!(c > 0)) return -INFINITY;
+  scale[0] = c;
+  a *= 1.0 / c;
+  store_states(alpha, a, K);
+  emz_add_log(c, &product, &loglik);
+  for (size_t t = 1; t < T; t++) {
+    v8d next = {0};
+    for (size_t i = 0; i < K; i++) next += a[i] * rows[i];
+    next *= load_states(logb + t * K, K);
+    c = sum_states(next);
+    if (!(c > 0)) return -INFINITY;
+    scale[t] = c;
+    a = next * (1.0 / c);
+    store_states(alpha + t * K, a, K);
+    emz_add_log(c, &product, &loglik);
+  }
+  loglik += log(product);
+  v8d beta = {0};
+  for (size_t k = 0; k < K; k++) beta[k] = 1;
+  for (size_t t = T - 1; t > 0; t--) {
+    double *b = logb + t * K;
+    v8d u = load_states(b, K) * beta * (1.0 / scale[t]);
+    v8d prev = load_states(alpha + (t - 1) * K, K);
+    for (size_t i = 0; i < K; i++) outer[i] += prev[i] * u;
+    v8d next = {0};
+    for (size_t j = 0; j < K; j++) next += u[j] * columns[j];
+    store_states(b, load_states(alpha + t * K, K) * beta, K);
+    beta = next;
+  }
+  for (size_t i = 0; i < K; i++)
+    for (size_t j = 0; j < K; j++) trans_acc[i * K + j] += transition[i * K + j] * outer[i][j];
+  for (size_t k = 0; k < K; k++) {
+    logb[k] = alpha[k] * beta[k];
+    init_acc[k] += logb[k];
+  }
+  return loglik;
+}
+
 double emz_hmm_forward_backward(size_t T, size_t K, double *logb, const double *initial,
                                 const double *transition, double *alpha, double *scale,
                                 double *work, double *init_acc, double *trans_acc) {
   if (T == 0) return 0;
-  double loglik = 0, product = 1;
-  // Forward, turning each emission row into scaled densities just before it is used.
-  double m = emz_scale_emissions(logb, K);
-  if (!(m > -INFINITY)) return m;
-  loglik += m;
+  double loglik = scale_emissions(logb, T, K), product = 1;
+  if (!(loglik > -INFINITY) || loglik != loglik) return loglik;
+  if (K <= 8)
+    return forward_backward_small(T, K, logb, initial, transition, alpha, scale, init_acc, trans_acc, loglik);
+  // Forward: α̂_t = (α̂_{t−1} A) ∘ b_t / c_t.
   double c = 0;
   for (size_t k = 0; k < K; k++) {
     alpha[k] = initial[k] * logb[k];
@@ -57,53 +149,83 @@ double emz_hmm_forward_backward(size_t T, size_t K, double *logb, const double *
   for (size_t t = 1; t < T; t++) {
     const double *prev = alpha + (t - 1) * K;
     double *cur = alpha + t * K;
-    double *b = logb + t * K;
-    m = emz_scale_emissions(b, K);
-    if (!(m > -INFINITY)) return m;
-    loglik += m;
+    const double *b = logb + t * K;
+#pragma omp simd
     for (size_t j = 0; j < K; j++) cur[j] = 0;
     for (size_t i = 0; i < K; i++) {
-      double a = prev[i];
-      const double *Ai = transition + i * K;
+      const double a = prev[i], *Ai = transition + i * K;
+#pragma omp simd
       for (size_t j = 0; j < K; j++) cur[j] += a * Ai[j];
     }
     c = 0;
+#pragma omp simd reduction(+ : c)
     for (size_t j = 0; j < K; j++) {
       cur[j] *= b[j];
       c += cur[j];
     }
     if (!(c > 0)) return -INFINITY;
     scale[t] = c;
-    double inv = 1.0 / c;
+    const double inv = 1.0 / c;
+#pragma omp simd
     for (size_t j = 0; j < K; j++) cur[j] *= inv;
     emz_add_log(c, &product, &loglik);
   }
   loglik += log(product);
-  // Backward, writing γ over the emission rows as they are used up.
-  double *beta = work, *tmp = work + K, *next = work + 2 * K;
+  // Backward, writing γ over the emission rows as they are used up. With u_t(j) =
+  // b_{t+1}(j) β̂_{t+1}(j) / c_{t+1}: β̂_t = A u_t, and Σ_t ξ_t(i,j) = A_ij Σ_t α̂_t(i) u_t(j), so
+  // the sum of outer products α̂_t u_tᵀ is kept and multiplied by A once at the end.
+  double *beta = work, *u = work + K, *next = work + 2 * K;
+  double outer[EMZ_HMM_MAX_STATES * EMZ_HMM_MAX_STATES];
+  double transposed[EMZ_HMM_MAX_STATES * EMZ_HMM_MAX_STATES];
+  const int small = K <= EMZ_HMM_MAX_STATES;
+  if (small) {
+    for (size_t e = 0; e < K * K; e++) outer[e] = 0;
+    for (size_t i = 0; i < K; i++)
+      for (size_t j = 0; j < K; j++) transposed[j * K + i] = transition[i * K + j];
+  }
   for (size_t k = 0; k < K; k++) beta[k] = 1.0;
   for (size_t t = T - 1; t > 0; t--) {
     double *b = logb + t * K;
-    double inv = 1.0 / scale[t];
-    for (size_t j = 0; j < K; j++) tmp[j] = b[j] * beta[j] * inv;
+    const double inv = 1.0 / scale[t];
+#pragma omp simd
+    for (size_t j = 0; j < K; j++) u[j] = b[j] * beta[j] * inv;
     const double *a_prev = alpha + (t - 1) * K;
-    for (size_t i = 0; i < K; i++) {
-      const double *Ai = transition + i * K;
-      double *Xi = trans_acc + i * K;
-      double ai = a_prev[i], s = 0;
-      for (size_t j = 0; j < K; j++) {
-        double v = Ai[j] * tmp[j];
-        Xi[j] += ai * v;
-        s += v;
+    if (small) {
+      for (size_t i = 0; i < K; i++) {
+        const double ai = a_prev[i];
+        double *Oi = outer + i * K;
+#pragma omp simd
+        for (size_t j = 0; j < K; j++) Oi[j] += ai * u[j];
       }
-      next[i] = s;
+#pragma omp simd
+      for (size_t i = 0; i < K; i++) next[i] = 0;
+      for (size_t j = 0; j < K; j++) {
+        const double uj = u[j], *Tj = transposed + j * K;
+#pragma omp simd
+        for (size_t i = 0; i < K; i++) next[i] += Tj[i] * uj;
+      }
+    } else {
+      for (size_t i = 0; i < K; i++) {
+        const double *Ai = transition + i * K;
+        double *Xi = trans_acc + i * K;
+        double ai = a_prev[i], s = 0;
+        for (size_t j = 0; j < K; j++) {
+          double v = Ai[j] * u[j];
+          Xi[j] += ai * v;
+          s += v;
+        }
+        next[i] = s;
+      }
     }
     const double *a_t = alpha + t * K;
+#pragma omp simd
     for (size_t k = 0; k < K; k++) b[k] = a_t[k] * beta[k];
     double *swap = beta;
     beta = next;
     next = swap;
   }
+  if (small)
+    for (size_t e = 0; e < K * K; e++) trans_acc[e] += transition[e] * outer[e];
   for (size_t k = 0; k < K; k++) {
     logb[k] = alpha[k] * beta[k];
     init_acc[k] += logb[k];
