@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 bash ../scripts/ensure-deps.sh
 seconds="${FUZZ_SECONDS:-600}"
-swift build -c debug --scratch-path ../.build-fuzz -Xswiftc -sanitize=fuzzer,address \
+swift build -c debug --scratch-path ../.build-fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld \
   -Xcc -fsanitize=fuzzer-no-link,address
 bin=$(swift build -c debug --scratch-path ../.build-fuzz --show-bin-path)
 mkdir -p crashes

@@ -4,7 +4,8 @@ import FuzzDriver
 import Foundation
 @testable import EMZoo
 
-func fuzzCSV(_ bytes: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzCSV(_ bytes: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
   guard let bytes else { return 0 }
   var pending: [UInt8]? = Array(UnsafeBufferPointer(start: bytes, count: count))
   let lines = pending!.reduce(1) { $0 + ($1 == 0x0A ? 1 : 0) }

@@ -4,7 +4,8 @@ import FuzzDriver
 import Foundation
 @testable import EMZoo
 
-func fuzzSpec(_ bytes: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzSpec(_ bytes: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
   guard let bytes else { return 0 }
   let text = String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self)
   guard let spec = try? ModelSpec(text: text, file: "fuzz.json") else { return 0 }
