@@ -148,6 +148,20 @@ double emz_hmm_viterbi(size_t T, size_t K, const double *logb, const double *log
                        const double *log_transition, double *delta, int32_t *back,
                        int32_t *path);
 
+// MARK: - Missing-value patterns (missing-data regression)
+
+/// bits[i]: bit a set when row i's column order[a] is observed (a < D ≤ 64).
+void emz_missing_pattern_bits(const double *x, size_t n, size_t width, const int32_t *order,
+                              size_t D, uint64_t *bits);
+/// For each row i of pattern group g = group_of_row[i] with o = sizes[g] observed coordinates
+/// (data columns columns[coordinate_start[g] + a], means means[coordinate_start[g] + a]), the
+/// residual r = x − mean: counts[g] += 1; sums[sum_start[g] ..]: Σ r (o), then Σ r rᵀ (o×o,
+/// lower triangle). At most 64 coordinates.
+void emz_pattern_residual_sums(const double *x, size_t n, size_t width, const int32_t *group_of_row,
+                               const int32_t *columns, const double *means,
+                               const int32_t *coordinate_start, const int32_t *sizes,
+                               const int32_t *sum_start, double *counts, double *sums);
+
 // MARK: - Parsing
 
 /// Parses a decimal floating-point number from exactly `len` bytes (no surrounding

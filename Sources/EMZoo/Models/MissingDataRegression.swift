@@ -155,66 +155,52 @@ public struct MissingDataRegression: SpecifiedModel {
                           scratch: UnsafeMutableBufferPointer<Double>) -> Double {
     let D = dimension, width = data.dimension
     let order = checkedLayout(of: data)
-    // Pass 1: each row's pattern group (bits → group by a direct table for up to 12 columns),
-    // factorising each pattern when first met.
+    // Pass 1 (C): each row's pattern bits; then its group (a direct table for up to 12
+    // columns), factorising each pattern when first met.
     let direct = D <= 12
     var table = [Int32](repeating: -1, count: direct ? 1 << D : 0)
     var index: [UInt64: Int] = [:]
     var groups: [ConditionalNormal] = []
+    var bits = [UInt64](repeating: 0, count: rows.count)
     var groupOfRow = [Int32](repeating: 0, count: rows.count)
+    let layout = order.map { Int32($0) }
+    data.values.withUnsafeBufferPointer { all in
+      emz_missing_pattern_bits(all.baseAddress! + rows.lowerBound * width, rows.count, width, layout, D, &bits)
+    }
     let factorised = prepared.covariance.withUnsafeBufferPointer { sigma in
-      data.values.withUnsafeBufferPointer { all in
-        for (k, i) in rows.enumerated() {
-          let row = all.baseAddress! + i * width
-          var bits: UInt64 = 0
-          for a in 0..<D where !row[order[a]].isNaN { bits |= 1 << UInt64(a) }
-          var g = direct ? Int(table[Int(bits)]) : index[bits] ?? -1
-          if g < 0 {
-            guard let conditional = ConditionalNormal(
-              covariance: sigma.baseAddress!, dimension: D, pattern: MissingPattern(bits: bits)) else { return false }
-            g = groups.count
-            if direct { table[Int(bits)] = Int32(g) } else { index[bits] = g }
-            groups.append(conditional)
-          }
-          groupOfRow[k] = Int32(g)
+      for k in 0..<rows.count {
+        var g = direct ? Int(table[Int(bits[k])]) : index[bits[k]] ?? -1
+        if g < 0 {
+          guard let conditional = ConditionalNormal(
+            covariance: sigma.baseAddress!, dimension: D, pattern: MissingPattern(bits: bits[k])) else { return false }
+          g = groups.count
+          if direct { table[Int(bits[k])] = Int32(g) } else { index[bits[k]] = g }
+          groups.append(conditional)
         }
-        return true
+        groupOfRow[k] = Int32(g)
       }
+      return true
     }
     guard factorised else { return -.infinity }
     // Per group: its observed columns and their means (flat), and its sums Σ r, Σ r rᵀ (lower).
-    var coordinateStart: [Int] = [], sumStart: [Int] = [], sizes: [Int] = []
-    var columns: [Int] = [], means: [Double] = []
+    var coordinateStart: [Int32] = [], sumStart: [Int32] = [], sizes: [Int32] = []
+    var columns: [Int32] = [], means: [Double] = []
     var sumCount = 0
     for conditional in groups {
       let o = conditional.observed.count
-      coordinateStart.append(columns.count)
-      sumStart.append(sumCount)
-      sizes.append(o)
-      columns += conditional.observed.map { order[$0] }
+      coordinateStart.append(Int32(columns.count))
+      sumStart.append(Int32(sumCount))
+      sizes.append(Int32(o))
+      columns += conditional.observed.map { Int32(order[$0]) }
       means += conditional.observed.map { prepared.mean[$0] }
       sumCount += o + o * o
     }
     var counts = [Double](repeating: 0, count: groups.count)
     var sums = [Double](repeating: 0, count: sumCount)
-    // Pass 2: the residual sums, a tight loop over raw pointers.
-    let r = scratch.baseAddress!
+    // Pass 2 (C): the residual sums.
     data.values.withUnsafeBufferPointer { all in
-      sums.withUnsafeMutableBufferPointer { flat in
-        for (k, i) in rows.enumerated() {
-          let row = all.baseAddress! + i * width
-          let g = Int(groupOfRow[k])
-          counts[g] += 1
-          let start = coordinateStart[g], o = sizes[g]
-          let sum = flat.baseAddress! + sumStart[g], squares = sum + o
-          for a in 0..<o { r[a] = row[columns[start + a]] - means[start + a] }
-          for a in 0..<o {
-            sum[a] += r[a]
-            let ra = r[a]
-            for b in 0...a { squares[a * o + b] += ra * r[b] }
-          }
-        }
-      }
+      emz_pattern_residual_sums(all.baseAddress! + rows.lowerBound * width, rows.count, width, groupOfRow, columns,
+                                means, coordinateStart, sizes, sumStart, &counts, &sums)
     }
     var logLikelihood = 0.0
     let s1 = statistics.baseAddress! + 1, s2 = s1 + D
@@ -222,7 +208,7 @@ public struct MissingDataRegression: SpecifiedModel {
     var total = [Double](repeating: 0, count: D * D)
     for (g, conditional) in groups.enumerated() {
       let observed = conditional.observed, missing = conditional.missing
-      let o = observed.count, m = missing.count, n = counts[g], base = sumStart[g]
+      let o = observed.count, m = missing.count, n = counts[g], base = Int(sumStart[g])
       let sum = Array(sums[base..<(base + o)])
       var squares = [Double](repeating: 0, count: o * o)
       for a in 0..<o {
