@@ -1,12 +1,14 @@
-// Count, binary and categorical log-probabilities and their weighted statistics.
+// Count, binary and categorical log-probabilities and their weighted statistics, each on
+// its own (the HMM uses them; mixtures go through estep.c). Up to 64 columns and 64
+// components go through the block kernels of blocks.h; wider data through plain loops.
 #include "CKernels.h"
-#include "internal.h"
+#include "blocks.h"
 
 #include <math.h>
 
 void emz_linear_logpmf(const double *x, size_t n, size_t d, size_t K, const double *a,
-                          const double *b, double *out) {
-  if (d > EMZ_MAX_BLOCK_DIM) {
+                       const double *b, double *out) {
+  if (d > EMZ_MAX_BLOCK_DIM || K > EMZ_MAX_COMPONENTS) {
     for (size_t i = 0; i < n; i++)
       for (size_t k = 0; k < K; k++) {
         double acc = 0;
@@ -18,37 +20,20 @@ void emz_linear_logpmf(const double *x, size_t n, size_t d, size_t K, const doub
       }
     return;
   }
-  double xt[EMZ_MAX_BLOCK_DIM * EMZ_BLOCK];
-  double acc[EMZ_BLOCK];
+  double xt[EMZ_MAX_BLOCK_DIM * EMZ_BLOCK] __attribute__((aligned(64)));
+  double lp[EMZ_MAX_COMPONENTS * EMZ_BLOCK] __attribute__((aligned(64)));
   for (size_t start = 0; start < n; start += EMZ_BLOCK) {
     size_t nb = n - start < EMZ_BLOCK ? n - start : EMZ_BLOCK;
     int complete = transpose_block(x + start * d, nb, d, xt);
-    for (size_t k = 0; k < K; k++) {
-#pragma omp simd
-      for (size_t r = 0; r < nb; r++) acc[r] = 0;
-      for (size_t j = 0; j < d; j++) {
-        const double aj = a[k * d + j], bj = b[k * d + j];
-        const double *xj = xt + j * EMZ_BLOCK;
-        if (complete) {
-#pragma omp simd
-          for (size_t r = 0; r < nb; r++) acc[r] += aj * xj[r] + bj;
-        } else {
-#pragma omp simd
-          for (size_t r = 0; r < nb; r++) {
-            double v = xj[r];
-            acc[r] += (v == v) ? aj * v + bj : 0.0;  // a missing entry adds nothing
-          }
-        }
-      }
-      for (size_t r = 0; r < nb; r++) out[(start + r) * K + k] = acc[r];
-    }
+    block_logpdf_linear(xt, nb, d, K, complete, a, b, lp);
+    scatter_densities(lp, nb, K, out + start * K);
   }
 }
 
 void emz_independent_accumulate(const double *x, size_t n, size_t d, size_t K,
                                 const double *weights, double *stats) {
-  const size_t stride = 1 + 2 * d;
-  if (d > EMZ_MAX_BLOCK_DIM) {
+  if (d > EMZ_MAX_BLOCK_DIM || K > EMZ_MAX_COMPONENTS) {
+    const size_t stride = 1 + 2 * d;
     for (size_t i = 0; i < n; i++)
       for (size_t k = 0; k < K; k++) {
         double w = weights[i * K + k];
@@ -64,40 +49,15 @@ void emz_independent_accumulate(const double *x, size_t n, size_t d, size_t K,
       }
     return;
   }
-  double xt[EMZ_MAX_BLOCK_DIM * EMZ_BLOCK];
-  double w[EMZ_BLOCK];
+  double xt[EMZ_MAX_BLOCK_DIM * EMZ_BLOCK] __attribute__((aligned(64)));
+  double w[EMZ_MAX_COMPONENTS * EMZ_BLOCK] __attribute__((aligned(64)));
+  double totals[EMZ_MAX_COMPONENTS];
   for (size_t start = 0; start < n; start += EMZ_BLOCK) {
     size_t nb = n - start < EMZ_BLOCK ? n - start : EMZ_BLOCK;
     int complete = transpose_block(x + start * d, nb, d, xt);
-    for (size_t k = 0; k < K; k++) {
-      double total = 0;
-      for (size_t r = 0; r < nb; r++) {
-        w[r] = weights[(start + r) * K + k];
-        total += w[r];
-      }
-      if (total == 0) continue;
-      double *s = stats + k * stride;
-      s[0] += total;
-      for (size_t j = 0; j < d; j++) {
-        const double *xj = xt + j * EMZ_BLOCK;
-        double n0 = 0, s1 = 0;
-        if (complete) {
-          n0 = total;
-#pragma omp simd reduction(+ : s1)
-          for (size_t r = 0; r < nb; r++) s1 += w[r] * xj[r];
-        } else {
-#pragma omp simd reduction(+ : n0, s1)
-          for (size_t r = 0; r < nb; r++) {
-            double v = xj[r];
-            int seen = (v == v);
-            n0 += seen ? w[r] : 0.0;
-            s1 += seen ? w[r] * v : 0.0;
-          }
-        }
-        s[1 + 2 * j] += n0;
-        s[2 + 2 * j] += s1;
-      }
-    }
+    gather_weights(weights + start * K, nb, K, w);
+    block_totals(w, nb, K, totals);
+    block_accumulate_independent(xt, nb, d, K, complete, w, totals, stats);
   }
 }
 

@@ -1,186 +1,26 @@
 // Fused mixture E steps: for each block of EMZ_BLOCK rows, the component log-densities,
 // the responsibilities (log-sum-exp fused with normalisation) and the weighted statistics,
-// all on one transposed block that stays in L1. Every inner loop runs over the block's rows
-// (contiguous, vectorised); the block layout is fixed, so results do not depend on threads.
-//
-// Per-block buffers are k-major: lp[k*EMZ_BLOCK + r].
+// all on one transposed block that stays in L1 (the block kernels are in blocks.h).
 #include "CKernels.h"
-#include "internal.h"
+#include "blocks.h"
 
-#include <math.h>
-
-/// Eight doubles: the register-blocked full-block paths below keep a whole block's 64 rows of
-/// one component in eight of these (AVX-512 registers where the machine has them).
-typedef double v8d __attribute__((vector_size(64)));
-#define EMZ_VECTORS (EMZ_BLOCK / 8)
-
-static inline double horizontal_sum(v8d v) {
-  return ((v[0] + v[4]) + (v[1] + v[5])) + ((v[2] + v[6]) + (v[3] + v[7]));
-}
-
-/// Adds log w_k, turns each row's K log-densities into responsibilities, and returns
-/// Σ_r log Σ_k w_k f_k(x_r) (−∞ if a row is impossible under every component, NaN if NaN).
-static double block_normalize(double *lp, size_t nb, size_t K, const double *log_w) {
-  double m[EMZ_BLOCK], s[EMZ_BLOCK];
-  for (size_t r = 0; r < nb; r++) m[r] = -INFINITY;
-  for (size_t k = 0; k < K; k++) {
-    const double lw = log_w[k];
-    double *row = lp + k * EMZ_BLOCK;
-#pragma omp simd
-    for (size_t r = 0; r < nb; r++) {
-      double v = row[r] + lw;
-      row[r] = v;
-      m[r] = v > m[r] ? v : m[r];
-    }
-  }
-  double bad = 0;  // −∞ or NaN when some row is impossible (or undefined)
-  for (size_t r = 0; r < nb; r++) {
-    if (!(m[r] > -INFINITY)) {
-      bad += (m[r] != m[r]) ? NAN : -INFINITY;
-      for (size_t k = 0; k < K; k++) lp[k * EMZ_BLOCK + r] = 0;  // uniform after normalising
-      m[r] = 0;
-    }
-    s[r] = 0;
-  }
-  for (size_t k = 0; k < K; k++) {
-    double *row = lp + k * EMZ_BLOCK;
-#pragma omp simd
-    for (size_t r = 0; r < nb; r++) {
-      // Terms below e⁻⁷⁰⁰ relative to the largest change nothing: clamped before the vector
-      // exp (whose slow path they would take) and zeroed after it.
-      double v = row[r] - m[r];
-      v = v < -700.0 ? -700.0 : v;
-      double e = exp(v);
-      e = v <= -700.0 ? 0.0 : e;
-      row[r] = e;
-      s[r] += e;
-    }
-  }
-  double total = 0;
-#pragma omp simd reduction(+ : total)
-  for (size_t r = 0; r < nb; r++) {
-    total += m[r] + log(s[r]);
-    s[r] = 1.0 / s[r];
-  }
-  for (size_t k = 0; k < K; k++) {
-    double *row = lp + k * EMZ_BLOCK;
-#pragma omp simd
-    for (size_t r = 0; r < nb; r++) row[r] *= s[r];
-  }
-  return bad != 0 ? bad : total;
-}
-
-/// Σ_r w[k*B + r] for every k into totals; returns whether any is nonzero.
-static inline void block_totals(const double *w, size_t nb, size_t K, double *totals) {
-  for (size_t k = 0; k < K; k++) {
-    const double *wk = w + k * EMZ_BLOCK;
-    double t = 0;
-#pragma omp simd reduction(+ : t)
-    for (size_t r = 0; r < nb; r++) t += wk[r];
-    totals[k] = t;
-  }
-}
+#define EMZ_FUSED_BUFFERS                                                  \
+  double xt[EMZ_MAX_BLOCK_DIM * EMZ_BLOCK] __attribute__((aligned(64)));  \
+  double lp[EMZ_MAX_COMPONENTS * EMZ_BLOCK] __attribute__((aligned(64))); \
+  double totals[EMZ_MAX_COMPONENTS];                                       \
+  double loglik = 0
 
 double emz_mixture_estep_diag(const double *x, size_t n, size_t d, size_t K, const double *means,
                               const double *precisions, const double *half_log_terms,
                               const double *log_w, double *stats) {
-  double xt[EMZ_MAX_BLOCK_DIM * EMZ_BLOCK] __attribute__((aligned(64)));
-  double lp[EMZ_MAX_COMPONENTS * EMZ_BLOCK] __attribute__((aligned(64)));
-  double totals[EMZ_MAX_COMPONENTS];
-  const size_t stride = 1 + 3 * d;
-  double loglik = 0;
+  EMZ_FUSED_BUFFERS;
   for (size_t start = 0; start < n; start += EMZ_BLOCK) {
     size_t nb = n - start < EMZ_BLOCK ? n - start : EMZ_BLOCK;
     int complete = transpose_block(x + start * d, nb, d, xt);
-    // log N(x | μ_k, diag σ²_k) = Σ_j h_kj − ½ p_kj (x_j − μ_kj)², skipping missing x_j.
-    for (size_t k = 0; k < K; k++) {
-      const double *mu = means + k * d, *prec = precisions + k * d, *h = half_log_terms + k * d;
-      double *out = lp + k * EMZ_BLOCK;
-      if (complete && nb == EMZ_BLOCK) {
-        // A full block: the 64 rows' accumulators stay in registers across the d coordinates.
-        double c = 0;
-        for (size_t j = 0; j < d; j++) c += h[j];
-        v8d acc[EMZ_VECTORS];
-        for (size_t v = 0; v < EMZ_VECTORS; v++) acc[v] = (v8d){c, c, c, c, c, c, c, c};
-        for (size_t j = 0; j < d; j++) {
-          const double m = mu[j], p = -0.5 * prec[j];
-          const v8d *xj = (const v8d *)(xt + j * EMZ_BLOCK);
-          for (size_t v = 0; v < EMZ_VECTORS; v++) {
-            v8d e = xj[v] - m;
-            acc[v] += p * e * e;
-          }
-        }
-        for (size_t v = 0; v < EMZ_VECTORS; v++) ((v8d *)out)[v] = acc[v];
-      } else if (complete) {
-        double c = 0;
-        for (size_t j = 0; j < d; j++) c += h[j];
-#pragma omp simd
-        for (size_t r = 0; r < nb; r++) out[r] = c;
-        for (size_t j = 0; j < d; j++) {
-          const double m = mu[j], p = -0.5 * prec[j], *xj = xt + j * EMZ_BLOCK;
-#pragma omp simd
-          for (size_t r = 0; r < nb; r++) {
-            double e = xj[r] - m;
-            out[r] += p * e * e;
-          }
-        }
-      } else {
-#pragma omp simd
-        for (size_t r = 0; r < nb; r++) out[r] = 0;
-        for (size_t j = 0; j < d; j++) {
-          const double m = mu[j], p = -0.5 * prec[j], hj = h[j], *xj = xt + j * EMZ_BLOCK;
-#pragma omp simd
-          for (size_t r = 0; r < nb; r++) {
-            double e = xj[r] - m;
-            out[r] += (e == e) ? hj + p * e * e : 0.0;  // a missing entry adds nothing
-          }
-        }
-      }
-    }
+    block_logpdf_diag(xt, nb, d, K, complete, means, precisions, half_log_terms, lp);
     loglik += block_normalize(lp, nb, K, log_w);
     block_totals(lp, nb, K, totals);
-    for (size_t k = 0; k < K; k++) {
-      if (totals[k] == 0) continue;
-      const double *w = lp + k * EMZ_BLOCK, *c = means + k * d;
-      double *s = stats + k * stride;
-      s[0] += totals[k];
-      for (size_t j = 0; j < d; j++) {
-        const double cj = c[j], *xj = xt + j * EMZ_BLOCK;
-        double n0 = 0, s1 = 0, s2 = 0;
-        if (complete && nb == EMZ_BLOCK) {
-          n0 = totals[k];
-          v8d a1 = {0}, a2 = {0};
-          for (size_t v = 0; v < EMZ_VECTORS; v++) {
-            v8d e = ((const v8d *)xj)[v] - cj, we = ((const v8d *)w)[v] * e;
-            a1 += we;
-            a2 += we * e;
-          }
-          s1 = horizontal_sum(a1);
-          s2 = horizontal_sum(a2);
-        } else if (complete) {
-          n0 = totals[k];
-#pragma omp simd reduction(+ : s1, s2)
-          for (size_t r = 0; r < nb; r++) {
-            double e = xj[r] - cj, we = w[r] * e;
-            s1 += we;
-            s2 += we * e;
-          }
-        } else {
-#pragma omp simd reduction(+ : n0, s1, s2)
-          for (size_t r = 0; r < nb; r++) {
-            double e = xj[r] - cj;
-            int seen = (e == e);
-            double we = seen ? w[r] * e : 0.0;
-            n0 += seen ? w[r] : 0.0;
-            s1 += we;
-            s2 += seen ? we * e : 0.0;
-          }
-        }
-        s[1 + 3 * j] += n0;
-        s[2 + 3 * j] += s1;
-        s[3 + 3 * j] += s2;
-      }
-    }
+    block_accumulate_diag(xt, nb, d, K, complete, lp, totals, means, stats);
   }
   return loglik;
 }
@@ -188,163 +28,29 @@ double emz_mixture_estep_diag(const double *x, size_t n, size_t d, size_t K, con
 double emz_mixture_estep_full(const double *x, size_t n, size_t d, size_t K, const double *means,
                               const double *inv_chols, const double *log_consts,
                               const double *log_w, double *stats) {
-  double xt[EMZ_MAX_BLOCK_DIM * EMZ_BLOCK] __attribute__((aligned(64)));
-  double diff[EMZ_MAX_BLOCK_DIM * EMZ_BLOCK];
-  double wdiff[EMZ_MAX_BLOCK_DIM * EMZ_BLOCK];
-  double lp[EMZ_MAX_COMPONENTS * EMZ_BLOCK] __attribute__((aligned(64)));
-  double totals[EMZ_MAX_COMPONENTS];
-  double q[EMZ_BLOCK], z[EMZ_BLOCK];
-  const size_t stride = 1 + d + d * d;
-  double loglik = 0;
+  EMZ_FUSED_BUFFERS;
+  double diff[EMZ_MAX_BLOCK_DIM * EMZ_BLOCK], wdiff[EMZ_MAX_BLOCK_DIM * EMZ_BLOCK];
   for (size_t start = 0; start < n; start += EMZ_BLOCK) {
     size_t nb = n - start < EMZ_BLOCK ? n - start : EMZ_BLOCK;
     transpose_block(x + start * d, nb, d, xt);
-    // log N(x | μ_k, Σ_k) = c_k − ½ ‖L_k⁻¹ (x − μ_k)‖².
-    for (size_t k = 0; k < K; k++) {
-      const double *mu = means + k * d, *M = inv_chols + k * d * d;
-      for (size_t l = 0; l < d; l++) {
-        const double m = mu[l], *xl = xt + l * EMZ_BLOCK;
-        double *dl = diff + l * EMZ_BLOCK;
-#pragma omp simd
-        for (size_t r = 0; r < nb; r++) dl[r] = xl[r] - m;
-      }
-#pragma omp simd
-      for (size_t r = 0; r < nb; r++) q[r] = 0;
-      for (size_t j = 0; j < d; j++) {
-#pragma omp simd
-        for (size_t r = 0; r < nb; r++) z[r] = 0;
-        for (size_t l = 0; l <= j; l++) {
-          const double m = M[j * d + l], *dl = diff + l * EMZ_BLOCK;
-#pragma omp simd
-          for (size_t r = 0; r < nb; r++) z[r] += m * dl[r];
-        }
-#pragma omp simd
-        for (size_t r = 0; r < nb; r++) q[r] += z[r] * z[r];
-      }
-      const double c = log_consts[k];
-      double *out = lp + k * EMZ_BLOCK;
-#pragma omp simd
-      for (size_t r = 0; r < nb; r++) out[r] = c - 0.5 * q[r];
-    }
+    block_logpdf_full(xt, nb, d, K, means, inv_chols, log_consts, diff, lp);
     loglik += block_normalize(lp, nb, K, log_w);
     block_totals(lp, nb, K, totals);
-    // Statistics centred on the current means: Σw, Σw(x−c), Σw(x−c)(x−c)ᵀ (lower triangle).
-    for (size_t k = 0; k < K; k++) {
-      if (totals[k] == 0) continue;
-      const double *w = lp + k * EMZ_BLOCK, *c = means + k * d;
-      double *s = stats + k * stride;
-      s[0] += totals[k];
-      for (size_t j = 0; j < d; j++) {
-        const double cj = c[j], *xj = xt + j * EMZ_BLOCK;
-        double *dj = diff + j * EMZ_BLOCK, *wj = wdiff + j * EMZ_BLOCK;
-        double s1 = 0;
-#pragma omp simd reduction(+ : s1)
-        for (size_t r = 0; r < nb; r++) {
-          dj[r] = xj[r] - cj;
-          wj[r] = w[r] * dj[r];
-          s1 += wj[r];
-        }
-        s[1 + j] += s1;
-      }
-      double *s2 = s + 1 + d;
-      for (size_t j = 0; j < d; j++) {
-        const double *wj = wdiff + j * EMZ_BLOCK;
-        for (size_t l = 0; l <= j; l++) {
-          const double *dl = diff + l * EMZ_BLOCK;
-          double acc = 0;
-#pragma omp simd reduction(+ : acc)
-          for (size_t r = 0; r < nb; r++) acc += wj[r] * dl[r];
-          s2[j * d + l] += acc;
-        }
-      }
-    }
+    block_accumulate_full(xt, nb, d, K, lp, totals, means, diff, wdiff, stats);
   }
   return loglik;
 }
 
 double emz_mixture_estep_linear(const double *x, size_t n, size_t d, size_t K, const double *a,
                                 const double *b, const double *log_w, double *stats) {
-  double xt[EMZ_MAX_BLOCK_DIM * EMZ_BLOCK] __attribute__((aligned(64)));
-  double lp[EMZ_MAX_COMPONENTS * EMZ_BLOCK] __attribute__((aligned(64)));
-  double totals[EMZ_MAX_COMPONENTS];
-  const size_t stride = 1 + 2 * d;
-  double loglik = 0;
+  EMZ_FUSED_BUFFERS;
   for (size_t start = 0; start < n; start += EMZ_BLOCK) {
     size_t nb = n - start < EMZ_BLOCK ? n - start : EMZ_BLOCK;
     int complete = transpose_block(x + start * d, nb, d, xt);
-    // log f_k(x) = Σ_j a_kj x_j + b_kj over the observed x_j.
-    for (size_t k = 0; k < K; k++) {
-      const double *ak = a + k * d, *bk = b + k * d;
-      double *out = lp + k * EMZ_BLOCK;
-      if (complete && nb == EMZ_BLOCK) {
-        double c = 0;
-        for (size_t j = 0; j < d; j++) c += bk[j];
-        v8d acc[EMZ_VECTORS];
-        for (size_t v = 0; v < EMZ_VECTORS; v++) acc[v] = (v8d){c, c, c, c, c, c, c, c};
-        for (size_t j = 0; j < d; j++) {
-          const double aj = ak[j];
-          const v8d *xj = (const v8d *)(xt + j * EMZ_BLOCK);
-          for (size_t v = 0; v < EMZ_VECTORS; v++) acc[v] += aj * xj[v];
-        }
-        for (size_t v = 0; v < EMZ_VECTORS; v++) ((v8d *)out)[v] = acc[v];
-      } else if (complete) {
-        double c = 0;
-        for (size_t j = 0; j < d; j++) c += bk[j];
-#pragma omp simd
-        for (size_t r = 0; r < nb; r++) out[r] = c;
-        for (size_t j = 0; j < d; j++) {
-          const double aj = ak[j], *xj = xt + j * EMZ_BLOCK;
-#pragma omp simd
-          for (size_t r = 0; r < nb; r++) out[r] += aj * xj[r];
-        }
-      } else {
-#pragma omp simd
-        for (size_t r = 0; r < nb; r++) out[r] = 0;
-        for (size_t j = 0; j < d; j++) {
-          const double aj = ak[j], bj = bk[j], *xj = xt + j * EMZ_BLOCK;
-#pragma omp simd
-          for (size_t r = 0; r < nb; r++) {
-            double v = xj[r];
-            out[r] += (v == v) ? aj * v + bj : 0.0;
-          }
-        }
-      }
-    }
+    block_logpdf_linear(xt, nb, d, K, complete, a, b, lp);
     loglik += block_normalize(lp, nb, K, log_w);
     block_totals(lp, nb, K, totals);
-    for (size_t k = 0; k < K; k++) {
-      if (totals[k] == 0) continue;
-      const double *w = lp + k * EMZ_BLOCK;
-      double *s = stats + k * stride;
-      s[0] += totals[k];
-      for (size_t j = 0; j < d; j++) {
-        const double *xj = xt + j * EMZ_BLOCK;
-        double n0 = 0, s1 = 0;
-        if (complete && nb == EMZ_BLOCK) {
-          n0 = totals[k];
-          v8d a1 = {0}, a2 = {0};
-          for (size_t v = 0; v < EMZ_VECTORS; v += 2) {
-            a1 += ((const v8d *)w)[v] * ((const v8d *)xj)[v];
-            a2 += ((const v8d *)w)[v + 1] * ((const v8d *)xj)[v + 1];
-          }
-          s1 = horizontal_sum(a1 + a2);
-        } else if (complete) {
-          n0 = totals[k];
-#pragma omp simd reduction(+ : s1)
-          for (size_t r = 0; r < nb; r++) s1 += w[r] * xj[r];
-        } else {
-#pragma omp simd reduction(+ : n0, s1)
-          for (size_t r = 0; r < nb; r++) {
-            double v = xj[r];
-            int seen = (v == v);
-            n0 += seen ? w[r] : 0.0;
-            s1 += seen ? w[r] * v : 0.0;
-          }
-        }
-        s[1 + 2 * j] += n0;
-        s[2 + 2 * j] += s1;
-      }
-    }
+    block_accumulate_independent(xt, nb, d, K, complete, lp, totals, stats);
   }
   return loglik;
 }
