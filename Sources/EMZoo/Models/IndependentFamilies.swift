@@ -56,6 +56,65 @@ enum IndependentDimensions {
   }
 }
 
+/// Parameters of a `PerDimensionFamily`: one number per component and dimension.
+public protocol PerDimensionParameters: Sendable {
+  /// K×d, row-major.
+  var values: [Double] { get }
+  init(values: [Double])
+}
+
+/// What the E step of a `PerDimensionFamily` needs: log f_k(x) = Σⱼ slopes_kj xⱼ + offsets_kj
+/// (up to a parameter-free term).
+public protocol LinearPrepared: Sendable {
+  var slopes: [Double] { get }
+  var offsets: [Double] { get }
+}
+
+/// A family with one parameter per component and dimension (a K×d matrix under one spec key)
+/// whose log-density is linear in x: Poisson counts and Bernoulli bits. Everything but the
+/// parameter's meaning (prepare, M step, prior, sampling, validation) is shared.
+public protocol PerDimensionFamily: EmissionFamily
+where Parameters: PerDimensionParameters, Prepared: LinearPrepared {
+  /// The spec key of the K×d parameter matrix.
+  static var parameterKey: String { get }
+}
+
+extension PerDimensionFamily {
+  public var statisticsPerComponent: Int { IndependentDimensions.statisticsPerComponent(dimension: dimension) }
+  public var parameterCount: Int { components * dimension }
+  public var parameterKeys: [String] { [Self.parameterKey] }
+  public var priorKeys: [String] { [Self.parameterKey] }
+
+  public func logDensities(_ x: UnsafePointer<Double>, rows: Int, prepared: Prepared,
+                           into out: UnsafeMutablePointer<Double>) {
+    emz_linear_logpmf(x, rows, dimension, components, prepared.slopes, prepared.offsets, out)
+  }
+
+  public func fusedMixtureExpectation(_ x: UnsafePointer<Double>, rows: Int, prepared: Prepared,
+                                      logWeights: [Double], into statistics: UnsafeMutablePointer<Double>) -> Double? {
+    guard dimension <= 64, components <= 64 else { return nil }
+    return emz_mixture_estep_linear(x, rows, dimension, components, prepared.slopes, prepared.offsets,
+                                    logWeights, statistics)
+  }
+
+  public func accumulate(_ x: UnsafePointer<Double>, rows: Int, weights: UnsafePointer<Double>,
+                         prepared: Prepared, into statistics: UnsafeMutablePointer<Double>) {
+    emz_independent_accumulate(x, rows, dimension, components, weights, statistics)
+  }
+
+  public func encode(_ p: Parameters) -> [(key: String, value: JSONValue)] {
+    [(Self.parameterKey, JSONValue(rows: IndependentDimensions.rows(p.values, components: components, dimension: dimension)))]
+  }
+
+  public func blocks(_ p: Parameters) -> [(name: String, perComponent: [[Double]])] {
+    [(Self.parameterKey, IndependentDimensions.rows(p.values, components: components, dimension: dimension))]
+  }
+
+  public func permuted(_ p: Parameters, by order: [Int]) -> Parameters {
+    Parameters(values: IndependentDimensions.permuted(p.values, dimension: dimension, by: order))
+  }
+}
+
 /// Independent Poisson counts: f(x | λ) = Πⱼ λⱼ^xⱼ e^{−λⱼ} / xⱼ!.
 ///
 /// - E step: log f = Σⱼ (xⱼ log λⱼ − λⱼ) − Σⱼ log xⱼ!, computed relative to a reference rate mⱼ
@@ -65,16 +124,19 @@ enum IndependentDimensions {
 ///   the likelihood between iterations; the relative form does not.
 /// - M step: λₖⱼ = Σᵢ rᵢₖ xᵢⱼ / Σᵢ rᵢₖ; with a Gamma(a, b) prior (shape a, rate b) the mode
 ///   (Σ rx + a − 1) / (Σ r + b). Rates are floored at `rateFloor` so log λ stays finite.
-public struct PoissonFamily: EmissionFamily {
-  public struct Parameters: Sendable, Equatable {
+public struct PoissonFamily: PerDimensionFamily {
+  public struct Parameters: PerDimensionParameters, Equatable {
     /// K×d, row-major.
     public var rates: [Double]
+    public init(rates: [Double]) { self.rates = rates }
+    public init(values: [Double]) { rates = values }
+    public var values: [Double] { rates }
   }
-  public struct Prepared: Sendable {
+  public struct Prepared: LinearPrepared {
     var rates: [Double]
     /// log λ − log m and −(λ − m), for `emz_linear_logpmf`.
-    var slopes: [Double]
-    var offsets: [Double]
+    public var slopes: [Double]
+    public var offsets: [Double]
   }
 
   public static let rateFloor = 1e-10
@@ -108,11 +170,8 @@ public struct PoissonFamily: EmissionFamily {
     return copy
   }
 
-  public var statisticsPerComponent: Int { IndependentDimensions.statisticsPerComponent(dimension: dimension) }
-  public var parameterCount: Int { components * dimension }
   public var hasPrior: Bool { prior != nil }
-  public var parameterKeys: [String] { ["rates"] }
-  public var priorKeys: [String] { ["rates"] }
+  public static let parameterKey = "rates"
   public var placeholder: Parameters { Parameters(rates: [Double](repeating: 1, count: components * dimension)) }
 
   public func prepare(_ p: Parameters) throws -> Prepared {
@@ -121,23 +180,6 @@ public struct PoissonFamily: EmissionFamily {
       rates: p.rates,
       slopes: p.rates.indices.map { log(p.rates[$0]) - log(reference[$0 % d]) },
       offsets: p.rates.indices.map { -(p.rates[$0] - reference[$0 % d]) })
-  }
-
-  public func logDensities(_ x: UnsafePointer<Double>, rows: Int, prepared: Prepared,
-                           into out: UnsafeMutablePointer<Double>) {
-    emz_linear_logpmf(x, rows, dimension, components, prepared.slopes, prepared.offsets, out)
-  }
-
-  public func fusedMixtureExpectation(_ x: UnsafePointer<Double>, rows: Int, prepared: Prepared,
-                                      logWeights: [Double], into statistics: UnsafeMutablePointer<Double>) -> Double? {
-    guard dimension <= 64, components <= 64 else { return nil }
-    return emz_mixture_estep_linear(x, rows, dimension, components, prepared.slopes, prepared.offsets,
-                                    logWeights, statistics)
-  }
-
-  public func accumulate(_ x: UnsafePointer<Double>, rows: Int, weights: UnsafePointer<Double>,
-                         prepared: Prepared, into statistics: UnsafeMutablePointer<Double>) {
-    emz_independent_accumulate(x, rows, dimension, components, weights, statistics)
   }
 
   public func maximize(_ statistics: UnsafeBufferPointer<Double>, previous: Parameters) -> Parameters {
@@ -176,18 +218,6 @@ public struct PoissonFamily: EmissionFamily {
     return Parameters(rates: rates)
   }
 
-  public func encode(_ p: Parameters) -> [(key: String, value: JSONValue)] {
-    [("rates", JSONValue(rows: IndependentDimensions.rows(p.rates, components: components, dimension: dimension)))]
-  }
-
-  public func blocks(_ p: Parameters) -> [(name: String, perComponent: [[Double]])] {
-    [("rates", IndependentDimensions.rows(p.rates, components: components, dimension: dimension))]
-  }
-
-  public func permuted(_ p: Parameters, by order: [Int]) -> Parameters {
-    Parameters(rates: IndependentDimensions.permuted(p.rates, dimension: dimension, by: order))
-  }
-
   public func validate(_ data: DataSet) throws {
     try IndependentDimensions.validate(data, expected: "a non-negative integer count") { $0 >= 0 && $0 == $0.rounded() }
   }
@@ -204,15 +234,18 @@ public struct PoissonFamily: EmissionFamily {
 /// - M step: pₖⱼ = Σᵢ rᵢₖ xᵢⱼ / Σᵢ rᵢₖ; with a Beta(a, b) prior the mode
 ///   (Σ rx + a − 1) / (Σ r + a + b − 2). Probabilities are kept in [ε, 1 − ε] with
 ///   ε = `probabilityFloor`, so log p and log(1 − p) stay finite for an all-zero column.
-public struct BernoulliFamily: EmissionFamily {
-  public struct Parameters: Sendable, Equatable {
+public struct BernoulliFamily: PerDimensionFamily {
+  public struct Parameters: PerDimensionParameters, Equatable {
     /// K×d, row-major.
     public var probabilities: [Double]
+    public init(probabilities: [Double]) { self.probabilities = probabilities }
+    public init(values: [Double]) { probabilities = values }
+    public var values: [Double] { probabilities }
   }
-  public struct Prepared: Sendable {
+  public struct Prepared: LinearPrepared {
     /// log p − log(1 − p) and log(1 − p), for `emz_linear_logpmf`.
-    var slopes: [Double]
-    var offsets: [Double]
+    public var slopes: [Double]
+    public var offsets: [Double]
     var probabilities: [Double]
   }
 
@@ -229,11 +262,8 @@ public struct BernoulliFamily: EmissionFamily {
     self.prior = prior
   }
 
-  public var statisticsPerComponent: Int { IndependentDimensions.statisticsPerComponent(dimension: dimension) }
-  public var parameterCount: Int { components * dimension }
   public var hasPrior: Bool { prior != nil }
-  public var parameterKeys: [String] { ["probabilities"] }
-  public var priorKeys: [String] { ["probabilities"] }
+  public static let parameterKey = "probabilities"
   public var placeholder: Parameters {
     Parameters(probabilities: [Double](repeating: 0.5, count: components * dimension))
   }
@@ -241,23 +271,6 @@ public struct BernoulliFamily: EmissionFamily {
   public func prepare(_ p: Parameters) throws -> Prepared {
     Prepared(slopes: p.probabilities.map { log($0) - log1p(-$0) }, offsets: p.probabilities.map { log1p(-$0) },
              probabilities: p.probabilities)
-  }
-
-  public func logDensities(_ x: UnsafePointer<Double>, rows: Int, prepared: Prepared,
-                           into out: UnsafeMutablePointer<Double>) {
-    emz_linear_logpmf(x, rows, dimension, components, prepared.slopes, prepared.offsets, out)
-  }
-
-  public func fusedMixtureExpectation(_ x: UnsafePointer<Double>, rows: Int, prepared: Prepared,
-                                      logWeights: [Double], into statistics: UnsafeMutablePointer<Double>) -> Double? {
-    guard dimension <= 64, components <= 64 else { return nil }
-    return emz_mixture_estep_linear(x, rows, dimension, components, prepared.slopes, prepared.offsets,
-                                    logWeights, statistics)
-  }
-
-  public func accumulate(_ x: UnsafePointer<Double>, rows: Int, weights: UnsafePointer<Double>,
-                         prepared: Prepared, into statistics: UnsafeMutablePointer<Double>) {
-    emz_independent_accumulate(x, rows, dimension, components, weights, statistics)
   }
 
   public func maximize(_ statistics: UnsafeBufferPointer<Double>, previous: Parameters) -> Parameters {
@@ -291,18 +304,6 @@ public struct BernoulliFamily: EmissionFamily {
       throw field["probabilities"].error("expected probabilities in [0, 1]; entry [\(e / dimension)][\(e % dimension)] is \(JSONValue.format(p[e]))")
     }
     return Parameters(probabilities: p)
-  }
-
-  public func encode(_ p: Parameters) -> [(key: String, value: JSONValue)] {
-    [("probabilities", JSONValue(rows: IndependentDimensions.rows(p.probabilities, components: components, dimension: dimension)))]
-  }
-
-  public func blocks(_ p: Parameters) -> [(name: String, perComponent: [[Double]])] {
-    [("probabilities", IndependentDimensions.rows(p.probabilities, components: components, dimension: dimension))]
-  }
-
-  public func permuted(_ p: Parameters, by order: [Int]) -> Parameters {
-    Parameters(probabilities: IndependentDimensions.permuted(p.probabilities, dimension: dimension, by: order))
   }
 
   public func validate(_ data: DataSet) throws {
