@@ -9,16 +9,10 @@ struct Decode: ParsableCommand {
       state probabilities p(state = k | data) (columns p0 … pK-1).
       """)
 
-  @Argument(help: "A fitted result (or any spec with parameters).")
-  var result: String
-  @Option(help: "Data CSV (default: the spec's \"data\").")
-  var data: String?
-  @Option(help: "Output CSV file (default: stdout).")
-  var output: String?
+  @OptionGroup var io: ResultDataOutput
 
   func run() throws {
-    try checkOutputPath(output)
-    let (spec, table, model) = try loadSpecAndData(result, data: data)
+    let (spec, table, model) = try io.load()
     guard let decoder = model as? any HiddenStateDecoder else {
       throw InputError("\(spec.file): model: \"\(spec.model)\" has no hidden state sequence to decode; decode works on \"hmm\" models")
     }
@@ -30,6 +24,6 @@ struct Decode: ParsableCommand {
         return p.isNaN ? "" : "\(p)"
       })
     }
-    try emit(table.csv(extraColumns: columns), to: output)
+    try emit(table.csv(extraColumns: columns), to: io.output)
   }
 }

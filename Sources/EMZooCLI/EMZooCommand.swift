@@ -107,6 +107,22 @@ func loadSpecAndData(_ specPath: String, data dataPath: String?) throws -> (Mode
   return (spec, table, try kind.make(spec, table.dimension))
 }
 
+/// The arguments of the commands that apply a fitted result to data (`decode`, `impute`).
+struct ResultDataOutput: ParsableArguments {
+  @Argument(help: "A fitted result (or any spec with parameters).")
+  var result: String
+  @Option(help: "Data CSV (default: the spec's \"data\").")
+  var data: String?
+  @Option(help: "Output CSV file (default: stdout).")
+  var output: String?
+
+  /// The result, its data and its model, after checking the output folder exists.
+  func load() throws -> (ModelSpec, DataSet, any SpecifiedModel) {
+    try checkOutputPath(output)
+    return try loadSpecAndData(result, data: data)
+  }
+}
+
 /// Checks a sample size given on the command line.
 func checkedCount(_ n: Int, dimension: Int) throws -> Int {
   guard n >= 1 else { throw InputError("--n: expected a positive number of rows, found \(n)") }

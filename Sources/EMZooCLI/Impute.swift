@@ -9,21 +9,13 @@ struct Impute: ParsableCommand {
       under the result's parameters (missing-data-regression, gaussian-mixture); observed entries are unchanged.
       """)
 
-  @Argument(help: "A fitted result (or any spec with parameters).")
-  var result: String
-
-  @Option(help: "Data CSV (default: the spec's \"data\").")
-  var data: String?
-
-  @Option(help: "Output CSV file (default: stdout).")
-  var output: String?
+  @OptionGroup var io: ResultDataOutput
 
   func run() throws {
-    try checkOutputPath(output)
-    let (spec, table, model) = try loadSpecAndData(result, data: data)
+    let (spec, table, model) = try io.load()
     guard let imputer = model as? any MissingValueImputer else {
       throw InputError("\(spec.file): model: \"\(spec.model)\" cannot impute missing values; impute works on \"missing-data-regression\" and \"gaussian-mixture\" models")
     }
-    try emit(imputer.imputed(spec: spec, data: table).csv(), to: output)
+    try emit(imputer.imputed(spec: spec, data: table).csv(), to: io.output)
   }
 }
