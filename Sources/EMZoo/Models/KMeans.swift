@@ -52,10 +52,8 @@ enum KMeans {
         }
       }
       // Seeding: k-means++ (next centre with probability ∝ D²) or k distinct random rows.
-      var chosen = Set<Int>()
       let first = subset[random.integer(below: subset.count)]
       setCentre(0, toRow: first)
-      chosen.insert(first)
       var nearest = [Double](repeating: .infinity, count: subset.count)
       for c in 1..<max(k, 1) {
         var total = 0.0
@@ -81,7 +79,6 @@ enum KMeans {
         }
         if pick < 0 { pick = random.integer(below: subset.count) }
         setCentre(c, toRow: subset[pick])
-        chosen.insert(subset[pick])
       }
       // Lloyd iterations on the subset.
       var labels = [Int](repeating: 0, count: n)
