@@ -36,7 +36,7 @@ import numpy as np
 from common import DATA_DIR, read_csv, read_json, write_csv, write_json
 
 # Bump when the generators change, so stale caches are regenerated.
-GENERATOR_VERSION = 3
+GENERATOR_VERSION = 4
 
 
 # ----------------------------------------------------------------------------
@@ -225,7 +225,13 @@ def gen_missreg(n: int, p: int, rate: float, seed: int) -> dict:
     x = rng.multivariate_normal(mean, cov, size=n, method="cholesky")
     y = coef[0] + x @ coef[1:] + rng.normal(0.0, np.sqrt(s2), size=n)
     z = np.round(np.column_stack([x, y]), 6)
-    z[rng.random(z.shape) < rate] = np.nan             # MCAR, covariates and response
+    # MCAR in covariates and response. A row with every entry missing carries
+    # no information (and emzoo rejects it as an input error), so such rows get
+    # their mask redrawn; the mechanism still ignores the values, i.e. is MCAR.
+    mask = rng.random(z.shape) < rate
+    while (empty := np.flatnonzero(mask.all(axis=1))).size:
+        mask[empty] = rng.random((empty.size, z.shape[1])) < rate
+    z[mask] = np.nan
     start = {"coefficients": coef + rng.normal(0.0, 0.3, size=coef.shape),
              "noiseVariance": 2.0 * s2,
              "covariateMean": mean + rng.normal(0.0, 0.3, size=p),
