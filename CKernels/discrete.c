@@ -77,12 +77,52 @@ void emz_categorical_logpmf(const double *x, size_t n, size_t K, size_t M,
 void emz_categorical_accumulate(const double *x, size_t n, size_t K, size_t M,
                                 const double *weights, double *stats) {
   const size_t stride = 1 + M;
+  enum { LOCAL = 4096 };
+  if ((M + 1) * K > LOCAL) {
+    for (size_t i = 0; i < n; i++) {
+      double v = x[i];
+      for (size_t k = 0; k < K; k++) {
+        double w = weights[i * K + k];
+        stats[k * stride] += w;
+        if (v == v) stats[k * stride + 1 + (size_t)v] += w;
+      }
+    }
+    return;
+  }
+  // Per symbol (row M: missing), the weight rows add as whole K-vectors (contiguous,
+  // vectorised); the sums go to the per-state layout once at the end.
+  double counts[LOCAL];
+  for (size_t e = 0; e < (M + 1) * K; e++) counts[e] = 0;
   for (size_t i = 0; i < n; i++) {
     double v = x[i];
-    for (size_t k = 0; k < K; k++) {
-      double w = weights[i * K + k];
-      stats[k * stride] += w;
-      if (v == v) stats[k * stride + 1 + (size_t)v] += w;
-    }
+    const double *w = weights + i * K;
+    double *target = counts + (v == v ? (size_t)v : M) * K;
+#pragma omp simd
+    for (size_t k = 0; k < K; k++) target[k] += w[k];
   }
+  for (size_t k = 0; k < K; k++) {
+    double total = counts[M * K + k];
+    for (size_t s = 0; s < M; s++) {
+      stats[k * stride + 1 + s] += counts[s * K + k];
+      total += counts[s * K + k];
+    }
+    stats[k * stride] += total;
+  }
+}
+
+double emz_categorical_scaled_densities(const double *x, size_t n, size_t K, const double *table,
+                                        const double *log_max, double *out) {
+  double shift = 0;
+  for (size_t i = 0; i < n; i++) {
+    double v = x[i];
+    double *row = out + i * K;
+    if (v != v) {
+      for (size_t k = 0; k < K; k++) row[k] = 1;
+      continue;
+    }
+    const double *src = table + (size_t)v * K;
+    for (size_t k = 0; k < K; k++) row[k] = src[k];
+    shift += log_max[(size_t)v];
+  }
+  return shift;
 }

@@ -132,8 +132,18 @@ double emz_hmm_forward_backward(size_t T, size_t K, double *logb, const double *
                                 const double *transition, double *alpha, double *scale,
                                 double *work, double *init_acc, double *trans_acc) {
   if (T == 0) return 0;
-  double loglik = scale_emissions(logb, T, K), product = 1;
-  if (!(loglik > -INFINITY) || loglik != loglik) return loglik;
+  double shift = scale_emissions(logb, T, K);
+  if (!(shift > -INFINITY) || shift != shift) return shift;
+  return shift + emz_hmm_forward_backward_densities(T, K, logb, initial, transition, alpha, scale, work,
+                                                    init_acc, trans_acc);
+}
+
+double emz_hmm_forward_backward_densities(size_t T, size_t K, double *b, const double *initial,
+                                          const double *transition, double *alpha, double *scale,
+                                          double *work, double *init_acc, double *trans_acc) {
+  if (T == 0) return 0;
+  double *logb = b;  // the emission densities, overwritten with γ
+  double loglik = 0, product = 1;
   if (K <= 8)
     return forward_backward_small(T, K, logb, initial, transition, alpha, scale, init_acc, trans_acc, loglik);
   // Forward: α̂_t = (α̂_{t−1} A) ∘ b_t / c_t.

@@ -141,6 +141,17 @@ double emz_mixture_estep_linear(const double *x, size_t n, size_t d, size_t K, c
 double emz_hmm_forward_backward(size_t T, size_t K, double *logb, const double *initial,
                                 const double *transition, double *alpha, double *scale,
                                 double *work, double *init_acc, double *trans_acc);
+/// The same from emission densities b (T×K, any positive scale per row, e.g. divided by the
+/// row's largest; overwritten with γ). Returns log P(sequence) minus Σ_t log(row t's scale).
+double emz_hmm_forward_backward_densities(size_t T, size_t K, double *b, const double *initial,
+                                          const double *transition, double *alpha, double *scale,
+                                          double *work, double *init_acc, double *trans_acc);
+/// Categorical emission densities scaled per symbol: out[i*K + k] = table[x_i*K + k] (the
+/// probabilities of symbol x_i divided by their largest), 1 for a missing x_i; returns
+/// Σ_i log_max[x_i] (the scales' logarithms).
+double emz_categorical_scaled_densities(const double *x, size_t n, size_t K, const double *table,
+                                        const double *log_max, double *out);
+
 /// Viterbi path in log space: `logb` T×K log emission densities, `log_initial` K,
 /// `log_transition` K×K; `delta` scratch 2K, `back` scratch T×K. Writes path[0..T-1] and
 /// returns the log probability of the best path.

@@ -22,6 +22,9 @@ public struct CategoricalFamily: EmissionFamily {
   public struct Prepared: Sendable {
     var probabilities: [Double]
     var logProbabilities: [Double]
+    /// Per symbol s (M×K): p[k][s] / maxₖ p[k][s], and log maxₖ p[k][s].
+    var scaledBySymbol: [Double]
+    var logLargest: [Double]
   }
 
   public let components: Int
@@ -52,7 +55,22 @@ public struct CategoricalFamily: EmissionFamily {
   // MARK: - E step
 
   public func prepare(_ p: Parameters) throws -> Prepared {
-    Prepared(probabilities: p.probabilities, logProbabilities: p.probabilities.map { $0 > 0 ? log($0) : -.infinity })
+    let K = components, M = symbols
+    var scaled = [Double](repeating: 0, count: M * K), largest = [Double](repeating: -.infinity, count: M)
+    for s in 0..<M {
+      let top = (0..<K).map { p.probabilities[$0 * M + s] }.max() ?? 0
+      guard top > 0 else { continue }  // a symbol no state emits: its rows are impossible
+      largest[s] = log(top)
+      for k in 0..<K { scaled[s * K + k] = p.probabilities[k * M + s] / top }
+    }
+    return Prepared(probabilities: p.probabilities, logProbabilities: p.probabilities.map { $0 > 0 ? log($0) : -.infinity },
+                    scaledBySymbol: scaled, logLargest: largest)
+  }
+
+  /// Table lookups: no logarithm or exponential per step.
+  public func scaledDensities(_ x: UnsafePointer<Double>, rows: Int, prepared: Prepared,
+                              into out: UnsafeMutablePointer<Double>) -> Double? {
+    emz_categorical_scaled_densities(x, rows, components, prepared.scaledBySymbol, prepared.logLargest, out)
   }
 
   public func logDensities(_ x: UnsafePointer<Double>, rows: Int, prepared: Prepared,

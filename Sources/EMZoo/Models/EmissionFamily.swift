@@ -35,6 +35,13 @@ public protocol EmissionFamily: Sendable {
   func fusedMixtureExpectation(_ x: UnsafePointer<Double>, rows: Int, prepared: Prepared,
                                logWeights: [Double], into statistics: UnsafeMutablePointer<Double>) -> Double?
 
+  /// Emission densities f(xᵢ | k) divided by a positive scale per row, into `out` (rows × K),
+  /// returning Σᵢ log(scaleᵢ) (with the parameter-free constant excluded, as in
+  /// `logDensities`); a row with nothing observed gets density 1. Nil when the family has no
+  /// such shortcut; the HMM then exponentiates `logDensities`. Same results either way.
+  func scaledDensities(_ x: UnsafePointer<Double>, rows: Int, prepared: Prepared,
+                       into out: UnsafeMutablePointer<Double>) -> Double?
+
   /// The M step for the emission parameters, prior included.
   func maximize(_ statistics: UnsafeBufferPointer<Double>, previous: Parameters) -> Parameters
 
@@ -81,6 +88,10 @@ extension EmissionFamily {
   public func adapted(to data: DataSet) -> Self { self }
   public func fusedMixtureExpectation(_ x: UnsafePointer<Double>, rows: Int, prepared: Prepared,
                                       logWeights: [Double], into statistics: UnsafeMutablePointer<Double>) -> Double? {
+    nil
+  }
+  public func scaledDensities(_ x: UnsafePointer<Double>, rows: Int, prepared: Prepared,
+                              into out: UnsafeMutablePointer<Double>) -> Double? {
     nil
   }
   public func logPrior(_ parameters: Parameters) -> Double { 0 }

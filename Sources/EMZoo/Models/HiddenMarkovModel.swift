@@ -116,13 +116,25 @@ public struct HiddenMarkovModel<Family: EmissionFamily>: SpecifiedModel {
       let x = all.baseAddress! + rows.lowerBound * d
       let logb = scratch.baseAddress!
       let alpha = logb + n * K, scale = alpha + n * K, work = scale + n
-      let missing = emissionLogDensities(x, rows: n, prepared: prepared.emission, into: logb)
       let s = statistics.baseAddress!
       var logLikelihood = 0.0
-      for sequence in Self.sequences(in: rows, of: data) {
-        logLikelihood += emz_hmm_forward_backward(
-          sequence.count, K, logb + (sequence.lowerBound - rows.lowerBound) * K, prepared.initial,
-          prepared.transition, alpha, scale, work, s, s + K)
+      let missing: [Int]
+      if let shift = family.scaledDensities(x, rows: n, prepared: prepared.emission, into: logb) {
+        // The family gave densities directly (e.g. categorical table lookups).
+        missing = (0..<n).filter { Self.isMissing(x + $0 * d, dimension: d) }
+        logLikelihood = shift
+        for sequence in Self.sequences(in: rows, of: data) {
+          logLikelihood += emz_hmm_forward_backward_densities(
+            sequence.count, K, logb + (sequence.lowerBound - rows.lowerBound) * K, prepared.initial,
+            prepared.transition, alpha, scale, work, s, s + K)
+        }
+      } else {
+        missing = emissionLogDensities(x, rows: n, prepared: prepared.emission, into: logb)
+        for sequence in Self.sequences(in: rows, of: data) {
+          logLikelihood += emz_hmm_forward_backward(
+            sequence.count, K, logb + (sequence.lowerBound - rows.lowerBound) * K, prepared.initial,
+            prepared.transition, alpha, scale, work, s, s + K)
+        }
       }
       // An impossible sequence ends the fit (the engine stops at a non-finite likelihood), and
       // its rows of logb hold no posteriors to accumulate.
