@@ -300,15 +300,15 @@ static inline void block_logpdf_linear(const double *xt, size_t nb, size_t d, si
   }
 }
 
-/// Per k [Σw, then per j (Σ_obs w, Σ_obs w·x)].
-static inline void block_accumulate_independent(const double *xt, size_t nb, size_t d, size_t K,
-                                                int complete, const double *lp, const double *totals,
-                                                double *stats) {
+/// Per k [Σw, Σ_obs w (d), Σ_obs w·x (d)].
+static inline void block_accumulate_independent(const double *xt, size_t nb, size_t d,
+                                                size_t K, int complete, const double *lp,
+                                                const double *totals, double *stats) {
   const size_t stride = 1 + 2 * d;
   for (size_t k = 0; k < K; k++) {
     if (totals[k] == 0) continue;
     const double *w = lp + k * EMZ_BLOCK;
-    double *s = stats + k * stride;
+    double *s = stats + k * stride, *observed = s + 1, *sums = s + 1 + d;
     s[0] += totals[k];
     for (size_t j = 0; j < d; j++) {
       const double *xj = xt + j * EMZ_BLOCK;
@@ -334,8 +334,8 @@ static inline void block_accumulate_independent(const double *xt, size_t nb, siz
           s1 += seen ? w[r] * v : 0.0;
         }
       }
-      s[1 + 2 * j] += n0;
-      s[2 + 2 * j] += s1;
+      observed[j] += n0;
+      sums[j] += s1;
     }
   }
 }

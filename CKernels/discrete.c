@@ -43,8 +43,8 @@ void emz_independent_accumulate(const double *x, size_t n, size_t d, size_t K,
         for (size_t j = 0; j < d; j++) {
           double v = x[i * d + j];
           if (v != v) continue;
-          s[1 + 2 * j] += w;
-          s[2 + 2 * j] += w * v;
+          s[1 + j] += w;
+          s[1 + d + j] += w * v;
         }
       }
     return;

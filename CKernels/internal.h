@@ -16,10 +16,12 @@
 static inline int transpose_block(const double *x, size_t nb, size_t d, double *xt) {
   // The NaN check runs over the contiguous rows; fused into the transpose it made the
   // compiler emit gathers and scatters at twice the cost.
-  int complete = 1;
+  // x − x is 0 for every finite entry and NaN for a missing one (data is finite or NaN).
+  double probe = 0;
   const size_t count = nb * d;
-#pragma omp simd reduction(& : complete)
-  for (size_t e = 0; e < count; e++) complete &= (x[e] == x[e]);
+#pragma omp simd reduction(+ : probe)
+  for (size_t e = 0; e < count; e++) probe += x[e] - x[e];
+  int complete = probe == probe;
   for (size_t j = 0; j < d; j++)
     for (size_t r = 0; r < nb; r++) xt[j * EMZ_BLOCK + r] = x[r * d + j];
   return complete;

@@ -96,7 +96,7 @@ void emz_gaussian_accumulate_diag(const double *x, size_t n, size_t d, size_t K,
 /// large counts): a = log λ − log m_j, b = −(λ − m_j); the rest is `emz_poisson_constant`.
 void emz_linear_logpmf(const double *x, size_t n, size_t d, size_t K, const double *a,
                        const double *b, double *out);
-/// stats_k = [Σ w, then per dimension j: (Σ_{obs} w, Σ_{obs} w x)].
+/// stats_k = [Σ w, Σ_{obs} w per dimension (d), Σ_{obs} w x per dimension (d)].
 void emz_independent_accumulate(const double *x, size_t n, size_t d, size_t K,
                                 const double *weights, double *stats);
 /// Σ_i Σ_{j observed} (x_ij log m_j − m_j − log x_ij!): the parameter-free rest of the Poisson

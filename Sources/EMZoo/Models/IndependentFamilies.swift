@@ -3,7 +3,8 @@ import Foundation
 
 /// Shared plumbing of the families whose d dimensions are independent given the component
 /// (Poisson counts, Bernoulli bits): one parameter per component and dimension, statistics
-/// [Σw, then per dimension (Σ_observed w, Σ_observed w·x)] from `emz_independent_accumulate`.
+/// [Σw, Σ_observed w per dimension (d), Σ_observed w·x per dimension (d)] from
+/// `emz_independent_accumulate`.
 ///
 /// A missing entry is marginalised out: it contributes nothing to the density, and the
 /// complete data of this EM is (observed entries, component), so the M step divides each
@@ -19,7 +20,7 @@ enum IndependentDimensions {
     let stride = statisticsPerComponent(dimension: d)
     for k in 0..<K {
       for j in 0..<d {
-        let n = s[k * stride + 1 + 2 * j], sum = s[k * stride + 2 + 2 * j]
+        let n = s[k * stride + 1 + j], sum = s[k * stride + 1 + d + j]
         if n > 0 { values[k * d + j] = update(n, sum) }
       }
     }
