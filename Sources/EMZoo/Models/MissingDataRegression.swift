@@ -41,7 +41,13 @@ public struct MissingDataRegression: SpecifiedModel {
   public struct Prepared: Sendable {
     var mean: [Double]
     var covariance: [Double]
+    /// For up to `factorisedPatternLimit` columns: every missingness pattern's factorisation,
+    /// indexed by its bits, made once per iteration (not once per chunk).
+    var patterns: [ConditionalNormal]?
   }
+
+  /// Every pattern is factorised in `prepare` up to this many columns (2¹⁰ patterns).
+  static let factorisedPatternLimit = 10
 
   /// How `sample` removes entries (`options.missing`); fitting ignores it.
   public struct MissingMechanism: Sendable, Equatable {
@@ -139,7 +145,17 @@ public struct MissingDataRegression: SpecifiedModel {
     guard parameters.mean.allSatisfy(\.isFinite), emz_cholesky(dimension, &factor) == 0 else {
       throw NotPositiveDefinite()
     }
-    return Prepared(mean: parameters.mean, covariance: parameters.covariance)
+    var patterns: [ConditionalNormal]? = nil
+    if dimension <= Self.factorisedPatternLimit {
+      patterns = try parameters.covariance.withUnsafeBufferPointer { sigma in
+        try (0..<(1 << dimension)).map { bits in
+          guard let made = ConditionalNormal(covariance: sigma.baseAddress!, dimension: dimension,
+                                             pattern: MissingPattern(bits: UInt64(bits))) else { throw NotPositiveDefinite() }
+          return made
+        }
+      }
+    }
+    return Prepared(mean: parameters.mean, covariance: parameters.covariance, patterns: patterns)
   }
 
   /// The E step by pattern. Each row's pattern is found (and factorised when first met); the
@@ -171,7 +187,7 @@ public struct MissingDataRegression: SpecifiedModel {
       for k in 0..<rows.count {
         var g = direct ? Int(table[Int(bits[k])]) : index[bits[k]] ?? -1
         if g < 0 {
-          guard let conditional = ConditionalNormal(
+          guard let conditional = prepared.patterns?[Int(bits[k])] ?? ConditionalNormal(
             covariance: sigma.baseAddress!, dimension: D, pattern: MissingPattern(bits: bits[k])) else { return false }
           g = groups.count
           if direct { table[Int(bits[k])] = Int32(g) } else { index[bits[k]] = g }
