@@ -5,8 +5,9 @@ import Testing
 
 @testable import EMZoo
 
-/// For random valid parameters of every kind: sample → fit never decreases the objective,
-/// never returns NaN, and returns valid parameters.
+/// For random valid parameters of every kind (each mixture, each HMM emission, the
+/// regression): sample → fit never decreases the objective, never returns NaN, and returns
+/// valid parameters (probabilities summing to 1, positive-definite covariances).
 @Suite struct PropertyTests {
   /// A spec with random valid parameters for `kind`, K components, d dimensions, from `seed`.
   static func randomSpec(_ kind: String, components K: Int, dimension d: Int, seed: UInt64) -> String {
@@ -48,6 +49,60 @@ import Testing
         { "model": "poisson-mixture", "options": { "components": \(K) },
           "parameters": { "weights": \(weights), "rates": \(rows(K) { (0..<d).map { _ in 0.1 + random.gamma(shape: 2, scale: 5) } }) } }
         """
+    case let k where k.hasPrefix("hmm/"):
+      // Sticky transitions (so states are identifiable from 300 steps), random emissions.
+      let emission = String(k.dropFirst("hmm/".count))
+      let initial = json(random.dirichlet([Double](repeating: 2, count: K)))
+      var matrix: [[Double]] = (0..<K).map { i in
+        let off = random.dirichlet([Double](repeating: 1, count: K)).map { 0.3 * $0 }
+        return (0..<K).map { j in off[j] + (i == j ? 0.7 : 0) }
+      }
+      matrix = matrix.map { row in let s = row.reduce(0, +); return row.map { $0 / s } }
+      let transitionJSON = "[" + matrix.map(json).joined(separator: ", ") + "]"
+      switch emission {
+      case "gaussian":
+        let covariances = "[" + (0..<K).map { _ in
+          "[" + (0..<d).map { i in json((0..<d).map { j in i == j ? 0.5 + random.uniform() : 0 }) }.joined(separator: ", ") + "]"
+        }.joined(separator: ", ") + "]"
+        return """
+          { "model": "hmm", "options": { "states": \(K), "emission": "gaussian", "length": 50 },
+            "parameters": { "initial": \(initial), "transition": \(transitionJSON),
+              "means": \(rows(K) { (0..<d).map { _ in random.gaussian(sigma: 4) } }), "covariances": \(covariances) } }
+          """
+      case "poisson":
+        return """
+          { "model": "hmm", "options": { "states": \(K), "emission": "poisson", "length": 50 },
+            "parameters": { "initial": \(initial), "transition": \(transitionJSON),
+              "rates": \(rows(K) { (0..<d).map { _ in 0.5 + random.gamma(shape: 2, scale: 5) } }) } }
+          """
+      default:
+        let M = d + 2
+        return """
+          { "model": "hmm", "options": { "states": \(K), "emission": "categorical", "symbols": \(M), "length": 50 },
+            "parameters": { "initial": \(initial), "transition": \(transitionJSON),
+              "probabilities": \(rows(K) { random.dirichlet([Double](repeating: 1, count: M)) }) } }
+          """
+      }
+    case "missing-data-regression":
+      // p = d covariates with a random SPD covariance, 20% of entries missing.
+      let a: [Double] = (0..<(d * d)).map { _ in random.gaussian(sigma: 0.5) }
+      var covariance = [[Double]](repeating: [Double](repeating: 0, count: d), count: d)
+      for i in 0..<d {
+        for j in 0..<d {
+          var s: Double = i == j ? 1 : 0
+          for l in 0..<d { s += a[i * d + l] * a[j * d + l] }
+          covariance[i][j] = s
+        }
+      }
+      let columns = (1...d).map { "\"x\($0)\"" }.joined(separator: ", ")
+      return """
+        { "model": "missing-data-regression", "options": { "response": "y", "missing": { "rate": 0.2 } },
+          "columns": [\(columns), "y"],
+          "parameters": { "coefficients": \(json((0...d).map { _ in random.gaussian(sigma: 2) })),
+            "noiseVariance": \(JSONValue.format(0.2 + random.uniform())),
+            "covariateMean": \(json((0..<d).map { _ in random.gaussian() })),
+            "covariateCovariance": [\(covariance.map(json).joined(separator: ", "))] } }
+        """
     default:
       return """
         { "model": "bernoulli-mixture", "options": { "components": \(K) },
@@ -70,25 +125,42 @@ import Testing
     let parameters = result["parameters"]
     #expect(numbers(parameters).allSatisfy { $0.isFinite }, "non-finite parameter in \(kind)")
     #expect(numbers(result["logLikelihood"]).allSatisfy { $0.isFinite })
-    let weights = numbers(parameters?["weights"])
-    #expect(abs(weights.reduce(0, +) - 1) < 1e-9 && weights.allSatisfy { $0 >= 0 }, "weights \(weights)")
+    if kind.hasSuffix("-mixture") || kind.hasPrefix("gaussian-mixture") {
+      let weights = numbers(parameters?["weights"])
+      #expect(abs(weights.reduce(0, +) - 1) < 1e-9 && weights.allSatisfy { $0 >= 0 }, "weights \(weights)")
+    }
     let trace = numbers(result["trace"])
     for (a, b) in zip(trace, trace.dropFirst()) {
       #expect(b >= a - 1e-9 * abs(a), "\(kind): trace decreased from \(a) to \(b)")
     }
-    if kind.hasPrefix("gaussian") {
+    if kind.hasPrefix("gaussian") || kind == "hmm/gaussian" {
       let c = numbers(parameters?["covariances"])
       for k in 0..<(c.count / (d * d)) {
         var m = Array(c[(k * d * d)..<((k + 1) * d * d)])
         #expect(emz_cholesky(d, &m) == 0, "\(kind): covariance \(k) not positive definite")
       }
     }
-    if kind == "poisson-mixture" { #expect(numbers(parameters?["rates"]).allSatisfy { $0 > 0 }) }
+    if kind == "poisson-mixture" || kind == "hmm/poisson" { #expect(numbers(parameters?["rates"]).allSatisfy { $0 > 0 }) }
+    if kind.hasPrefix("hmm/") {
+      let initial = numbers(parameters?["initial"])
+      #expect(abs(initial.reduce(0, +) - 1) < 1e-9 && initial.allSatisfy { $0 >= 0 })
+      guard case .array(let rows)? = parameters?["transition"] else { Issue.record("no transition"); return }
+      for row in rows { #expect(abs(numbers(row).reduce(0, +) - 1) < 1e-9, "\(kind): transition row sums to \(numbers(row).reduce(0, +))") }
+      if kind == "hmm/categorical", case .array(let emissions)? = parameters?["probabilities"] {
+        for row in emissions { #expect(abs(numbers(row).reduce(0, +) - 1) < 1e-9) }
+      }
+    }
+    if kind == "missing-data-regression" {
+      #expect(numbers(parameters?["noiseVariance"]).allSatisfy { $0 > 0 })
+      var c = numbers(parameters?["covariateCovariance"])
+      #expect(emz_cholesky(d, &c) == 0, "covariate covariance not positive definite")
+    }
     if kind == "bernoulli-mixture" { #expect(numbers(parameters?["probabilities"]).allSatisfy { $0 > 0 && $0 < 1 }) }
   }
 
   static let kinds = ["gaussian-mixture/full", "gaussian-mixture/diagonal", "gaussian-mixture/spherical",
-                      "gaussian-mixture/tied", "poisson-mixture", "bernoulli-mixture"]
+                      "gaussian-mixture/tied", "poisson-mixture", "bernoulli-mixture",
+                      "hmm/gaussian", "hmm/poisson", "hmm/categorical", "missing-data-regression"]
 
   @Test(arguments: kinds)
   func sampleThenFitIsMonotoneAndValid(_ kind: String) async {
@@ -97,7 +169,7 @@ import Testing
         let text = Self.randomSpec(kind, components: K, dimension: d, seed: UInt64(seed))
         let s = try spec(text)
         let m = try model(s)
-        let data = try m.sampleData(spec: s, count: 300, seed: UInt64(seed) + 1)
+        let data = try m.sampleData(spec: s, count: kind.hasPrefix("hmm/") ? 600 : 300, seed: UInt64(seed) + 1)
         var fitSpec = s
         fitSpec.parameters = Field(nil, path: "parameters", file: "test.json")
         let report = try m.fitReport(spec: fitSpec, data: data, options: options(restarts: 2, seed: UInt64(seed), maxIterations: 300, tolerance: 1e-8))
