@@ -9,6 +9,20 @@ import Testing
 /// regression): sample → fit never decreases the objective, never returns NaN, and returns
 /// valid parameters (probabilities summing to 1, positive-definite covariances).
 @Suite struct PropertyTests {
+  /// A Aᵀ + I for a d×d matrix A of N(0, σ²) entries: symmetric positive definite.
+  static func randomSPD(_ d: Int, sigma: Double, random: RandomSource) -> [[Double]] {
+    let a: [Double] = (0..<(d * d)).map { _ in random.gaussian(sigma: sigma) }
+    var m = [[Double]](repeating: [Double](repeating: 0, count: d), count: d)
+    for i in 0..<d {
+      for j in 0..<d {
+        var s: Double = i == j ? 1 : 0
+        for l in 0..<d { s += a[i * d + l] * a[j * d + l] }
+        m[i][j] = s
+      }
+    }
+    return m
+  }
+
   /// A spec with random valid parameters for `kind`, K components, d dimensions, from `seed`.
   static func randomSpec(_ kind: String, components K: Int, dimension d: Int, seed: UInt64) -> String {
     let random = RandomSource(seed: seed)
@@ -18,20 +32,8 @@ import Testing
     switch kind {
     case let k where k.hasPrefix("gaussian-mixture"):
       let covariance = String(k.dropFirst("gaussian-mixture/".count))
-      // A random SPD matrix A Aᵀ + I, constrained to the covariance type.
-      func matrix() -> [[Double]] {
-        let a: [Double] = (0..<(d * d)).map { _ in random.gaussian(sigma: 0.7) }
-        var m = [[Double]](repeating: [Double](repeating: 0, count: d), count: d)
-        for i in 0..<d {
-          for j in 0..<d {
-            var s: Double = i == j ? 1 : 0
-            for l in 0..<d { s += a[i * d + l] * a[j * d + l] }
-            m[i][j] = s
-          }
-        }
-        return m
-      }
-      var matrices = (0..<K).map { _ in matrix() }
+      // Random SPD matrices, constrained to the covariance type.
+      var matrices = (0..<K).map { _ in randomSPD(d, sigma: 0.7, random: random) }
       switch covariance {
       case "diagonal": matrices = matrices.map { m in (0..<d).map { i in (0..<d).map { j in i == j ? m[i][i] : 0 } } }
       case "spherical": matrices = matrices.map { m in (0..<d).map { i in (0..<d).map { j in i == j ? m[0][0] : 0 } } }
@@ -85,15 +87,7 @@ import Testing
       }
     case "missing-data-regression":
       // p = d covariates with a random SPD covariance, 20% of entries missing.
-      let a: [Double] = (0..<(d * d)).map { _ in random.gaussian(sigma: 0.5) }
-      var covariance = [[Double]](repeating: [Double](repeating: 0, count: d), count: d)
-      for i in 0..<d {
-        for j in 0..<d {
-          var s: Double = i == j ? 1 : 0
-          for l in 0..<d { s += a[i * d + l] * a[j * d + l] }
-          covariance[i][j] = s
-        }
-      }
+      let covariance = randomSPD(d, sigma: 0.5, random: random)
       let columns = (1...d).map { "\"x\($0)\"" }.joined(separator: ", ")
       return """
         { "model": "missing-data-regression", "options": { "response": "y", "missing": { "rate": 0.2 } },

@@ -62,14 +62,7 @@ public struct ConditionalNormal: Sendable {
     }
     inverseCholesky = sOO
     // Σ_OO⁻¹ = L⁻ᵀ L⁻¹, then B = Σ_MO Σ_OO⁻¹ and C = Σ_MM − B Σ_OM.
-    var inverse = [Double](repeating: 0, count: o * o)
-    for a in 0..<o {
-      for b in 0..<o {
-        var s = 0.0
-        for r in max(a, b)..<o { s += sOO[r * o + a] * sOO[r * o + b] }
-        inverse[a * o + b] = s
-      }
-    }
+    let inverse = SymmetricMatrix.inverse(fromInverseCholesky: sOO, dimension: o)
     var regression = [Double](repeating: 0, count: m * o)
     for i in 0..<m {
       for b in 0..<o {

@@ -70,18 +70,10 @@ extension MissingDataRegression {
       let observed = group.observed, o = observed.count, n = group.count
       var position = [Int](repeating: -1, count: D)
       for (k, a) in observed.enumerated() { position[a] = k }
-      // P = Σ_OO⁻¹ = L⁻ᵀ L⁻¹.
-      var factor = [Double](repeating: 0, count: o * o)
-      for k in 0..<o { for l in 0..<o { factor[k * o + l] = parameters.covariance[observed[k] * D + observed[l]] } }
-      guard emz_cholesky(o, &factor) == 0, emz_lower_triangular_invert(o, &factor) == 0 else { continue }
-      var P = [Double](repeating: 0, count: o * o)
-      for k in 0..<o {
-        for l in 0..<o {
-          var s = 0.0
-          for m in max(k, l)..<o { s += factor[m * o + k] * factor[m * o + l] }
-          P[k * o + l] = s
-        }
-      }
+      // P = Σ_OO⁻¹.
+      var block = [Double](repeating: 0, count: o * o)
+      for k in 0..<o { for l in 0..<o { block[k * o + l] = parameters.covariance[observed[k] * D + observed[l]] } }
+      guard let P = SymmetricMatrix.inverse(block, dimension: o) else { continue }
       let w = (0..<o).map { k in (0..<o).reduce(0.0) { $0 + P[k * o + $1] * group.residualSum[$1] } }
       var PR = [Double](repeating: 0, count: o * o), Q = [Double](repeating: 0, count: o * o)
       for k in 0..<o { for l in 0..<o { for m in 0..<o { PR[k * o + l] += P[k * o + m] * group.residualSquares[m * o + l] } } }
@@ -153,17 +145,8 @@ extension MissingDataRegression {
     // Jacobian rows: β₀, β (p), σ², m (p), S (p×p); one column per θ direction.
     let r = regression(parameters)
     let beta = Array(r.coefficients.dropFirst()), mx = r.covariateMean
-    var sxx = r.covariateCovariance
-    guard emz_cholesky(p, &sxx) == 0, emz_lower_triangular_invert(p, &sxx) == 0 else {
+    guard let sxxInverse = SymmetricMatrix.inverse(r.covariateCovariance, dimension: p) else {
       return .failure(InferenceFailure(description: "the covariates' covariance is not positive definite"))
-    }
-    var sxxInverse = [Double](repeating: 0, count: p * p)
-    for j in 0..<p {
-      for l in 0..<p {
-        var s = 0.0
-        for m in max(j, l)..<p { s += sxx[m * p + j] * sxx[m * p + l] }
-        sxxInverse[j * p + l] = s
-      }
     }
     let rows = p + 1 + 1 + p + p * p
     var jacobian = [Double](repeating: 0, count: rows * q)
