@@ -99,4 +99,16 @@ import Testing
     let transition = PropertyTests.numbers(report.result["parameters"]?["transition"])
     for k in 0..<3 { #expect(abs(transition[(3 * k)..<(3 * k + 3)].reduce(0, +) - 1) < 1e-12) }
   }
+
+  @Test func samplingHugePoissonRatesFinishes() throws {
+    // Found by fuzzing: GSL's Poisson sampler loops forever for rates beyond ~4.9e9; emzoo
+    // switches to the normal approximation above 1e8.
+    let s = try spec(#"{ "model": "poisson-mixture", "options": { "components": 1 }, "parameters": { "weights": [1], "rates": [[5e10, 1e300, 3]] } }"#)
+    let data = try model(s).sampleData(spec: s, count: 1000, seed: 1)
+    let first = (0..<data.rows).map { data[$0, 0] }
+    let mean = first.reduce(0, +) / Double(data.rows)
+    #expect(abs(mean - 5e10) < 5 * (5e10).squareRoot())  // the mean of 1000 draws: SE ≈ 7e3
+    #expect(first.allSatisfy { $0 == $0.rounded() && $0 >= 0 })
+    #expect((0..<data.rows).allSatisfy { data[$0, 1].isFinite && data[$0, 2] < 30 })
+  }
 }

@@ -207,8 +207,16 @@ public struct PoissonFamily: PerDimensionFamily {
     return q
   }
 
+  /// Rates above this are sampled from the normal approximation N(λ, λ), rounded: GSL's Poisson
+  /// sampler returns an unsigned int and loops forever once λ·7/8 overflows it (λ ≳ 4.9e9).
+  static let largeRate = 1e8
+
   public func sample(component k: Int, prepared: Prepared, random: RandomSource, into row: UnsafeMutablePointer<Double>) {
-    for j in 0..<dimension { row[j] = random.poisson(prepared.rates[k * dimension + j]) }
+    for j in 0..<dimension {
+      let rate = prepared.rates[k * dimension + j]
+      row[j] = rate <= Self.largeRate
+        ? random.poisson(rate) : max(0, (rate + random.gaussian(sigma: rate.squareRoot())).rounded())
+    }
   }
 
   public func decode(_ field: Field) throws -> Parameters {
