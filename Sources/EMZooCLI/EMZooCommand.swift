@@ -126,8 +126,8 @@ struct ResultDataOutput: ParsableArguments {
 /// Checks a sample size given on the command line.
 func checkedCount(_ n: Int, dimension: Int) throws -> Int {
   guard n >= 1 else { throw InputError("--n: expected a positive number of rows, found \(n)") }
-  guard n <= 100_000_000, n * max(dimension, 1) <= 500_000_000 else {
-    throw InputError("--n: \(n) rows of \(dimension) columns is too large (at most 100,000,000 rows and 500,000,000 values)")
+  guard n <= 100_000_000, n * max(dimension, 1) <= 200_000_000 else {
+    throw InputError("--n: \(n) rows of \(dimension) columns is too large (at most 100,000,000 rows and 200,000,000 values: the CSV text is built in memory)")
   }
   return n
 }
