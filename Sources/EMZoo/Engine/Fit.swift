@@ -161,11 +161,16 @@ public enum EMEngine {
     _ model: Model, runner: ExpectationRunner<Model>, constant: Double, from initial: Model.Parameters,
     options: FitOptions, restart: Int, restarts: Int, clock: ContinuousClock.Instant
   ) throws -> StartRun<Model.Parameters> {
+    // One E step at θ: its statistics, ℓ(θ) with every constant, and the objective ℓ(θ) + log p(θ).
+    func evaluate(_ parameters: Model.Parameters) throws
+      -> (prepared: Model.Prepared, statistics: [Double], logLikelihood: Double, objective: Double)
+    {
+      let prepared = try model.prepare(parameters)
+      let (statistics, logLikelihood) = runner.run(prepared)
+      return (prepared, statistics, logLikelihood + constant, logLikelihood + constant + model.logPrior(parameters))
+    }
     var parameters = initial
-    var prepared = try model.prepare(parameters)
-    var (statistics, logLikelihood) = runner.run(prepared)
-    logLikelihood += constant
-    var objective = logLikelihood + model.logPrior(parameters)
+    var (prepared, statistics, logLikelihood, objective) = try evaluate(parameters)
     guard objective.isFinite else {
       throw FitFailure(description: "the log-likelihood at the starting parameters is not finite (\(objective))")
     }
@@ -176,10 +181,7 @@ public enum EMEngine {
       let iteration = trace.count + 1
       // M step, then the E step at the new parameters (which also evaluates ℓ there).
       let (next, repair) = model.maximization(statistics, previous: parameters, prepared: prepared, data: runner.data)
-      let nextPrepared = try model.prepare(next)
-      var (nextStatistics, nextLogLikelihood) = runner.run(nextPrepared)
-      nextLogLikelihood += constant
-      let nextObjective = nextLogLikelihood + model.logPrior(next)
+      let (nextPrepared, nextStatistics, nextLogLikelihood, nextObjective) = try evaluate(next)
       guard nextObjective.isFinite else {
         throw FitFailure(description: "the log-likelihood became non-finite at iteration \(iteration)")
       }
