@@ -65,36 +65,31 @@ let gaussianMixtureKind = ModelKind(
     options: .object(options), prior: spec.prior.isPresent ? spec.prior.value : nil, missingRate: missingRate)
 }
 
-/// The `components` option, the only option of the count and binary mixtures.
-private func mixtureComponents(_ spec: ModelSpec) throws -> Int {
-  try spec.options.object(allowing: ["components"])
-  return try spec.options["components"].integer(atLeast: 1)
+/// A mixture of a `PerDimensionFamily` (counts, bits): option `components` only, parameters
+/// `weights` and the family's K×d matrix, prior on the weights and on that matrix.
+private func perDimensionMixtureKind<Family: PerDimensionFamily>(
+  name: String, summary: String,
+  family makeFamily: @escaping @Sendable (_ components: Int, _ dimension: Int, _ prior: Field) throws -> Family
+) -> ModelKind {
+  ModelKind(name: name, summary: summary, options: "components K") { spec, dimension in
+    try spec.options.object(allowing: ["components"])
+    let K = try spec.options["components"].integer(atLeast: 1)
+    let d = try SpecSupport.dimension(dimension, spec: spec, matrixKey: Family.parameterKey)
+    if spec.prior.isPresent { try spec.prior.object(allowing: ["weights", Family.parameterKey]) }
+    return MixtureModel(
+      kind: name, family: try makeFamily(K, d, spec.prior), weightPrior: try Probability.dirichlet(spec.prior["weights"]),
+      options: .object([("components", .number(Double(K)))]), prior: spec.prior.isPresent ? spec.prior.value : nil)
+  }
 }
 
-let poissonMixtureKind = ModelKind(
-  name: "poisson-mixture",
-  summary: "mixture of K products of d independent Poisson counts",
-  options: "components K"
-) { spec, dimension in
-  let K = try mixtureComponents(spec)
-  let d = try SpecSupport.dimension(dimension, spec: spec, matrixKey: "rates")
-  if spec.prior.isPresent { try spec.prior.object(allowing: ["weights", "rates"]) }
-  let family = PoissonFamily(components: K, dimension: d, prior: try PoissonFamily.decodePrior(spec.prior))
-  return MixtureModel(
-    kind: "poisson-mixture", family: family, weightPrior: try Probability.dirichlet(spec.prior["weights"]),
-    options: .object([("components", .number(Double(K)))]), prior: spec.prior.isPresent ? spec.prior.value : nil)
+let poissonMixtureKind = perDimensionMixtureKind(
+  name: "poisson-mixture", summary: "mixture of K products of d independent Poisson counts"
+) { K, d, prior in
+  PoissonFamily(components: K, dimension: d, prior: try PoissonFamily.decodePrior(prior))
 }
 
-let bernoulliMixtureKind = ModelKind(
-  name: "bernoulli-mixture",
-  summary: "mixture of K products of d independent Bernoulli bits (latent class analysis)",
-  options: "components K"
-) { spec, dimension in
-  let K = try mixtureComponents(spec)
-  let d = try SpecSupport.dimension(dimension, spec: spec, matrixKey: "probabilities")
-  if spec.prior.isPresent { try spec.prior.object(allowing: ["weights", "probabilities"]) }
-  let family = BernoulliFamily(components: K, dimension: d, prior: try BernoulliFamily.decodePrior(spec.prior))
-  return MixtureModel(
-    kind: "bernoulli-mixture", family: family, weightPrior: try Probability.dirichlet(spec.prior["weights"]),
-    options: .object([("components", .number(Double(K)))]), prior: spec.prior.isPresent ? spec.prior.value : nil)
+let bernoulliMixtureKind = perDimensionMixtureKind(
+  name: "bernoulli-mixture", summary: "mixture of K products of d independent Bernoulli bits (latent class analysis)"
+) { K, d, prior in
+  BernoulliFamily(components: K, dimension: d, prior: try BernoulliFamily.decodePrior(prior))
 }
