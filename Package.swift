@@ -1,16 +1,25 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// The targets enforce the architecture's one-way arrows; a dependency against an arrow does
+// not compile:
+//
+//   emzoo (thin executable) → EMZooCommandLine → EMZooSpec → EMZooModels → EMZooCore → CKernels
+//
+// CKernels is implementation-only: every target imports it with `internal import`, and no
+// product exposes it. `EMZoo` re-exports core, models and spec for library users.
 let package = Package(
   name: "emzoo",
   products: [
-    .executable(name: "emzoo", targets: ["EMZooCLI"]),
+    .executable(name: "emzoo", targets: ["emzoo"]),
     .library(name: "EMZoo", targets: ["EMZoo"]),
+    .library(name: "EMZooCommandLine", targets: ["EMZooCommandLine"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
     .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
+    .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0"),
   ],
   targets: [
     // Hot loops and everything GSL provides (RNG, samplers, special functions, Cholesky).
@@ -18,9 +27,6 @@ let package = Package(
     .target(
       name: "CKernels",
       path: "CKernels",
-      // -O3 and `omp simd` vectorise the blocked loops (no OpenMP runtime: -fopenmp-simd);
-      // -fveclib=libmvec lets them call glibc's vector exp/log. -march=native: the kernels
-      // are compiled on the machine that runs them.
       cSettings: [
         .unsafeFlags(["-O3", "-march=native", "-fno-math-errno", "-fopenmp-simd", "-fveclib=libmvec"]),
       ],
@@ -31,25 +37,29 @@ let package = Package(
         .linkedLibrary("m"),
       ]
     ),
-    // The engine, the model kinds, specs and data: no CLI, no printing.
+    // The EMModel protocol, the engine, the parallel runner, RNG, the data matrix: no kind,
+    // no JSON, no files.
+    .target(name: "EMZooCore", dependencies: ["CKernels"]),
+    // Families, mixture, HMM, regression, and the shared numerics: no JSON.
+    .target(name: "EMZooModels", dependencies: ["EMZooCore", "CKernels"]),
+    // JSON specs, CSV reading, the kinds and their registry, fit reports, recovery checks.
+    .target(name: "EMZooSpec", dependencies: ["EMZooModels", "EMZooCore", "CKernels"]),
+    // Core, models and spec for library users: `import EMZoo`.
+    .target(name: "EMZoo", dependencies: ["EMZooCore", "EMZooModels", "EMZooSpec"]),
+    // Every command; a plugin package runs it with its own registry.
     .target(
-      name: "EMZoo",
-      dependencies: ["CKernels"],
-      path: "Sources/EMZoo"
-    ),
-    // The `emzoo` command line.
-    .executableTarget(
-      name: "EMZooCLI",
+      name: "EMZooCommandLine",
       dependencies: [
-        "EMZoo",
+        "EMZooSpec", "EMZooModels", "EMZooCore",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
-      ],
-      path: "Sources/EMZooCLI"
+      ]
     ),
+    .executableTarget(name: "emzoo", dependencies: ["EMZooCommandLine"]),
     .testTarget(
       name: "EMZooTests",
       dependencies: [
         "EMZoo",
+        "EMZooCommandLine",
         "CKernels",
         .product(name: "Numerics", package: "swift-numerics"),
         .product(name: "PropertyBased", package: "swift-property-based"),

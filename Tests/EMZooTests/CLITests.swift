@@ -70,7 +70,7 @@ import Testing
     #expect(r.status == 0)
     let kinds = try JSONValue.parse(r.stdout)
     guard case .array(let items) = kinds else { Issue.record("not an array"); return }
-    #expect(items.count == registry.count)
+    #expect(items.count == ModelRegistry.standard.kinds.count)
   }
 
   @Test func resultsAreByteIdenticalAcrossRunsAndThreadCounts() throws {

@@ -195,9 +195,8 @@ import Testing
   @Test func imputationIsTheResponsibilityWeightedConditionalMean() throws {
     // Row (1, NaN): p(k | x₁) ∝ wₖ N(1 | μₖ₁, Σₖ₁₁); E[x₂ | x₁, k] = μₖ₂ + Σₖ₂₁/Σₖ₁₁ (1 − μₖ₁).
     let s = try spec(twoBlobs)
-    guard let imputer = try model(s) as? any MissingValueImputer else { Issue.record("not an imputer"); return }
     let data = DataSet(source: "t", columns: ["x1", "x2"], values: [1, .nan, 0.5, 0.25])
-    let filled = try imputer.imputed(spec: s, data: data)
+    guard let filled = try model(s).imputed(spec: s, data: data) else { Issue.record("not an imputer"); return }
     func normal(_ x: Double, _ m: Double, _ v: Double) -> Double { exp(-(x - m) * (x - m) / (2 * v)) / (2 * Double.pi * v).squareRoot() }
     let a = 0.4 * normal(1, 0, 1), b = 0.6 * normal(1, 4, 1)
     let expected = (a * (0 + 0 / 1 * (1 - 0)) + b * (4 + 0.5 / 1 * (1 - 4))) / (a + b)

@@ -165,11 +165,10 @@ struct PathEnumeration {
   @Test func decodingMatchesHmmlearn() throws {
     let s = try spec(Self.gaussianSpec)
     let data = try CSVReader.parse(text: Self.gaussianData, source: "g.csv", columns: s.columns)
-    guard let decoder = try model(s, dimension: 2) as? any HiddenStateDecoder else {
+    guard let decoded = try model(s, dimension: 2).decodedStates(spec: s, data: data) else {
       Issue.record("an hmm decodes states")
       return
     }
-    let decoded = try decoder.decodeStates(spec: s, data: data)
     // hmmlearn: predict(X, lengths) and predict_proba(X, lengths)[:, 0].
     #expect(decoded.viterbi == [0, 0, 1, 1, 0, 1, 0])
     let p0 = [0.9999636380923372, 0.9844975536070597, 0.006267709311043742, 6.597610965123288e-06,

@@ -22,8 +22,8 @@ import Testing
                       "covariateCovariance": [[1, 0.5, 0.2], [0.5, 2, -0.3], [0.2, -0.3, 1.5]] } }
     """
 
-  func regressionModel(_ text: String, dimension: Int? = nil) throws -> MissingDataRegression {
-    guard let m = try model(spec(text), dimension: dimension) as? MissingDataRegression else {
+  func regressionModel(_ text: String, dimension: Int? = nil) throws -> SpecifiedKind<MissingDataRegression> {
+    guard let m = try model(spec(text), dimension: dimension) as? SpecifiedKind<MissingDataRegression> else {
       preconditionFailure("the registry builds a MissingDataRegression")
     }
     return m
@@ -192,8 +192,8 @@ import Testing
     let data = try m.sampleData(spec: s, count: 300, seed: 9)
     // Converge far beyond the default so the gradient at the estimate is negligible.
     let outcome = try EMEngine.fit(m, to: data, options: options(restarts: 1, maxIterations: 5000, tolerance: 1e-15))
-    let fitted = m.regression(outcome.parameters)
-    guard case .success(let errors) = m.standardErrors(outcome.parameters, data: data) else {
+    let fitted = m.model.regression(outcome.parameters)
+    guard case .success(let errors) = m.model.standardErrors(outcome.parameters, data: data) else {
       Issue.record("no standard errors")
       return
     }
@@ -265,7 +265,7 @@ import Testing
     let nan = Double.nan
     let data = DataSet(source: "t.csv", columns: ["x1", "x2", "y"],
                        values: [0.5, -1, nan, 2, nan, nan, 1, 2, 3, nan, nan, nan])
-    let imputed = try m.imputed(spec: s, data: data)
+    guard let imputed = try m.imputed(spec: s, data: data) else { Issue.record("not an imputer"); return }
     // Only y missing: the regression's prediction.
     #expect(imputed[0, 2].isApproximatelyEqual(to: 1.5 + 2 * 0.5 - 1 * -1, relativeTolerance: 1e-14))
     // Only x1 observed: E[x2 | x1] = m2 + S12/S11 (x1 − m1), E[y | x1] = μ_y + Cov(x1, y)/S11 (x1 − m1).

@@ -9,7 +9,7 @@ func spec(_ text: String) throws -> ModelSpec { try ModelSpec(text: text, file: 
 
 /// Builds the spec's model for data of `dimension` columns (or from its parameters).
 func model(_ spec: ModelSpec, dimension: Int? = nil) throws -> any SpecifiedModel {
-  try ModelKind.named(spec.model, in: spec).make(spec, dimension)
+  try ModelRegistry.standard.model(for: spec, dimension: dimension)
 }
 
 /// Fit options for tests: `threads` workers, progress off.

@@ -1,0 +1,38 @@
+import ArgumentParser
+import EMZooCore
+import EMZooModels
+import EMZooSpec
+
+struct Fit: ParsableCommand {
+  static let configuration = CommandConfiguration(abstract: "Fit a spec's model to data by EM.")
+
+  @Argument(help: "The model spec (JSON).")
+  var spec: String
+  @Option(help: "Data CSV (default: the spec's \"data\").")
+  var data: String?
+  @Option(help: "Result JSON file (default: stdout).")
+  var output: String?
+  @OptionGroup var flags: FitFlags
+  @Flag(help: "No progress on stderr.")
+  var quiet = false
+
+  func run() throws {
+    try checkOutputPath(output)
+    let (spec, table, model) = try loadSpecAndData(spec, data: data)
+    let printer = ProgressPrinter()
+    var progress: (@Sendable (FitProgress) -> Void)? = nil
+    if !quiet { progress = { @Sendable in printer.report($0) } }
+    let options = FitOptions(try flags.settings(spec), progress: progress)
+    let report = try model.fitReport(spec: spec, data: table, options: options)
+    if !quiet {
+      let agreeing = report.restarts.filter {
+        abs($0.logLikelihood - report.logLikelihood) <= 1e-6 * abs(report.logLikelihood)
+      }.count
+      printError("emzoo: \(spec.name): log-likelihood \(report.logLikelihood) after \(report.iterations) iterations"
+        + (report.converged ? " (converged)" : " (not converged)")
+        + "; \(agreeing) of \(report.restarts.count) restarts reached it; \(String(format: "%.3f", report.seconds)) s")
+      if let table = ResultTable.regressionTable(report.result) { printError(table) }
+    }
+    try emit(report.result.formatted() + "\n", to: output)
+  }
+}

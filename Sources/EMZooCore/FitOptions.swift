@@ -1,0 +1,94 @@
+import Foundation
+
+/// How a fit starts.
+public enum InitMethod: String, Sendable, CaseIterable {
+  /// k-means++ seeding followed by a few Lloyd iterations (scikit-learn's default).
+  case kmeansPlusPlus = "kmeans++"
+  /// Randomly chosen rows as centres, the data's spread for every component.
+  case random
+  /// Exactly the spec's `parameters`.
+  case spec
+}
+
+/// How the engine runs EM (the spec's `fit` block after command-line overrides).
+public struct FitOptions: Sendable {
+  public var maxIterations: Int
+  public var tolerance: Double
+  public var restarts: Int
+  public var seed: UInt64
+  public var initialization: InitMethod
+  public var threads: Int
+  /// Called after every iteration (on the fitting thread).
+  public var progress: (@Sendable (FitProgress) -> Void)?
+
+  /// Options with scikit-learn-like defaults: 1000 iterations, relative tolerance 1e-8,
+  /// 3 restarts from seed 1, k-means++ starts, every core.
+  public init(maxIterations: Int = 1000, tolerance: Double = 1e-8, restarts: Int = 3, seed: UInt64 = 1,
+              initialization: InitMethod = .kmeansPlusPlus, threads: Int = 0,
+              progress: (@Sendable (FitProgress) -> Void)? = nil) {
+    self.maxIterations = maxIterations
+    self.tolerance = tolerance
+    self.restarts = restarts
+    self.seed = seed
+    self.initialization = initialization
+    self.threads = threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount
+    self.progress = progress
+  }
+}
+
+/// One report of a running fit.
+public struct FitProgress: Sendable {
+  public var restart: Int
+  public var restarts: Int
+  public var iteration: Int
+  /// The log-likelihood (the log-posterior with a prior).
+  public var objective: Double
+  public var change: Double
+  public var seconds: Double
+  public var finished: Bool
+  public var converged: Bool
+}
+
+/// What became of one start.
+public struct RestartSummary: Sendable {
+  public var seed: UInt64
+  public var logLikelihood: Double
+  public var logPosterior: Double?
+  public var iterations: Int
+  public var converged: Bool
+  /// Why the start failed (e.g. a non-finite likelihood at the starting point), if it did.
+  public var failure: String?
+  /// Repairs made along the way (a component re-seeded), with their iterations.
+  public var repairs: [String]
+}
+
+/// The best start's parameters and everything a user needs to judge the fit.
+public struct FitOutcome<Parameters: Sendable>: Sendable {
+  public var parameters: Parameters
+  public var logLikelihood: Double
+  public var logPosterior: Double?
+  public var iterations: Int
+  public var converged: Bool
+  /// The objective after each iteration of the best start (log-posterior with a prior).
+  public var trace: [Double]
+  public var restarts: [RestartSummary]
+  public var bestRestart: Int
+  public var seconds: Double
+}
+
+/// EM broke its own guarantee: the objective decreased between iterations. This is a bug in a
+/// model's M step (or E step), never a property of the data, so the fit stops.
+public struct MonotonicityViolation: Error, CustomStringConvertible, Sendable {
+  public var restart: Int
+  public var iteration: Int
+  public var before: Double
+  public var after: Double
+  public var description: String {
+    "EM monotonicity violated: the objective decreased at iteration \(iteration) of restart \(restart + 1), from \(before) to \(after) (Δ = \(after - before)); this is a bug, please report it"
+  }
+}
+
+/// No start produced a usable fit.
+public struct FitFailure: Error, CustomStringConvertible, Sendable {
+  public var description: String
+}

@@ -1,0 +1,308 @@
+internal import CKernels
+public import EMZooCore
+import Foundation
+
+/// A hidden Markov model with K states whose emissions come from one emission family,
+/// fitted by Baum–Welch (EM over the hidden state paths).
+///
+/// A sequence x₀…x_{T−1} has the likelihood
+///
+///     p(x) = Σ_{s₀…s_{T−1}} π_{s₀} f(x₀|θ_{s₀}) Πₜ A_{sₜ₋₁sₜ} f(xₜ|θ_{sₜ}),
+///
+/// with `initial` π (K), `transition` A (K×K, rows sum to 1) and the family's per-state
+/// parameters θ. Independent sequences (the CSV's `sequence` column) multiply.
+///
+/// - E step: scaled forward–backward (`emz_hmm_forward_backward`) gives γₜ(k) = p(sₜ = k | x) and
+///   Σₜ ξₜ(i, j) = Σₜ p(sₜ = i, sₜ₊₁ = j | x); the family accumulates its statistics weighted by γ.
+/// - M step: πₖ ∝ Σ_sequences γ₀(k), A_ij ∝ Σₜ ξₜ(i, j) (with Dirichlet(α) priors: counts + α − 1),
+///   and the family's own weighted update.
+///
+/// Statistics are laid out as [Σγ₀ (K) | Σξ (K×K) | family statistics (K blocks)]. A chunk of
+/// the E step is one or more whole sequences, so the sums never depend on the thread count.
+/// A row whose observation is entirely missing contributes emission likelihood 1 (log 0).
+///
+/// [Baum, Petrie, Soules & Weiss 1970]: https://doi.org/10.1214/aoms/1177697196
+/// [Rabiner 1989]: https://doi.org/10.1109/5.18626
+public struct HiddenMarkovModel<Family: EmissionFamily>: GenerativeModel {
+  public struct Parameters: Sendable {
+    /// π, K probabilities.
+    public var initial: [Double]
+    /// A, K×K row-major; row i is p(sₜ₊₁ | sₜ = i).
+    public var transition: [Double]
+    public var emission: Family.Parameters
+
+    public init(initial: [Double], transition: [Double], emission: Family.Parameters) {
+      self.initial = initial
+      self.transition = transition
+      self.emission = emission
+    }
+  }
+
+  public struct Prepared: Sendable {
+    var initial: [Double]
+    var transition: [Double]
+    var logInitial: [Double]
+    var logTransition: [Double]
+    var emission: Family.Prepared
+  }
+
+  /// Draws starting emission parameters for one restart (for families where k-means says
+  /// little, such as categorical symbols); nil uses the mixture's k-means machinery.
+  public typealias EmissionStart = @Sendable (DataSet, RandomSource) throws -> Family.Parameters
+
+  public let family: Family
+  /// Dirichlet concentration α on `initial` (nil: no prior).
+  public let initialPrior: Double?
+  /// Dirichlet concentration α on every row of `transition` (nil: no prior).
+  public let transitionPrior: Double?
+  /// `sample` splits its rows into sequences of this many rows (nil: one sequence).
+  public let sequenceLength: Int?
+  let emissionStart: EmissionStart?
+
+  public init(family: Family, initialPrior: Double? = nil, transitionPrior: Double? = nil,
+              sequenceLength: Int? = nil,
+              emissionStart: EmissionStart? = nil) {
+    self.family = family
+    self.initialPrior = initialPrior
+    self.transitionPrior = transitionPrior
+    self.sequenceLength = sequenceLength
+    self.emissionStart = emissionStart
+  }
+
+  public var states: Int { family.components }
+  public var dimension: Int { family.dimension }
+  public var labelCount: Int { family.components }
+
+  // MARK: - EMModel
+
+  var emissionOffset: Int { states + states * states }
+  public var statisticsCount: Int { emissionOffset + states * family.statisticsPerComponent }
+  public var hasPrior: Bool { initialPrior != nil || transitionPrior != nil || family.hasPrior }
+
+  /// Chunks end on sequence boundaries: consecutive sequences are grouped until a chunk holds
+  /// at least `chunkRows` rows, and a longer sequence is a chunk of its own.
+  static var chunkRows: Int { 2048 }
+
+  public func chunks(of data: DataSet) -> [Range<Int>] {
+    var chunks: [Range<Int>] = []
+    var start: Int? = nil
+    var end = 0
+    for sequence in data.sequences where !sequence.isEmpty {
+      let from = start ?? sequence.lowerBound
+      start = from
+      end = sequence.upperBound
+      if end - from >= Self.chunkRows {
+        chunks.append(from..<end)
+        start = nil
+      }
+    }
+    if let start { chunks.append(start..<end) }
+    return chunks
+  }
+
+  /// log b and then γ (rows × K), the forward variables α̂ (rows × K), the scale factors (rows)
+  /// and the backward work space (3K).
+  public func scratchCount(rows: Int) -> Int { 2 * rows * states + rows + 3 * states }
+
+  public func prepare(_ p: Parameters) throws -> Prepared {
+    let logOrMinusInfinity: (Double) -> Double = { $0 > 0 ? log($0) : -.infinity }
+    return Prepared(initial: p.initial, transition: p.transition, logInitial: p.initial.map(logOrMinusInfinity),
+                    logTransition: p.transition.map(logOrMinusInfinity), emission: try family.prepare(p.emission))
+  }
+
+  public func expectation(rows: Range<Int>, of data: DataSet, given prepared: Prepared,
+                          statistics: UnsafeMutableBufferPointer<Double>,
+                          scratch: UnsafeMutableBufferPointer<Double>) -> Double {
+    let K = states, d = data.dimension, n = rows.count
+    return data.values.withUnsafeBufferPointer { all in
+      let x = all.baseAddress! + rows.lowerBound * d
+      let logb = scratch.baseAddress!
+      let alpha = logb + n * K, scale = alpha + n * K, work = scale + n
+      let s = statistics.baseAddress!
+      var logLikelihood = 0.0
+      let missing: [Int]
+      if let shift = (family as? any ScaledEmissionDensities)?.scaledDensities(
+        x, rows: n, anyPrepared: prepared.emission, into: logb)
+      {
+        // The family gave densities directly (e.g. categorical table lookups).
+        missing = (0..<n).filter { Self.isMissing(x + $0 * d, dimension: d) }
+        logLikelihood = shift
+        for sequence in Self.sequences(in: rows, of: data) {
+          logLikelihood += emz_hmm_forward_backward_densities(
+            sequence.count, K, logb + (sequence.lowerBound - rows.lowerBound) * K, prepared.initial,
+            prepared.transition, alpha, scale, work, s, s + K)
+        }
+      } else {
+        missing = emissionLogDensities(x, rows: n, prepared: prepared.emission, into: logb)
+        for sequence in Self.sequences(in: rows, of: data) {
+          logLikelihood += emz_hmm_forward_backward(
+            sequence.count, K, logb + (sequence.lowerBound - rows.lowerBound) * K, prepared.initial,
+            prepared.transition, alpha, scale, work, s, s + K)
+        }
+      }
+      // An impossible sequence ends the fit (the engine stops at a non-finite likelihood), and
+      // its rows of logb hold no posteriors to accumulate.
+      guard logLikelihood.isFinite else { return logLikelihood }
+      // Rows with nothing observed carry no emission statistics.
+      for i in missing { for k in 0..<K { logb[i * K + k] = 0 } }
+      family.accumulate(x, rows: n, weights: logb, prepared: prepared.emission, into: s + emissionOffset)
+      return logLikelihood
+    }
+  }
+
+  public func maximization(_ statistics: [Double], previous: Parameters, prepared: Prepared,
+                           data: DataSet) -> (Parameters, repair: String?) {
+    let K = states, stride = family.statisticsPerComponent
+    let weights = (0..<K).map { statistics[emissionOffset + $0 * stride] }
+    let total = weights.reduce(0, +)
+    // A state whose emissions have lost all their weight cannot be updated (0/0): move it onto
+    // the row the current states explain worst, and say so.
+    if let empty = weights.firstIndex(where: { $0 <= 1e-8 * max(total, 1) }) {
+      let row = worstExplainedRow(data, prepared: prepared)
+      let emission = data.values.withUnsafeBufferPointer {
+        family.reseeded(previous.emission, component: empty, at: $0.baseAddress! + row * data.dimension)
+      }
+      // Mix a little of the uniform distribution in, so the state can be reached again.
+      let mix: (Double) -> Double = { 0.9 * $0 + 0.1 / Double(K) }
+      return (Parameters(initial: previous.initial.map(mix), transition: previous.transition.map(mix),
+                         emission: emission),
+              "state \(empty) lost all its weight; re-seeded at data row \(row + 1)")
+    }
+    let initial = Self.dirichletMode(statistics[0..<K], concentration: initialPrior) ?? previous.initial
+    var transition = previous.transition
+    for i in 0..<K {
+      let row = K + i * K
+      if let updated = Self.dirichletMode(statistics[row..<(row + K)], concentration: transitionPrior) {
+        transition.replaceSubrange((i * K)..<((i + 1) * K), with: updated)
+      }
+    }
+    let emission = statistics.withUnsafeBufferPointer {
+      family.maximize(UnsafeBufferPointer(rebasing: $0[emissionOffset...]), previous: previous.emission)
+    }
+    return (Parameters(initial: initial, transition: transition, emission: emission), nil)
+  }
+
+  /// The mode of Dirichlet(counts + α): (cₖ + α − 1) / (Σ c + K(α − 1)); nil when the counts are
+  /// all zero and there is no prior (the row is then left as it was).
+  static func dirichletMode(_ counts: ArraySlice<Double>, concentration: Double?) -> [Double]? {
+    let alpha = concentration ?? 1
+    let denominator = counts.reduce(0, +) + Double(counts.count) * (alpha - 1)
+    guard denominator > 0 else { return nil }
+    return counts.map { max($0 + alpha - 1, 0) / denominator }
+  }
+
+  public func logPrior(_ p: Parameters) -> Double {
+    let K = states
+    var total = family.logPrior(p.emission)
+    if let alpha = initialPrior { total += Dirichlet.logDensity(p.initial, concentration: alpha) }
+    if let alpha = transitionPrior {
+      for i in 0..<K {
+        total += Dirichlet.logDensity(Array(p.transition[(i * K)..<((i + 1) * K)]), concentration: alpha)
+      }
+    }
+    return total
+  }
+
+  public func constantLogLikelihood(of data: DataSet) -> Double { family.constantLogLikelihood(of: data) }
+  public func adapted(to data: DataSet) -> HiddenMarkovModel {
+    HiddenMarkovModel(family: family.adapted(to: data), initialPrior: initialPrior, transitionPrior: transitionPrior,
+                      sequenceLength: sequenceLength, emissionStart: emissionStart)
+  }
+
+  /// (K − 1) initial probabilities, K(K − 1) transition probabilities and the family's.
+  public func parameterCount(dimension: Int) -> Int { states - 1 + states * (states - 1) + family.parameterCount }
+
+  // MARK: - Initialisation
+
+  /// `kmeans++` and `random` start the emissions as the mixture does (or from `emissionStart`),
+  /// `initial` from the mixture weights (uniform with `emissionStart`) and
+  /// A = ½ I + ½ (1/K) 11ᵀ: sticky, but every transition possible.
+  public func initialParameters(for data: DataSet, method: InitMethod, random: RandomSource) throws -> Parameters {
+    let K = states
+    let observed = Self.withoutMissingRows(data)
+    guard observed.rows > 0 else { throw InputError("\(data.source): every row is missing; nothing to fit") }
+    let initial: [Double], emission: Family.Parameters
+    if let emissionStart {
+      initial = [Double](repeating: 1 / Double(K), count: K)
+      emission = try emissionStart(observed, random)
+    } else if let drawn = (family as? any RandomlyStartedFamily)?.randomStart(for: observed, random: random)
+      as? Family.Parameters
+    {
+      initial = [Double](repeating: 1 / Double(K), count: K)
+      emission = drawn
+    } else {
+      let start = try Mixture(family: family).initialParameters(for: observed, method: method, random: random)
+      (initial, emission) = (start.weights, start.emission)
+    }
+    var transition = [Double](repeating: 0.5 / Double(K), count: K * K)
+    for k in 0..<K { transition[k * K + k] += 0.5 }
+    return Parameters(initial: initial, transition: transition, emission: emission)
+  }
+
+  // MARK: - Emissions and sequences
+
+  /// The family's log-densities of `rows` rows into `out` (rows × K), with every row whose
+  /// entries are all missing set to log 1 = 0 for every state. Returns those rows' indices.
+  func emissionLogDensities(_ x: UnsafePointer<Double>, rows: Int, prepared: Family.Prepared,
+                            into out: UnsafeMutablePointer<Double>) -> [Int] {
+    let K = states, d = dimension
+    family.logDensities(x, rows: rows, prepared: prepared, into: out)
+    var missing: [Int] = []
+    for i in 0..<rows where Self.isMissing(x + i * d, dimension: d) {
+      missing.append(i)
+      for k in 0..<K { out[i * K + k] = 0 }
+    }
+    return missing
+  }
+
+  @inline(__always)
+  static func isMissing(_ row: UnsafePointer<Double>, dimension d: Int) -> Bool {
+    for j in 0..<d where !row[j].isNaN { return false }
+    return d > 0
+  }
+
+  /// The sequences that make up a chunk (a chunk starts and ends on sequence boundaries).
+  static func sequences(in rows: Range<Int>, of data: DataSet) -> ArraySlice<Range<Int>> {
+    let all = data.sequences
+    var low = 0, high = all.count
+    while low < high {
+      let middle = (low + high) / 2
+      if all[middle].lowerBound < rows.lowerBound { low = middle + 1 } else { high = middle }
+    }
+    var end = low
+    while end < all.count, all[end].upperBound <= rows.upperBound { end += 1 }
+    return all[low..<end]
+  }
+
+  /// The data without the rows whose entries are all missing (the data itself when there are none).
+  static func withoutMissingRows(_ data: DataSet) -> DataSet {
+    let d = data.dimension
+    var values: [Double] = []
+    data.values.withUnsafeBufferPointer { all in
+      for i in 0..<data.rows where !isMissing(all.baseAddress! + i * d, dimension: d) {
+        values += all[(i * d)..<((i + 1) * d)]
+      }
+    }
+    guard values.count < data.values.count else { return data }
+    return DataSet(source: data.source, columns: data.columns, values: values)
+  }
+
+  /// The observed row whose best state explains it worst (smallest maxₖ log f(xᵢ | θₖ)).
+  func worstExplainedRow(_ data: DataSet, prepared: Prepared) -> Int {
+    let K = states, d = data.dimension, block = 1024
+    var worst = (row: 0, value: Double.infinity)
+    var buffer = [Double](repeating: 0, count: block * K)
+    data.values.withUnsafeBufferPointer { all in
+      for start in stride(from: 0, to: data.rows, by: block) {
+        let count = min(block, data.rows - start)
+        let x = all.baseAddress! + start * d
+        family.logDensities(x, rows: count, prepared: prepared.emission, into: &buffer)
+        for i in 0..<count where !Self.isMissing(x + i * d, dimension: d) {
+          let best = buffer[(i * K)..<((i + 1) * K)].max() ?? -.infinity
+          if best < worst.value { worst = (start + i, best) }
+        }
+      }
+    }
+    return worst.row
+  }
+}

@@ -1,0 +1,191 @@
+internal import CKernels
+public import EMZooCore
+import Foundation
+
+/// A finite mixture p(x) = Σₖ πₖ f(x | θₖ) of K components of one emission family.
+///
+/// - E step: responsibilities rᵢₖ = πₖ f(xᵢ|θₖ) / Σⱼ πⱼ f(xᵢ|θⱼ) (log-sum-exp, fused with the
+///   normalisation in `emz_normalize_rows`), then the family's weighted statistics.
+/// - M step: πₖ = Nₖ / n with Nₖ = Σᵢ rᵢₖ (with a Dirichlet(α) prior: (Nₖ + α − 1) / (n + K(α − 1))),
+///   and the family's own update.
+///
+/// The observed-data log-likelihood is Σᵢ log Σₖ πₖ f(xᵢ|θₖ).
+public struct Mixture<Family: EmissionFamily>: GenerativeModel {
+  public struct Parameters: Sendable {
+    /// π, K probabilities summing to 1.
+    public var weights: [Double]
+    /// The family's parameters of the K components.
+    public var emission: Family.Parameters
+
+    public init(weights: [Double], emission: Family.Parameters) {
+      self.weights = weights
+      self.emission = emission
+    }
+  }
+
+  public struct Prepared: Sendable {
+    var logWeights: [Double]
+    var emission: Family.Prepared
+  }
+
+  public var family: Family
+  /// Dirichlet concentration α on the weights (nil: no prior).
+  public var weightPrior: Double?
+  /// Share of entries `sample` removes, independently (MCAR); 0 by default.
+  public var sampleMissingRate: Double
+
+  public init(family: Family, weightPrior: Double? = nil, sampleMissingRate: Double = 0) {
+    self.family = family
+    self.weightPrior = weightPrior
+    self.sampleMissingRate = sampleMissingRate
+  }
+
+  public var components: Int { family.components }
+  public var statisticsCount: Int { family.components * family.statisticsPerComponent }
+  public func scratchCount(rows: Int) -> Int { rows * family.components }
+  public var hasPrior: Bool { weightPrior != nil || family.hasPrior }
+
+  public func prepare(_ parameters: Parameters) throws -> Prepared {
+    Prepared(logWeights: parameters.weights.map { $0 > 0 ? log($0) : -.infinity },
+             emission: try family.prepare(parameters.emission))
+  }
+
+  public func expectation(rows: Range<Int>, of data: DataSet, given prepared: Prepared,
+                          statistics: UnsafeMutableBufferPointer<Double>,
+                          scratch: UnsafeMutableBufferPointer<Double>) -> Double {
+    let K = family.components, d = data.dimension
+    return data.values.withUnsafeBufferPointer { all in
+      let x = all.baseAddress! + rows.lowerBound * d
+      if let fused = (family as? any FusedMixtureExpectation)?.fusedExpectation(
+        x, rows: rows.count, prepared: prepared.emission, logWeights: prepared.logWeights,
+        into: statistics.baseAddress!)
+      {
+        return fused
+      }
+      family.logDensities(x, rows: rows.count, prepared: prepared.emission, into: scratch.baseAddress!)
+      let logLikelihood = emz_normalize_rows(scratch.baseAddress!, rows.count, K, prepared.logWeights)
+      family.accumulate(x, rows: rows.count, weights: scratch.baseAddress!, prepared: prepared.emission,
+                        into: statistics.baseAddress!)
+      return logLikelihood
+    }
+  }
+
+  public func maximization(_ statistics: [Double], previous: Parameters, prepared: Prepared,
+                           data: DataSet) -> (Parameters, repair: String?) {
+    let K = family.components, stride = family.statisticsPerComponent
+    let counts = (0..<K).map { statistics[$0 * stride] }
+    let n = counts.reduce(0, +)
+    // A component whose weight has vanished cannot be updated (0/0): move it onto the row
+    // the current fit explains worst, and say so.
+    if let empty = counts.firstIndex(where: { $0 <= 1e-8 * max(n, 1) }) {
+      let row = worstExplainedRow(data, prepared: prepared)
+      var weights = previous.weights
+      weights[empty] = 1 / Double(max(data.rows, 1))
+      let total = weights.reduce(0, +)
+      weights = weights.map { $0 / total }
+      let emission = data.values.withUnsafeBufferPointer {
+        family.reseeded(previous.emission, component: empty, at: $0.baseAddress! + row * data.dimension)
+      }
+      return (Parameters(weights: weights, emission: emission),
+              "component \(empty) lost all its weight; re-seeded at data row \(row + 1)")
+    }
+    let alpha = weightPrior ?? 1
+    let denominator = n + Double(K) * (alpha - 1)
+    let weights = counts.map { max($0 + alpha - 1, 0) / denominator }
+    let emission = statistics.withUnsafeBufferPointer { family.maximize($0, previous: previous.emission) }
+    return (Parameters(weights: weights, emission: emission), nil)
+  }
+
+  public func logPrior(_ parameters: Parameters) -> Double {
+    var total = family.logPrior(parameters.emission)
+    if let alpha = weightPrior {
+      total += Dirichlet.logDensity(parameters.weights, concentration: alpha)
+    }
+    return total
+  }
+
+  public func constantLogLikelihood(of data: DataSet) -> Double { family.constantLogLikelihood(of: data) }
+  public func adapted(to data: DataSet) -> Mixture {
+    var copy = self
+    copy.family = family.adapted(to: data)
+    return copy
+  }
+
+  public func parameterCount(dimension: Int) -> Int { family.components - 1 + family.parameterCount }
+
+  /// The row with the smallest log-likelihood under the current parameters.
+  func worstExplainedRow(_ data: DataSet, prepared: Prepared) -> Int {
+    let K = family.components, d = data.dimension, block = 2048
+    var worst = (row: 0, value: Double.infinity)
+    var buffer = [Double](repeating: 0, count: block * K)
+    data.values.withUnsafeBufferPointer { all in
+      for start in stride(from: 0, to: data.rows, by: block) {
+        let count = min(block, data.rows - start)
+        family.logDensities(all.baseAddress! + start * d, rows: count, prepared: prepared.emission, into: &buffer)
+        for r in 0..<count {
+          // log Σₖ πₖ f(x|θₖ), by log-sum-exp.
+          var m = -Double.infinity
+          for k in 0..<K { m = max(m, buffer[r * K + k] + prepared.logWeights[k]) }
+          var s = 0.0
+          for k in 0..<K { s += exp(buffer[r * K + k] + prepared.logWeights[k] - m) }
+          let value = m + log(s)
+          if value < worst.value { worst = (start + r, value) }
+        }
+      }
+    }
+    return worst.row
+  }
+
+  // MARK: - Initialisation
+
+  public func initialParameters(for data: DataSet, method: InitMethod, random: RandomSource) throws -> Parameters {
+    let K = family.components
+    let distinct = KMeans.distinctRows(data, atMost: K)
+    guard distinct >= K else {
+      throw InputError("\(data.source): only \(distinct) distinct rows; cannot fit \(K) components")
+    }
+    let labels: [Int]
+    switch method {
+    case .kmeansPlusPlus: labels = KMeans.cluster(data, k: K, random: random, lloydIterations: 20)
+    case .random: labels = KMeans.cluster(data, k: K, random: random, lloydIterations: 0, plusPlus: false)
+    case .spec: preconditionFailure("the engine starts from the spec's parameters itself")
+    }
+    return try parameters(fromLabels: labels, data: data)
+  }
+
+  /// One M step from hard labels: what the clustering says each component looks like.
+  func parameters(fromLabels labels: [Int], data: DataSet) throws -> Parameters {
+    let K = family.components, d = data.dimension, stride = family.statisticsPerComponent
+    var statistics = [Double](repeating: 0, count: K * stride)
+    // Centre the statistics on each cluster's mean so the family's update is accurate.
+    let emptyParameters = initialCentres(labels: labels, data: data)
+    let prepared = try family.prepare(emptyParameters)
+    var oneHot = [Double](repeating: 0, count: K)
+    data.values.withUnsafeBufferPointer { all in
+      for i in 0..<data.rows {
+        oneHot[labels[i]] = 1
+        family.accumulate(all.baseAddress! + i * d, rows: 1, weights: oneHot, prepared: prepared, into: &statistics)
+        oneHot[labels[i]] = 0
+      }
+    }
+    let counts = (0..<K).map { statistics[$0 * stride] }
+    let n = counts.reduce(0, +)
+    let emission = statistics.withUnsafeBufferPointer { family.maximize($0, previous: emptyParameters) }
+    return Parameters(weights: counts.map { $0 / n }, emission: emission)
+  }
+
+  /// Family parameters centred on one member of each cluster, used only as the centring point
+  /// of the first statistics.
+  func initialCentres(labels: [Int], data: DataSet) -> Family.Parameters {
+    var parameters = family.placeholder
+    let K = family.components, d = data.dimension
+    data.values.withUnsafeBufferPointer { all in
+      for k in 0..<K {
+        if let i = labels.firstIndex(of: k) {
+          parameters = family.reseeded(parameters, component: k, at: all.baseAddress! + i * d)
+        }
+      }
+    }
+    return parameters
+  }
+}

@@ -1,0 +1,109 @@
+internal import CKernels
+import Foundation
+public import EMZooCore
+
+/// Which entries of a row are observed, as a bit set (bit j set: column j observed).
+/// Supports up to 64 columns.
+public struct MissingPattern: Hashable, Sendable {
+  public var bits: UInt64
+
+  public init(bits: UInt64) { self.bits = bits }
+
+  /// The pattern of a row of `d` values (NaN: missing).
+  public init(row: UnsafePointer<Double>, dimension d: Int) {
+    var bits: UInt64 = 0
+    for j in 0..<d where !row[j].isNaN { bits |= 1 << UInt64(j) }
+    self.bits = bits
+  }
+
+  public func isObserved(_ j: Int) -> Bool { bits & (1 << UInt64(j)) != 0 }
+  public func observed(dimension d: Int) -> [Int] { (0..<d).filter { isObserved($0) } }
+  public func missing(dimension d: Int) -> [Int] { (0..<d).filter { !isObserved($0) } }
+  public static func complete(dimension d: Int) -> MissingPattern { MissingPattern(bits: d >= 64 ? ~0 : (1 << UInt64(d)) - 1) }
+}
+
+/// A multivariate normal N(μ, Σ) split by a missingness pattern into its observed part O and
+/// missing part M:
+///
+///     x_O ~ N(μ_O, Σ_OO)                                  (the marginal: the likelihood of a row)
+///     x_M | x_O ~ N(μ_M + B (x_O − μ_O), Σ_MM − B Σ_OM),  B = Σ_MO Σ_OO⁻¹   (the E step's completion)
+///
+/// Factorised once per pattern (and component) per iteration, then applied to every row with
+/// that pattern. Shared by the Gaussian mixture with missing values and by
+/// `missing-data-regression`.
+public struct ConditionalNormal: Sendable {
+  public let dimension: Int
+  public let observed: [Int]
+  public let missing: [Int]
+  /// L_OO⁻¹ (o×o, lower), with Σ_OO = L_OO L_OOᵀ.
+  let inverseCholesky: [Double]
+  /// −o/2 log 2π − ½ log|Σ_OO|.
+  public let logConstant: Double
+  /// B = Σ_MO Σ_OO⁻¹ (m×o).
+  public let regression: [Double]
+  /// Σ_MM − B Σ_OM (m×m).
+  public let conditionalCovariance: [Double]
+
+  /// Nil when Σ_OO is not positive definite.
+  public init?(covariance sigma: UnsafePointer<Double>, dimension d: Int, pattern: MissingPattern) {
+    dimension = d
+    observed = pattern.observed(dimension: d)
+    missing = pattern.missing(dimension: d)
+    let o = observed.count, m = missing.count
+    var sOO = [Double](repeating: 0, count: o * o)
+    for a in 0..<o { for b in 0..<o { sOO[a * o + b] = sigma[observed[a] * d + observed[b]] } }
+    if o > 0 {
+      guard emz_cholesky(o, &sOO) == 0 else { return nil }
+    }
+    var logDiagonal = 0.0
+    for a in 0..<o { logDiagonal += log(sOO[a * o + a]) }
+    logConstant = -Double(o) / 2 * log(2 * Double.pi) - logDiagonal
+    if o > 0 {
+      guard emz_lower_triangular_invert(o, &sOO) == 0 else { return nil }
+    }
+    inverseCholesky = sOO
+    // Σ_OO⁻¹ = L⁻ᵀ L⁻¹, then B = Σ_MO Σ_OO⁻¹ and C = Σ_MM − B Σ_OM.
+    let inverse = SymmetricMatrix.inverse(fromInverseCholesky: sOO, dimension: o)
+    var regression = [Double](repeating: 0, count: m * o)
+    for i in 0..<m {
+      for b in 0..<o {
+        var s = 0.0
+        for a in 0..<o { s += sigma[missing[i] * d + observed[a]] * inverse[a * o + b] }
+        regression[i * o + b] = s
+      }
+    }
+    var conditional = [Double](repeating: 0, count: m * m)
+    for i in 0..<m {
+      for j in 0..<m {
+        var s = sigma[missing[i] * d + missing[j]]
+        for a in 0..<o { s -= regression[i * o + a] * sigma[observed[a] * d + missing[j]] }
+        conditional[i * m + j] = s
+      }
+    }
+    self.regression = regression
+    conditionalCovariance = conditional
+  }
+
+  /// log N(x_O | μ_O, Σ_OO) of a row (its missing entries are ignored).
+  public func logDensity(_ x: UnsafePointer<Double>, mean: UnsafePointer<Double>) -> Double {
+    let o = observed.count
+    var q = 0.0
+    for a in 0..<o {
+      var z = 0.0
+      for b in 0...a { z += inverseCholesky[a * o + b] * (x[observed[b]] - mean[observed[b]]) }
+      q += z * z
+    }
+    return logConstant - 0.5 * q
+  }
+
+  /// The row with each missing entry replaced by E[x_M | x_O] = μ_M + B (x_O − μ_O).
+  public func completed(_ x: UnsafePointer<Double>, mean: UnsafePointer<Double>, into out: UnsafeMutablePointer<Double>) {
+    let o = observed.count
+    for j in 0..<dimension { out[j] = x[j] }
+    for (i, j) in missing.enumerated() {
+      var s = mean[j]
+      for a in 0..<o { s += regression[i * o + a] * (x[observed[a]] - mean[observed[a]]) }
+      out[j] = s
+    }
+  }
+}

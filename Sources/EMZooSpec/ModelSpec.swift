@@ -1,0 +1,142 @@
+import Foundation
+public import EMZooCore
+public import EMZooModels
+
+/// The `fit` block: how EM runs.
+public struct FitSettings: Sendable, Equatable {
+  public var maxIterations = 1000
+  /// Convergence when |ℓₜ − ℓₜ₋₁| ≤ tolerance · |ℓₜ| (relative change of the objective).
+  public var tolerance = 1e-8
+  public var restarts = 3
+  public var seed: UInt64 = 1
+  public var initialization = InitMethod.kmeansPlusPlus
+  /// Added to every covariance diagonal after the M step (scikit-learn's `reg_covar`).
+  public var covarianceFloor = 1e-6
+  /// Worker threads for the E step (0: all cores). Never changes the result.
+  public var threads = 0
+
+  public init() {}
+
+  static let keys = ["maxIterations", "tolerance", "restarts", "seed", "init", "covarianceFloor", "threads"]
+
+  init(_ field: Field) throws {
+    guard field.isPresent else { return }
+    try field.object(allowing: Self.keys)
+    if field["maxIterations"].isPresent { maxIterations = try field["maxIterations"].integer(atLeast: 1) }
+    if field["tolerance"].isPresent {
+      tolerance = try field["tolerance"].number(in: 0...1, "a tolerance in [0, 1]")
+    }
+    if field["restarts"].isPresent { restarts = try field["restarts"].integer(atLeast: 1) }
+    if field["seed"].isPresent { seed = UInt64(try field["seed"].integer(atLeast: 0)) }
+    if field["init"].isPresent {
+      initialization = InitMethod(rawValue: try field["init"].choice(InitMethod.allCases.map(\.rawValue)))!
+    }
+    if field["covarianceFloor"].isPresent {
+      covarianceFloor = try field["covarianceFloor"].number(in: 0...1e300, "a non-negative number")
+    }
+    if field["threads"].isPresent { threads = try field["threads"].integer(atLeast: 0) }
+  }
+}
+
+extension FitOptions {
+  /// The engine's options from a spec's `fit` block (after command-line overrides).
+  public init(_ settings: FitSettings, progress: (@Sendable (FitProgress) -> Void)? = nil) {
+    self.init(
+      maxIterations: settings.maxIterations, tolerance: settings.tolerance, restarts: settings.restarts,
+      seed: settings.seed, initialization: settings.initialization, threads: settings.threads,
+      progress: progress)
+  }
+}
+
+/// The `check` block: the round trip `emzoo check` runs.
+public struct CheckSettings: Sendable, Equatable {
+  public var n = 10_000
+  public var seed: UInt64 = 7
+  /// The largest recovery error accepted for any parameter entry (see `RecoveryReport`).
+  public var tolerance = 0.1
+
+  public init() {}
+
+  init(_ field: Field) throws {
+    guard field.isPresent else { return }
+    try field.object(allowing: ["n", "seed", "tolerance"])
+    if field["n"].isPresent { n = try field["n"].integer(atLeast: 1) }
+    if field["seed"].isPresent { seed = UInt64(try field["seed"].integer(atLeast: 0)) }
+    if field["tolerance"].isPresent { tolerance = try field["tolerance"].positiveNumber() }
+  }
+}
+
+/// A model declared in a JSON spec: which kind, its structure, its parameters, its data.
+public struct ModelSpec: Sendable {
+  /// The spec's path as given (used in every error message).
+  public var file: String
+  public var name: String
+  public var model: String
+  public var description: String?
+  /// The `options` object (validated by the model kind).
+  public var options: Field
+  /// The `parameters` object, if any (validated by the model kind).
+  public var parameters: Field
+  /// The `prior` object, if any (validated by the model kind).
+  public var prior: Field
+  /// The data file, resolved relative to the spec's folder.
+  public var dataPath: String?
+  public var columns: [String]?
+  public var fit: FitSettings
+  public var check: CheckSettings
+
+  /// Reads and validates the top level of a spec file.
+  public static func load(path: String) throws -> ModelSpec {
+    guard let data = FileManager.default.contents(atPath: path) else {
+      var isDirectory: ObjCBool = false
+      if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+        throw InputError("\(path): is a directory, expected a JSON spec file")
+      }
+      throw InputError("\(path): cannot read the spec file (no such file or not readable)")
+    }
+    guard let text = String(data: data, encoding: .utf8) else {
+      throw InputError("\(path): not UTF-8 text; expected a JSON spec")
+    }
+    return try ModelSpec(text: text, file: path)
+  }
+
+  public init(text: String, file: String) throws {
+    let json: JSONValue
+    do {
+      json = try JSONValue.parse(text)
+    } catch {
+      throw InputError("\(file): line \(error.line), column \(error.column): malformed JSON: \(error.message)")
+    }
+    let root = Field(json, path: "", file: file)
+    guard case .object = json else { throw InputError("\(file): expected a JSON object at the top level, found \(json.typeName)") }
+    self.file = file
+    model = try root["model"].string()
+    name = root["name"].isPresent ? try root["name"].string() : Self.defaultName(file)
+    description = root["description"].isPresent ? try root["description"].string() : nil
+    options = root["options"]
+    if options.isPresent { try options.members() }
+    parameters = root["parameters"]
+    prior = root["prior"]
+    if root["data"].isPresent {
+      let relative = try root["data"].string()
+      dataPath = Self.resolve(relative, against: file)
+    }
+    if root["columns"].isPresent {
+      columns = try root["columns"].elements().map { try $0.string() }
+      if columns?.isEmpty == true { throw root["columns"].error("expected at least one column name") }
+    }
+    fit = try FitSettings(root["fit"])
+    check = try CheckSettings(root["check"])
+  }
+
+  static func defaultName(_ file: String) -> String {
+    let base = (file as NSString).lastPathComponent
+    return base.hasSuffix(".json") ? String(base.dropLast(5)) : base
+  }
+
+  static func resolve(_ path: String, against specFile: String) -> String {
+    if path.hasPrefix("/") { return path }
+    let directory = (specFile as NSString).deletingLastPathComponent
+    return directory.isEmpty ? path : (directory as NSString).appendingPathComponent(path)
+  }
+}

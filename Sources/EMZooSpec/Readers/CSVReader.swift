@@ -1,0 +1,225 @@
+internal import CKernels
+import Foundation
+public import EMZooCore
+public import EMZooModels
+
+// MARK: - Reading CSV
+
+/// A CSV reader for numeric tables. The file is read twice in 8 MiB blocks: once to count
+/// its lines (so the value matrix is allocated once, at its final size) and once to parse
+/// it in C (`emz_csv_parse`), so peak memory is the matrix plus one block.
+public enum CSVReader {
+  static let blockSize = 8 << 20
+
+  /// Reads `path`, keeping `columns` (default: every numeric column but `sequence` and `latent`).
+  public static func read(path: String, columns wanted: [String]? = nil) throws -> DataSet {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+      throw InputError("\(path): no such data file")
+    }
+    guard !isDirectory.boolValue, let handle = FileHandle(forReadingAtPath: path) else {
+      throw InputError("\(path): cannot read the data file")
+    }
+    defer { try? handle.close() }
+    // Pass 1: count line ends (an upper bound on the rows).
+    var lines = 0
+    var lastByte: UInt8 = 0
+    while let block = try? handle.read(upToCount: blockSize), !block.isEmpty {
+      block.withUnsafeBytes { raw in
+        lines += raw.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+        lastByte = raw[raw.count - 1]
+      }
+    }
+    if lastByte != 0x0A { lines += 1 }
+    try? handle.seek(toOffset: 0)
+    return try parse(source: path, columns: wanted, lineBound: lines) {
+      guard let block = try? handle.read(upToCount: blockSize), !block.isEmpty else { return nil }
+      return [UInt8](block)
+    }
+  }
+
+  /// Parses CSV text (for tests and in-memory data).
+  public static func parse(text: String, source: String, columns: [String]? = nil) throws -> DataSet {
+    var bytes: [UInt8]? = Array(text.utf8)
+    let lines = bytes!.reduce(1) { $0 + ($1 == 0x0A ? 1 : 0) }
+    return try parse(source: source, columns: columns, lineBound: lines) {
+      defer { bytes = nil }
+      return bytes
+    }
+  }
+
+  /// The fields of one line, trimmed of spaces and surrounding quotes (header and error paths).
+  static func fields(_ line: ArraySlice<UInt8>) -> [String] {
+    line.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false).map { field in
+      var f = field
+      while let c = f.first, c == 0x20 || c == 0x09 { f = f.dropFirst() }
+      while let c = f.last, c == 0x20 || c == 0x09 { f = f.dropLast() }
+      if f.count >= 2, f.first == 0x22, f.last == 0x22 { f = f.dropFirst().dropLast() }
+      return String(decoding: f, as: UTF8.self)
+    }
+  }
+
+  /// The line starting at `start`, without its line end.
+  static func line(in buffer: [UInt8], from start: Int) -> ArraySlice<UInt8> {
+    var end = buffer[start...].firstIndex(of: 0x0A) ?? buffer.count
+    if end > start, buffer[end - 1] == 0x0D { end -= 1 }
+    return buffer[start..<end]
+  }
+
+  static func parse(source: String, columns wanted: [String]?, lineBound: Int,
+                    nextBlock: () -> [UInt8]?) throws -> DataSet {
+    // The header (and the first data row, which decides which columns are numeric).
+    var buffer: [UInt8] = []
+    var exhausted = false
+    func refill() {
+      if let more = nextBlock() { buffer += more } else { exhausted = true }
+    }
+    while !exhausted, buffer.filter({ $0 == 0x0A }).count < 2 { refill() }
+    if buffer.starts(with: [0xEF, 0xBB, 0xBF]) { buffer.removeFirst(3) }
+    let headerLine = line(in: buffer, from: 0)
+    guard !headerLine.isEmpty else { throw InputError("\(source): empty file; expected a header row of column names") }
+    let header = fields(headerLine)
+    for (i, name) in header.enumerated() {
+      if name.isEmpty { throw InputError("\(source): line 1: column \(i + 1) has an empty name") }
+      if let j = header[..<i].firstIndex(of: name) {
+        throw InputError("\(source): line 1: duplicate column name '\(name)' (columns \(j + 1) and \(i + 1))")
+      }
+    }
+    var offset = min(headerLine.endIndex + 1, buffer.count)
+    if offset < buffer.count, buffer[offset - 1] == 0x0D, offset < buffer.count, buffer[offset] == 0x0A { offset += 1 }
+    let firstRow = offset < buffer.count ? fields(line(in: buffer, from: offset)) : []
+    guard !firstRow.isEmpty, !(firstRow.count == 1 && firstRow[0].isEmpty) else {
+      throw InputError("\(source): no data rows after the header")
+    }
+    let selected = try selectColumns(header: header, wanted: wanted, source: source) { column in
+      guard column < firstRow.count else { return false }
+      var bytes = Array(firstRow[column].utf8)
+      if bytes.isEmpty || firstRow[column] == "NA" || firstRow[column].lowercased() == "nan" { return true }
+      var x = 0.0
+      return bytes.withUnsafeMutableBufferPointer { b in
+        b.withMemoryRebound(to: CChar.self) { emz_parse_double($0.baseAddress, $0.count, &x) } == 1
+      }
+    }
+    var slots = [Int32](repeating: -1, count: header.count)
+    for (slot, column) in selected.enumerated() { slots[column] = Int32(slot) }
+    let sequenceField = header.firstIndex(of: "sequence").map(Int32.init) ?? -1
+    let latentField = header.firstIndex(of: "latent").map(Int32.init) ?? -1
+    let columns = selected.count
+    let capacity = max(lineBound - 1, 1)
+
+    // Pass 2: parse every block into the matrix, allocated once.
+    var state = emz_csv_state()
+    var latent = [Double](repeating: .nan, count: latentField >= 0 ? capacity : 0)
+    var starts = [UInt8](repeating: 0, count: sequenceField >= 0 ? capacity : 0)
+    var rows = 0
+    var failure: InputError? = nil
+    let values = [Double](unsafeUninitializedCapacity: capacity * columns) { storage, initialized in
+      defer { initialized = rows * columns }
+      while true {
+        let final = exhausted
+        var parsed = 0
+        let consumed = buffer.withUnsafeBufferPointer { bytes in
+          latent.withUnsafeMutableBufferPointer { latentOut in
+            starts.withUnsafeMutableBufferPointer { startsOut in
+              bytes.withMemoryRebound(to: CChar.self) { chars in
+                emz_csv_parse(
+                  chars.baseAddress! + offset, chars.count - offset, final ? 1 : 0, header.count, slots, columns,
+                  sequenceField, latentField, &state, storage.baseAddress! + rows * columns,
+                  latentOut.baseAddress.map { $0 + rows }, startsOut.baseAddress.map { $0 + rows },
+                  capacity - rows, &parsed)
+              }
+            }
+          }
+        }
+        rows += parsed
+        if state.error != 0 {
+          failure = describe(state, header: header, line: line(in: buffer, from: offset + consumed), source: source)
+          return
+        }
+        offset += consumed
+        if final { break }
+        buffer.removeFirst(offset)
+        offset = 0
+        refill()
+      }
+    }
+    if let failure { throw failure }
+    guard rows > 0 else { throw InputError("\(source): no data rows after the header") }
+    var sequences: [Range<Int>]? = nil
+    if sequenceField >= 0 {
+      let first = (0..<rows).filter { starts[$0] != 0 }
+      sequences = first.indices.map { i in first[i]..<(i + 1 < first.count ? first[i + 1] : rows) }
+    }
+    var labels: [Int]? = nil
+    if latentField >= 0, latent[..<rows].allSatisfy({ $0 >= 0 && $0 == $0.rounded() && $0 < 1e9 }) {
+      labels = latent[..<rows].map { Int($0) }
+    }
+    return DataSet(source: source, columns: selected.map { header[$0] }, values: values, sequences: sequences,
+                   latent: labels)
+  }
+
+  /// The one-line message for a parse error reported by the C parser.
+  static func describe(_ state: emz_csv_state, header: [String], line: ArraySlice<UInt8>, source: String) -> InputError {
+    let lineNumber = Int(state.error_row) + 2
+    switch Int(state.error) {
+    case Int(EMZ_CSV_FIELD_COUNT):
+      return InputError("\(source): line \(lineNumber): expected \(header.count) fields as in the header, found \(state.error_field)")
+    case Int(EMZ_CSV_EMPTY_LINE):
+      return InputError("\(source): line \(lineNumber): empty line between rows; expected \(header.count) fields")
+    default:
+      let field = Int(state.error_field)
+      let text = fields(line).dropFirst(field).first ?? ""
+      if Int(state.error) == Int(EMZ_CSV_NOT_FINITE) {
+        return InputError("\(source): line \(lineNumber), column '\(header[field])': expected a finite number, found '\(text)' (write an empty field, NA or NaN for a missing value)")
+      }
+      return InputError("\(source): line \(lineNumber), column '\(header[field])': expected a number, found '\(text)'")
+    }
+  }
+
+  /// The indices of the columns to keep: the named ones, or every column whose first value
+  /// is numeric (or missing), except `sequence` and `latent`.
+  static func selectColumns(header: [String], wanted: [String]?, source: String,
+                            isNumeric: (Int) -> Bool) throws -> [Int] {
+    if let wanted {
+      return try wanted.map { name in
+        guard let i = header.firstIndex(of: name) else {
+          throw InputError("\(source): no column named '\(name)'; the header has \(header.joined(separator: ", "))")
+        }
+        return i
+      }
+    }
+    let chosen = header.indices.filter { header[$0] != "sequence" && header[$0] != "latent" && isNumeric($0) }
+    guard !chosen.isEmpty else { throw InputError("\(source): no numeric data columns (line 2 has none)") }
+    return chosen
+  }
+}
+
+// MARK: - Writing
+
+extension DataSet {
+  /// CSV text: the header, then one line per row; integral values print without a point.
+  public func csv(extraColumns: [(name: String, values: [String])] = []) -> String {
+    var out = ""
+    out.reserveCapacity(rows * (dimension + 1) * 10)
+    let sequenceIDs = sequences.count > 1
+    var header = (sequenceIDs ? ["sequence"] : []) + columns
+    if let _ = latent { header.append("latent") }
+    header += extraColumns.map(\.name)
+    out += header.joined(separator: ",") + "\n"
+    var sequenceOfRow = [Int](repeating: 0, count: sequenceIDs ? rows : 0)
+    if sequenceIDs { for (s, r) in sequences.enumerated() { for i in r { sequenceOfRow[i] = s } } }
+    for i in 0..<rows {
+      if sequenceIDs { out += String(sequenceOfRow[i]) + "," }
+      for j in 0..<dimension {
+        if j > 0 { out += "," }
+        let x = values[i * dimension + j]
+        if x.isNaN { continue }
+        out += (x == x.rounded() && abs(x) < 1e15) ? String(Int64(x)) : "\(x)"
+      }
+      if let latent { out += "," + String(latent[i]) }
+      for column in extraColumns { out += "," + column.values[i] }
+      out += "\n"
+    }
+    return out
+  }
+}

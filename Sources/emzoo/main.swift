@@ -1,0 +1,3 @@
+import EMZooCommandLine
+
+EMZooCommandLine.main(registry: .standard)
