@@ -37,3 +37,29 @@ public struct DataSet: Sendable {
   /// Whether any entry is missing.
   public var hasMissing: Bool { values.contains { $0.isNaN } }
 }
+
+extension DataSet {
+  /// An in-memory table: one array per row, every row of the same length (NaN for a missing
+  /// entry); columns are named x1, x2, … unless `columns` names them.
+  public init(rows: [[Double]], columns: [String]? = nil, source: String = "data") throws {
+    let d = rows.first?.count ?? columns?.count ?? 0
+    guard d > 0 else { throw InputError("\(source): expected at least one column") }
+    if let i = rows.firstIndex(where: { $0.count != d }) {
+      throw InputError("\(source): row \(i) has \(rows[i].count) values, expected \(d) like row 0")
+    }
+    if let columns, columns.count != d {
+      throw InputError("\(source): \(columns.count) column names for \(d) columns")
+    }
+    let values = Array(rows.joined())
+    if let i = values.firstIndex(where: { $0.isInfinite }) {
+      throw InputError("\(source): row \(i / d), column \(i % d): expected a finite number or NaN (missing)")
+    }
+    self.init(source: source, columns: columns ?? (1...d).map { "x\($0)" }, values: values)
+    firstLine = 0
+  }
+
+  /// The rows as arrays (for callers that work with `[[Double]]`).
+  public var rowArrays: [[Double]] {
+    (0..<rows).map { Array(values[($0 * dimension)..<(($0 + 1) * dimension)]) }
+  }
+}

@@ -1,6 +1,6 @@
 import Foundation
 public import EMZooCore
-public import EMZooModels
+internal import EMZooModels
 
 /// The `fit` block: how EM runs.
 public struct FitSettings: Sendable, Equatable {

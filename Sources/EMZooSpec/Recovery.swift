@@ -1,6 +1,6 @@
 import Foundation
 public import EMZooCore
-public import EMZooModels
+internal import EMZooModels
 
 /// How well a fit recovered known parameters (`emzoo check`).
 ///

@@ -1,5 +1,5 @@
-public import EMZooCore
-public import EMZooModels
+internal import EMZooCore
+internal import EMZooModels
 
 extension RecoveryReport {
   /// The recovery error of each parameter in `estimate` against `truth`, measured like the

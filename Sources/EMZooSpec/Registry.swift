@@ -1,5 +1,5 @@
-public import EMZooCore
-public import EMZooModels
+internal import EMZooCore
+internal import EMZooModels
 
 /// One model kind as the registry lists it: the spec's `model` key and how to build the model.
 public struct ModelKind: Sendable {

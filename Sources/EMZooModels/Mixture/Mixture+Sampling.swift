@@ -1,4 +1,5 @@
 public import EMZooCore
+import Foundation
 
 extension Mixture {
   public var dimension: Int { family.dimension }
@@ -71,6 +72,25 @@ public enum MissingValues {
     for i in 0..<(values.count / d) {
       let keep = random.integer(below: d)
       for j in 0..<d where random.uniform() < rate && j != keep { values[i * d + j] = .nan }
+    }
+  }
+}
+
+extension Mixture {
+  /// p(k | xᵢ) of every row: n arrays of K responsibilities (missing entries marginalised).
+  public func responsibilities(_ p: Parameters, data: DataSet) throws -> [[Double]] {
+    let prepared = try prepare(p)
+    let K = family.components
+    var buffer = [Double](repeating: 0, count: K)
+    return data.values.withUnsafeBufferPointer { all in
+      (0..<data.rows).map { i in
+        family.logDensities(all.baseAddress! + i * data.dimension, rows: 1, prepared: prepared.emission, into: &buffer)
+        let logs = (0..<K).map { buffer[$0] + prepared.logWeights[$0] }
+        let top = logs.max() ?? 0
+        let terms = logs.map { exp($0 - top) }
+        let total = terms.reduce(0, +)
+        return terms.map { $0 / total }
+      }
     }
   }
 }

@@ -1,6 +1,6 @@
 internal import CKernels
 import Foundation
-public import EMZooCore
+internal import EMZooCore
 
 /// Which entries of a row are observed, as a bit set (bit j set: column j observed).
 /// Supports up to 64 columns.

@@ -1,6 +1,6 @@
 internal import CKernels
 import Foundation
-public import EMZooCore
+internal import EMZooCore
 
 /// The Dirichlet density, for priors on weights and transition rows.
 enum Dirichlet {

@@ -1,4 +1,4 @@
-public import EMZooCore
+internal import EMZooCore
 
 /// k-means clustering for initialisation: k-means++ seeding (Arthur & Vassilvitskii 2007)
 /// and Lloyd iterations. Distances skip missing entries.

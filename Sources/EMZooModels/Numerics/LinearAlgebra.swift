@@ -1,5 +1,5 @@
 internal import CKernels
-public import EMZooCore
+internal import EMZooCore
 
 /// Small symmetric positive-definite algebra on row-major `[Double]` matrices (GSL's Cholesky).
 enum SymmetricMatrix {

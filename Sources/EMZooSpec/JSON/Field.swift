@@ -1,5 +1,5 @@
 public import EMZooCore
-public import EMZooModels
+internal import EMZooModels
 
 /// A JSON value with the place it came from, so every validation error can name the field.
 public struct Field: Sendable {

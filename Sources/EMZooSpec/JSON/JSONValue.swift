@@ -1,5 +1,5 @@
-public import EMZooCore
-public import EMZooModels
+internal import EMZooCore
+internal import EMZooModels
 
 /// A JSON value whose objects keep their key order, so results read in a stable,
 /// human order and the same fit always prints the same bytes.

@@ -1,4 +1,4 @@
-public import EMZooCore
+internal import EMZooCore
 public import EMZooModels
 
 /// `categorical`: one column of symbols 0…M−1 (option `symbols` M); prior

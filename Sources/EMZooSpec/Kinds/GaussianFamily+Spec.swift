@@ -1,5 +1,5 @@
 internal import CKernels
-public import EMZooCore
+internal import EMZooCore
 public import EMZooModels
 
 /// `gaussian`: multivariate normal components; option `covariance` (default `full`); prior

@@ -1,5 +1,5 @@
-public import EMZooCore
-public import EMZooModels
+internal import EMZooCore
+internal import EMZooModels
 
 /// The `hmm` registry entry: one kind whose emission is any registered family, chosen by
 /// `options.emission`.

@@ -1,5 +1,5 @@
-public import EMZooCore
-public import EMZooModels
+internal import EMZooCore
+internal import EMZooModels
 
 /// The `missing-data-regression` registry entry.
 ///

@@ -1,5 +1,5 @@
-public import EMZooCore
-public import EMZooModels
+internal import EMZooCore
+internal import EMZooModels
 
 /// The mixture kind of a registered family: options `components` K, the family's own options
 /// and `missing {rate}` (entries `sample` removes, MCAR); parameters `weights` and the family's;

@@ -1,4 +1,4 @@
-public import EMZooCore
+internal import EMZooCore
 public import EMZooModels
 
 /// Spec I/O shared by the per-dimension families: one K×d matrix under `parameterKey`.

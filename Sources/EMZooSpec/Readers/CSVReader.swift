@@ -1,7 +1,7 @@
 internal import CKernels
 import Foundation
 public import EMZooCore
-public import EMZooModels
+internal import EMZooModels
 
 // MARK: - Reading CSV
 
