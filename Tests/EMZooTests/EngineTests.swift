@@ -41,10 +41,22 @@ struct BrokenMixture: EMModel {
     return (m, s, try m.sampleData(spec: s, count: n, seed: seed))
   }
 
-  @Test func everyKindPassesTheSharedChecks() throws {
-    try checkEMModel(twoBlobs)
-    try checkEMModel(twoBlobs.replacingOccurrences(of: "\"full\"", with: "\"tied\"")
-      .replacingOccurrences(of: "[[1, 0.5], [0.5, 2]]", with: "[[1, 0], [0, 1]]"))
+  /// Every bundled spec: every kind, covariance type, emission and prior in `models/`.
+  static let bundledSpecs: [String] = {
+    let folder = repositoryRoot.appendingPathComponent("models")
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+    return names.filter { $0.hasSuffix(".json") }.sorted().map { folder.appendingPathComponent($0).path }
+  }()
+
+  @Test func thereAreBundledSpecsOfEveryKind() throws {
+    let kinds = Set(try Self.bundledSpecs.map { try ModelSpec.load(path: $0).model })
+    #expect(kinds == Set(ModelRegistry.standard.kinds.map(\.name)))
+  }
+
+  @Test(arguments: bundledSpecs)
+  func everyKindPassesTheSharedChecks(_ path: String) throws {
+    let text = try String(contentsOfFile: path, encoding: .utf8)
+    try checkEMModel(text, n: 1000)
   }
 
   @Test func theGuardStopsADecreasingFit() throws {

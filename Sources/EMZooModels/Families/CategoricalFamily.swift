@@ -87,16 +87,12 @@ public struct CategoricalFamily: EmissionFamily, ScaledEmissionDensities, Random
 
   public func maximize(_ statistics: UnsafeBufferPointer<Double>, previous: Parameters) -> Parameters {
     let K = components, M = symbols, stride = statisticsPerComponent
-    let beta = prior ?? 1
     var p = previous.probabilities
     for k in 0..<K {
-      let counts = statistics.baseAddress! + k * stride + 1
-      var total = 0.0
-      for m in 0..<M { total += counts[m] }
-      let denominator = total + Double(M) * (beta - 1)
       // A row no observed symbol has any weight for is left as it was (0/0 otherwise).
-      guard denominator > 0 else { continue }
-      for m in 0..<M { p[k * M + m] = max(counts[m] + beta - 1, 0) / denominator }
+      let counts = UnsafeBufferPointer(rebasing: statistics[(k * stride + 1)..<(k * stride + 1 + M)])
+      guard let row = Dirichlet.mode(counts, concentration: prior) else { continue }
+      p.replaceSubrange((k * M)..<((k + 1) * M), with: row)
     }
     return Parameters(probabilities: p)
   }

@@ -136,3 +136,26 @@ public protocol RandomlyStartedFamily: EmissionFamily {
   /// Starting parameters for one restart, from the data and the restart's random stream.
   func randomStart(for data: DataSet, random: RandomSource) -> Parameters
 }
+
+extension EmissionFamily {
+  /// The row of `data` the current parameters explain worst: the smallest
+  /// log Σₖ exp(logWeights[k] + log f(xᵢ | θₖ)) over rows with an observed entry. A component
+  /// that lost all of its weight is re-seeded there (mixtures and HMMs alike).
+  public func worstExplainedRow(_ data: DataSet, prepared: Prepared, logWeights: [Double]) -> Int {
+    let K = components, d = data.dimension, block = 1024
+    var worst = (row: 0, value: Double.infinity)
+    var buffer = [Double](repeating: 0, count: block * K)
+    data.values.withUnsafeBufferPointer { all in
+      for start in stride(from: 0, to: data.rows, by: block) {
+        let count = min(block, data.rows - start)
+        let x = all.baseAddress! + start * d
+        logDensities(x, rows: count, prepared: prepared, into: &buffer)
+        for i in 0..<count where (0..<d).contains(where: { !x[i * d + $0].isNaN }) {
+          let value = logSumExp((0..<K).lazy.map { buffer[i * K + $0] + logWeights[$0] })
+          if value < worst.value { worst = (start + i, value) }
+        }
+      }
+    }
+    return worst.row
+  }
+}

@@ -158,7 +158,8 @@ public struct HiddenMarkovModel<Family: EmissionFamily>: GenerativeModel {
     // A state whose emissions have lost all their weight cannot be updated (0/0): move it onto
     // the row the current states explain worst, and say so.
     if let empty = weights.firstIndex(where: { $0 <= 1e-8 * max(total, 1) }) {
-      let row = worstExplainedRow(data, prepared: prepared)
+      let row = family.worstExplainedRow(
+        data, prepared: prepared.emission, logWeights: [Double](repeating: 0, count: states))
       let emission = data.values.withUnsafeBufferPointer {
         family.reseeded(previous.emission, component: empty, at: $0.baseAddress! + row * data.dimension)
       }
@@ -168,11 +169,11 @@ public struct HiddenMarkovModel<Family: EmissionFamily>: GenerativeModel {
                          emission: emission),
               "state \(empty) lost all its weight; re-seeded at data row \(row + 1)")
     }
-    let initial = Self.dirichletMode(statistics[0..<K], concentration: initialPrior) ?? previous.initial
+    let initial = Dirichlet.mode(statistics[0..<K], concentration: initialPrior) ?? previous.initial
     var transition = previous.transition
     for i in 0..<K {
       let row = K + i * K
-      if let updated = Self.dirichletMode(statistics[row..<(row + K)], concentration: transitionPrior) {
+      if let updated = Dirichlet.mode(statistics[row..<(row + K)], concentration: transitionPrior) {
         transition.replaceSubrange((i * K)..<((i + 1) * K), with: updated)
       }
     }
@@ -180,15 +181,6 @@ public struct HiddenMarkovModel<Family: EmissionFamily>: GenerativeModel {
       family.maximize(UnsafeBufferPointer(rebasing: $0[emissionOffset...]), previous: previous.emission)
     }
     return (Parameters(initial: initial, transition: transition, emission: emission), nil)
-  }
-
-  /// The mode of Dirichlet(counts + α): (cₖ + α − 1) / (Σ c + K(α − 1)); nil when the counts are
-  /// all zero and there is no prior (the row is then left as it was).
-  static func dirichletMode(_ counts: ArraySlice<Double>, concentration: Double?) -> [Double]? {
-    let alpha = concentration ?? 1
-    let denominator = counts.reduce(0, +) + Double(counts.count) * (alpha - 1)
-    guard denominator > 0 else { return nil }
-    return counts.map { max($0 + alpha - 1, 0) / denominator }
   }
 
   public func logPrior(_ p: Parameters) -> Double {
@@ -287,22 +279,4 @@ public struct HiddenMarkovModel<Family: EmissionFamily>: GenerativeModel {
     return DataSet(source: data.source, columns: data.columns, values: values)
   }
 
-  /// The observed row whose best state explains it worst (smallest maxₖ log f(xᵢ | θₖ)).
-  func worstExplainedRow(_ data: DataSet, prepared: Prepared) -> Int {
-    let K = states, d = data.dimension, block = 1024
-    var worst = (row: 0, value: Double.infinity)
-    var buffer = [Double](repeating: 0, count: block * K)
-    data.values.withUnsafeBufferPointer { all in
-      for start in stride(from: 0, to: data.rows, by: block) {
-        let count = min(block, data.rows - start)
-        let x = all.baseAddress! + start * d
-        family.logDensities(x, rows: count, prepared: prepared.emission, into: &buffer)
-        for i in 0..<count where !Self.isMissing(x + i * d, dimension: d) {
-          let best = buffer[(i * K)..<((i + 1) * K)].max() ?? -.infinity
-          if best < worst.value { worst = (start + i, best) }
-        }
-      }
-    }
-    return worst.row
-  }
 }

@@ -86,10 +86,8 @@ extension Mixture {
       (0..<data.rows).map { i in
         family.logDensities(all.baseAddress! + i * data.dimension, rows: 1, prepared: prepared.emission, into: &buffer)
         let logs = (0..<K).map { buffer[$0] + prepared.logWeights[$0] }
-        let top = logs.max() ?? 0
-        let terms = logs.map { exp($0 - top) }
-        let total = terms.reduce(0, +)
-        return terms.map { $0 / total }
+        let total = logSumExp(logs)
+        return logs.map { exp($0 - total) }
       }
     }
   }

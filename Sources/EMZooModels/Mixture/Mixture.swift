@@ -78,7 +78,7 @@ public struct Mixture<Family: EmissionFamily>: GenerativeModel {
     // A component whose weight has vanished cannot be updated (0/0): move it onto the row
     // the current fit explains worst, and say so.
     if let empty = counts.firstIndex(where: { $0 <= 1e-8 * max(n, 1) }) {
-      let row = worstExplainedRow(data, prepared: prepared)
+      let row = family.worstExplainedRow(data, prepared: prepared.emission, logWeights: prepared.logWeights)
       var weights = previous.weights
       weights[empty] = 1 / Double(max(data.rows, 1))
       let total = weights.reduce(0, +)
@@ -89,9 +89,7 @@ public struct Mixture<Family: EmissionFamily>: GenerativeModel {
       return (Parameters(weights: weights, emission: emission),
               "component \(empty) lost all its weight; re-seeded at data row \(row + 1)")
     }
-    let alpha = weightPrior ?? 1
-    let denominator = n + Double(K) * (alpha - 1)
-    let weights = counts.map { max($0 + alpha - 1, 0) / denominator }
+    let weights = Dirichlet.mode(counts, concentration: weightPrior) ?? previous.weights
     let emission = statistics.withUnsafeBufferPointer { family.maximize($0, previous: previous.emission) }
     return (Parameters(weights: weights, emission: emission), nil)
   }
@@ -112,29 +110,6 @@ public struct Mixture<Family: EmissionFamily>: GenerativeModel {
   }
 
   public func parameterCount(dimension: Int) -> Int { family.components - 1 + family.parameterCount }
-
-  /// The row with the smallest log-likelihood under the current parameters.
-  func worstExplainedRow(_ data: DataSet, prepared: Prepared) -> Int {
-    let K = family.components, d = data.dimension, block = 2048
-    var worst = (row: 0, value: Double.infinity)
-    var buffer = [Double](repeating: 0, count: block * K)
-    data.values.withUnsafeBufferPointer { all in
-      for start in stride(from: 0, to: data.rows, by: block) {
-        let count = min(block, data.rows - start)
-        family.logDensities(all.baseAddress! + start * d, rows: count, prepared: prepared.emission, into: &buffer)
-        for r in 0..<count {
-          // log Σₖ πₖ f(x|θₖ), by log-sum-exp.
-          var m = -Double.infinity
-          for k in 0..<K { m = max(m, buffer[r * K + k] + prepared.logWeights[k]) }
-          var s = 0.0
-          for k in 0..<K { s += exp(buffer[r * K + k] + prepared.logWeights[k] - m) }
-          let value = m + log(s)
-          if value < worst.value { worst = (start + r, value) }
-        }
-      }
-    }
-    return worst.row
-  }
 
   // MARK: - Initialisation
 
