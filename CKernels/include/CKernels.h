@@ -207,6 +207,13 @@ size_t emz_csv_parse(const char *buf, size_t len, int final, size_t fields, cons
                      emz_csv_state *state, double *values, double *latent,
                      uint8_t *sequence_starts, size_t capacity, size_t *rows);
 
+/// Interrupted writes: emz_output_guard_install() makes SIGINT, SIGTERM, SIGHUP and SIGQUIT
+/// unlink the registered path (emz_output_guard_set; at most 4095 bytes, else -1) and then
+/// re-raise the signal with its default action; emz_output_guard_clear() forgets the path.
+int emz_output_guard_install(void);
+int emz_output_guard_set(const char *path);
+void emz_output_guard_clear(void);
+
 #ifdef __cplusplus
 }
 #endif
