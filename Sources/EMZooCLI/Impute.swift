@@ -16,6 +16,6 @@ struct Impute: ParsableCommand {
     guard let imputer = model as? any MissingValueImputer else {
       throw InputError("\(spec.file): model: \"\(spec.model)\" cannot impute missing values; impute works on \"missing-data-regression\" and \"gaussian-mixture\" models")
     }
-    try emit(imputer.imputed(spec: spec, data: table).csv(), to: io.output)
+    try emit(imputer.imputed(spec: spec, data: table).csv(), to: io.output, reading: [io.result, table.source])
   }
 }

@@ -17,7 +17,7 @@ let hmmKind = ModelKind(
 ) { spec, dimension in
   let options = spec.options, prior = spec.prior
   try options.object(allowing: ["states", "emission", "covariance", "symbols", "length"])
-  let K = try options["states"].integer(atLeast: 1)
+  let K = try options["states"].integer(in: Limits.labels)
   let emission = try options["emission"].choice(["gaussian", "poisson", "categorical"])
   if options["covariance"].isPresent, emission != "gaussian" {
     throw options["covariance"].error("applies only to emission \"gaussian\", not \"\(emission)\"")
@@ -59,7 +59,7 @@ let hmmKind = ModelKind(
     guard options["symbols"].isPresent else {
       throw options["symbols"].error("expected the number of symbols M (emission \"categorical\")")
     }
-    let M = try options["symbols"].integer(atLeast: 1)
+    let M = try options["symbols"].integer(in: Limits.symbols)
     if prior.isPresent { try prior.object(allowing: ["initial", "transition", "probabilities"]) }
     let family = CategoricalFamily(components: K, symbols: M, prior: try CategoricalFamily.decodePrior(prior))
     return HiddenMarkovModel(

@@ -30,19 +30,19 @@ public struct FitSettings: Sendable, Equatable {
   init(_ field: Field) throws {
     guard field.isPresent else { return }
     try field.object(allowing: Self.keys)
-    if field["maxIterations"].isPresent { maxIterations = try field["maxIterations"].integer(atLeast: 1) }
+    if field["maxIterations"].isPresent { maxIterations = try field["maxIterations"].integer(in: Limits.maxIterations) }
     if field["tolerance"].isPresent {
       tolerance = try field["tolerance"].number(in: 0...1, "a tolerance in [0, 1]")
     }
-    if field["restarts"].isPresent { restarts = try field["restarts"].integer(atLeast: 1) }
-    if field["seed"].isPresent { seed = UInt64(try field["seed"].integer(atLeast: 0)) }
+    if field["restarts"].isPresent { restarts = try field["restarts"].integer(in: Limits.restarts) }
+    if field["seed"].isPresent { seed = UInt64(try field["seed"].integer(in: 0...(1 << 53))) }
     if field["init"].isPresent {
       initialization = InitMethod(rawValue: try field["init"].choice(InitMethod.allCases.map(\.rawValue)))!
     }
     if field["covarianceFloor"].isPresent {
       covarianceFloor = try field["covarianceFloor"].number(in: 0...1e300, "a non-negative number")
     }
-    if field["threads"].isPresent { threads = try field["threads"].integer(atLeast: 0) }
+    if field["threads"].isPresent { threads = try field["threads"].integer(in: 0...Limits.threads.upperBound) }
   }
 }
 
@@ -58,8 +58,8 @@ public struct CheckSettings: Sendable, Equatable {
   init(_ field: Field) throws {
     guard field.isPresent else { return }
     try field.object(allowing: ["n", "seed", "tolerance"])
-    if field["n"].isPresent { n = try field["n"].integer(atLeast: 1) }
-    if field["seed"].isPresent { seed = UInt64(try field["seed"].integer(atLeast: 0)) }
+    if field["n"].isPresent { n = try field["n"].integer(in: Limits.sampleRows) }
+    if field["seed"].isPresent { seed = UInt64(try field["seed"].integer(in: 0...(1 << 53))) }
     if field["tolerance"].isPresent { tolerance = try field["tolerance"].positiveNumber() }
   }
 }

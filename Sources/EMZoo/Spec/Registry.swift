@@ -48,7 +48,7 @@ let gaussianMixtureKind = ModelKind(
   options: "components K; covariance full|diagonal|spherical|tied (default full); missing {rate} for sample"
 ) { spec, dimension in
   try spec.options.object(allowing: ["components", "covariance", "missing"])
-  let K = try spec.options["components"].integer(atLeast: 1)
+  let K = try spec.options["components"].integer(in: Limits.labels)
   let covariance = spec.options["covariance"].isPresent
     ? CovarianceType(rawValue: try spec.options["covariance"].choice(CovarianceType.allCases.map(\.rawValue)))!
     : .full
@@ -73,7 +73,7 @@ private func perDimensionMixtureKind<Family: PerDimensionFamily>(
 ) -> ModelKind {
   ModelKind(name: name, summary: summary, options: "components K") { spec, dimension in
     try spec.options.object(allowing: ["components"])
-    let K = try spec.options["components"].integer(atLeast: 1)
+    let K = try spec.options["components"].integer(in: Limits.labels)
     let d = try SpecSupport.dimension(dimension, spec: spec, matrixKey: Family.parameterKey)
     if spec.prior.isPresent { try spec.prior.object(allowing: ["weights", Family.parameterKey]) }
     return MixtureModel(

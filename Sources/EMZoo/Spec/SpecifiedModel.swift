@@ -35,6 +35,11 @@ public protocol SpecifiedModel: EMModel {
   func extraResults(_ parameters: Parameters, data: DataSet) -> [(key: String, value: JSONValue)]
   /// A readable summary of a fit result for the terminal (a coefficient table); nil by default.
   func summary(of result: JSONValue) -> String?
+  /// The bytes a fit to `rows` rows needs (see MemoryEstimate.swift); refused beyond physical memory.
+  func memoryEstimate(rows: Int, longestChunk: Int, threads: Int) -> Double
+  /// Rows that `sample` may draw in separate calls with the same random source and still give
+  /// the same rows as one call (1 for independent rows); nil when it must draw all at once.
+  var sampleBlockRows: Int? { get }
 }
 
 extension SpecifiedModel {
