@@ -38,6 +38,9 @@ func runCheck(path: String, n: Int?, seed: UInt64?, threads: Int?) throws -> Che
   if let seed { _ = try Limits.seed(seed, "--seed") }
   let (spec, model) = try loadModel(path)
   let count = try checkedCount(n ?? spec.check.n, dimension: model.dimension, flag: n == nil ? "\(spec.file): check.n" : "--n")
+  try Limits.checkMemory(
+    model.memoryEstimate(rows: count, longestChunk: count, threads: ProcessInfo.processInfo.activeProcessorCount),
+    "\(spec.file): check of \(spec.model) on \(count) rows")
   var settings = spec.fit
   if let threads { settings.threads = threads }
   let report = try model.check(spec: spec, n: count, seed: seed ?? spec.check.seed, options: FitOptions(settings))

@@ -100,10 +100,18 @@ func loadSpecAndData(_ specPath: String, data dataPath: String?, output: String?
   }
   try checkOutputPath(output, reading: [specPath, path])
   let table = try CSVReader.read(path: path, columns: spec.columns)
+  if let regression = try? kind.make(spec, nil) as? MissingDataRegression, !table.columns.contains(regression.response) {
+    throw InputError("\(table.source): no response column \(Quote.value(regression.response)) (options.response); the data has \(Quote.list(table.columns))")
+  }
   if spec.parameters.isPresent, let declared = try? kind.make(spec, nil), declared.dimension != table.dimension {
     throw InputError("\(table.source): the spec's parameters describe \(declared.dimension) data columns, the data has \(table.dimension) (\(table.columns.joined(separator: ", "))); pick columns with the spec's \"columns\"")
   }
-  return (spec, table, try kind.make(spec, table.dimension))
+  let model = try kind.make(spec, table.dimension)
+  try Limits.checkMemory(
+    model.memoryEstimate(rows: table.rows, longestChunk: table.sequences.map(\.count).max() ?? table.rows,
+                         threads: ProcessInfo.processInfo.activeProcessorCount),
+    "\(spec.file): \(spec.model) on \(table.rows) rows of \(table.dimension) columns")
+  return (spec, table, model)
 }
 
 /// The arguments of the commands that apply a fitted result to data (`decode`, `impute`).

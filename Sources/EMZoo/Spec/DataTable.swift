@@ -57,7 +57,19 @@ public enum CSVReader {
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
       throw InputError("\(path): no such data file")
     }
-    guard !isDirectory.boolValue, let handle = FileHandle(forReadingAtPath: path) else {
+    guard !isDirectory.boolValue, FileManager.default.isReadableFile(atPath: path) else {
+      throw InputError("\(path): cannot read the data file")
+    }
+    if try InputFile.kind(path, what: "data file") == .stream {
+      // A pipe cannot be read twice: read it once, then parse the bytes.
+      var bytes: [UInt8]? = try InputFile.contents(path, what: "data file", limit: Int(min(Limits.physicalMemory / 2, 1e15)))
+      let lines = (bytes ?? []).reduce(1) { $0 + ($1 == 0x0A ? 1 : 0) }
+      return try parse(source: path, columns: wanted, lineBound: lines) {
+        defer { bytes = nil }
+        return bytes
+      }
+    }
+    guard let handle = FileHandle(forReadingAtPath: path) else {
       throw InputError("\(path): cannot read the data file")
     }
     defer { try? handle.close() }

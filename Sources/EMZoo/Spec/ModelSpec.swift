@@ -85,13 +85,16 @@ public struct ModelSpec: Sendable {
 
   /// Reads and validates the top level of a spec file.
   public static func load(path: String) throws -> ModelSpec {
-    guard let data = FileManager.default.contents(atPath: path) else {
+    guard FileManager.default.isReadableFile(atPath: path), (try? InputFile.kind(path, what: "spec file")) != nil else {
+      if FileManager.default.isReadableFile(atPath: path) { _ = try InputFile.kind(path, what: "JSON spec file") }
       var isDirectory: ObjCBool = false
       if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
         throw InputError("\(path): is a directory, expected a JSON spec file")
       }
       throw InputError("\(path): cannot read the spec file (no such file or not readable)")
     }
+    // Read once (a pipe works, a FIFO without a writer is empty, a device is refused).
+    let data = Data(try InputFile.contents(path, what: "spec file", limit: 1 << 30))
     guard let text = String(data: data, encoding: .utf8) else {
       throw InputError("\(path): not UTF-8 text; expected a JSON spec")
     }
