@@ -88,6 +88,13 @@ int emz_parse_double(const char *text, size_t len, double *out) {
   if (len == 0) return 0;
   int fast = parse_fast(text, len, out);
   if (fast == 1) return 1;
+  // strtod also reads hexadecimal ("0x10"), "infinity" and "nan(...)": only decimal text here.
+  for (size_t i = 0; i < len; i++) {
+    char c = text[i];
+    if (!((c >= '0' && c <= '9') || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E')) {
+      if (!(len == 3 && (text[0] | 0x20) == 'i') && !(len == 4 && (text[1] | 0x20) == 'i')) return 0;
+    }
+  }
   char buf[64];
   char *copy = len < sizeof buf ? buf : malloc(len + 1);
   if (!copy) return 0;

@@ -21,6 +21,9 @@ static void remove_and_reraise(int sig) {
 int emz_output_guard_install(void) {
   static const int signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
   for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++) {
+    // A signal the user ignores (nohup: SIGHUP) stays ignored.
+    struct sigaction current;
+    if (sigaction(signals[i], NULL, &current) == 0 && current.sa_handler == SIG_IGN) continue;
     struct sigaction action;
     memset(&action, 0, sizeof action);
     action.sa_handler = remove_and_reraise;
