@@ -50,7 +50,7 @@ let package = Package(
     .target(
       name: "EMZooCommandLine",
       dependencies: [
-        "EMZooSpec", "EMZooModels", "EMZooCore",
+        "EMZooSpec", "EMZooModels", "EMZooCore", "CKernels",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),

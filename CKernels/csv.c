@@ -88,6 +88,13 @@ int emz_parse_double(const char *text, size_t len, double *out) {
   if (len == 0) return 0;
   int fast = parse_fast(text, len, out);
   if (fast == 1) return 1;
+  // strtod also reads hexadecimal ("0x10"), "infinity" and "nan(...)": only decimal text here.
+  for (size_t i = 0; i < len; i++) {
+    char c = text[i];
+    if (!((c >= '0' && c <= '9') || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E')) {
+      if (!(len == 3 && (text[0] | 0x20) == 'i') && !(len == 4 && (text[1] | 0x20) == 'i')) return 0;
+    }
+  }
   char buf[64];
   char *copy = len < sizeof buf ? buf : malloc(len + 1);
   if (!copy) return 0;
@@ -149,11 +156,22 @@ size_t emz_csv_parse(const char *buf, size_t len, int final, size_t fields, cons
             if (is_missing(buf + a, b - a)) {
               out[slot] = NAN;
             } else if (!emz_parse_double(buf + a, b - a, &v)) {
-              state->error = EMZ_CSV_NOT_A_NUMBER;
+              if (state->text_rows && state->number_rows && state->number_rows[field] < 0) {
+                // Text before any number: the column may be a text column (decided by the
+                // caller over the whole file); a number after this is the error.
+                if (state->text_rows[field] < 0) state->text_rows[field] = (int64_t)(state->rows_total + row);
+                out[slot] = NAN;
+              } else {
+                state->error = EMZ_CSV_NOT_A_NUMBER;
+              }
             } else if (!isfinite(v)) {
               state->error = EMZ_CSV_NOT_FINITE;
+            } else if (state->text_rows && state->number_rows && state->text_rows[field] >= 0) {
+              state->error = EMZ_CSV_NUMBER_AFTER_TEXT;
             } else {
               out[slot] = v;
+              if (state->number_rows && state->number_rows[field] < 0)
+                state->number_rows[field] = (int64_t)(state->rows_total + row);
             }
             if (state->error) {
               state->error_row = state->rows_total + row;
@@ -163,13 +181,33 @@ size_t emz_csv_parse(const char *buf, size_t len, int final, size_t fields, cons
           }
           if ((int32_t)field == sequence_field) {
             size_t n = b - a;
-            int same = state->has_sequence && n == state->sequence_length &&
-                       n <= sizeof state->sequence && memcmp(state->sequence, buf + a, n) == 0;
+            // Ids of any length: the previous id lives in the inline buffer or, when longer,
+            // in a heap buffer that grows as needed (freed by emz_csv_state_free).
+            char *previous = state->long_sequence ? state->long_sequence : state->sequence;
+            int same = state->has_sequence && n == state->sequence_length && memcmp(previous, buf + a, n) == 0;
             sequence_starts[row] = (uint8_t)!same;
             state->has_sequence = 1;
-            state->sequence_length = n;
-            memcpy(state->sequence, buf + a, n < sizeof state->sequence ? n : sizeof state->sequence);
-            if (n > sizeof state->sequence) state->sequence_length = (size_t)-1;  // never equal
+            if (!same) {
+              if (n > sizeof state->sequence && n > state->long_capacity) {
+                char *grown = realloc(state->long_sequence, n);
+                if (!grown) {
+                  state->error = EMZ_CSV_NOT_A_NUMBER;
+                  state->error_row = state->rows_total + row;
+                  state->error_field = field;
+                  break;
+                }
+                state->long_sequence = grown;
+                state->long_capacity = n;
+              }
+              char *target = n > sizeof state->sequence ? state->long_sequence : state->sequence;
+              if (target == state->sequence && state->long_sequence) {
+                free(state->long_sequence);
+                state->long_sequence = NULL;
+                state->long_capacity = 0;
+              }
+              memcpy(target, buf + a, n);
+              state->sequence_length = n;
+            }
           }
           if ((int32_t)field == latent_field) {
             double v;
@@ -194,4 +232,10 @@ size_t emz_csv_parse(const char *buf, size_t len, int final, size_t fields, cons
   *rows = row;
   state->rows_total += row;
   return pos;
+}
+
+void emz_csv_state_free(emz_csv_state *state) {
+  free(state->long_sequence);
+  state->long_sequence = NULL;
+  state->long_capacity = 0;
 }

@@ -181,7 +181,7 @@ void emz_pattern_residual_sums(const double *x, size_t n, size_t width, const in
 int emz_parse_double(const char *text, size_t len, double *out);
 
 enum { EMZ_CSV_OK = 0, EMZ_CSV_FIELD_COUNT = 1, EMZ_CSV_NOT_A_NUMBER = 2, EMZ_CSV_NOT_FINITE = 3,
-       EMZ_CSV_EMPTY_LINE = 4 };
+       EMZ_CSV_EMPTY_LINE = 4, EMZ_CSV_NUMBER_AFTER_TEXT = 5 };
 
 /// What the CSV parser carries from one buffer to the next, and its error report.
 typedef struct {
@@ -193,8 +193,19 @@ typedef struct {
   size_t blank_row;        ///< the data-row position of the first blank line
   int has_sequence;
   size_t sequence_length;
-  char sequence[64];       ///< the previous row's `sequence` field
+  char sequence[64];       ///< the previous row's `sequence` field (up to 64 bytes)
+  char *long_sequence;     ///< the previous row's longer `sequence` field (heap), or NULL
+  size_t long_capacity;
+  /// Optional, per field (NULL: every selected field must be a number): the first row whose
+  /// text is not a number, and the first row with a number (−1: none yet). Text before any
+  /// number is recorded (the entry stored as NaN); a number after text, or text after a
+  /// number, is EMZ_CSV_NUMBER_AFTER_TEXT / EMZ_CSV_NOT_A_NUMBER.
+  int64_t *text_rows;
+  int64_t *number_rows;
 } emz_csv_state;
+
+/// Frees what the parser allocated in `state` (a long sequence id).
+void emz_csv_state_free(emz_csv_state *state);
 
 /// Parses whole lines of `buf` (rows after the header) into `values` (row-major, `columns`
 /// per row): field f goes to slot slots[f] (−1: skipped); empty, NA and NaN are missing (NaN).
@@ -206,6 +217,13 @@ size_t emz_csv_parse(const char *buf, size_t len, int final, size_t fields, cons
                      size_t columns, int32_t sequence_field, int32_t latent_field,
                      emz_csv_state *state, double *values, double *latent,
                      uint8_t *sequence_starts, size_t capacity, size_t *rows);
+
+/// Interrupted writes: emz_output_guard_install() makes SIGINT, SIGTERM, SIGHUP and SIGQUIT
+/// unlink the registered path (emz_output_guard_set; at most 4095 bytes, else -1) and then
+/// re-raise the signal with its default action; emz_output_guard_clear() forgets the path.
+int emz_output_guard_install(void);
+int emz_output_guard_set(const char *path);
+void emz_output_guard_clear(void);
 
 #ifdef __cplusplus
 }

@@ -19,7 +19,7 @@ struct Check: ParsableCommand {
 
   func run() throws {
     let outcome = try runCheck(path: spec, n: n, seed: seed, threads: threads)
-    print(outcome.table)
+    try StandardOutput.line(outcome.table)
     if !outcome.report.passed {
       throw CheckFailed(message: "\(outcome.name): recovery error \(format(outcome.report.maxError)) exceeds the tolerance \(format(outcome.report.tolerance))")
     }
@@ -36,8 +36,14 @@ struct CheckOutcome {
 func format(_ x: Double) -> String { String(format: "%.4g", x) }
 
 func runCheck(path: String, n: Int?, seed: UInt64?, threads: Int?) throws -> CheckOutcome {
+  if let threads { _ = try Limits.check(threads, Limits.threads, "--threads") }
+  if let seed { _ = try Limits.seed(seed, "--seed") }
   let (spec, model) = try loadModel(path)
-  let count = try checkedCount(n ?? spec.check.n, dimension: model.dimension)
+  let count = try checkedCount(n ?? spec.check.n, dimension: model.dimension, flag: n == nil ? "\(spec.file): check.n" : "--n")
+  try Limits.checkMemory(
+    model.memoryEstimate(rows: count, dimension: model.dimension, longestSequence: model.sampleBlockRows ?? count,
+                         threads: ProcessInfo.processInfo.activeProcessorCount),
+    "\(spec.file): check of \(spec.model) on \(count) rows")
   var settings = spec.fit
   if let threads { settings.threads = threads }
   let report = try model.check(spec: spec, n: count, seed: seed ?? spec.check.seed, options: FitOptions(settings))

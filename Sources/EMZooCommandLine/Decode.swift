@@ -25,6 +25,6 @@ struct Decode: ParsableCommand {
         return p.isNaN ? "" : "\(p)"
       })
     }
-    try emit(table.csv(extraColumns: columns), to: io.output)
+    try emit(table.csv(extraColumns: columns), to: io.output, reading: [io.result, table.source])
   }
 }

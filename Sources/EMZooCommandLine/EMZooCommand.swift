@@ -44,7 +44,7 @@ struct EMZooCommand: ParsableCommand {
     } catch {
       let code = exitCode(for: error)
       if code == .success {
-        print(fullMessage(for: error))
+        do { try StandardOutput.line(fullMessage(for: error)) } catch let error as InputError { fail(error.message, status: 2) } catch {}
         Foundation.exit(0)
       }
       // Argument errors: the first line of the parser's message, with the usage hint.
@@ -55,7 +55,7 @@ struct EMZooCommand: ParsableCommand {
   }
 
   static func fail(_ message: String, status: Int32) -> Never {
-    FileHandle.standardError.write(Data("emzoo: \(message)\n".utf8))
+    StandardError.write("emzoo: " + Quote.line(message) + "\n")
     Foundation.exit(status)
   }
 }
@@ -83,21 +83,19 @@ struct FitFlags: ParsableArguments {
     var settings = spec.fit
     if let seed { settings.seed = seed }
     if let maxIterations {
-      guard maxIterations >= 1 else { throw InputError("--max-iterations: expected an integer ≥ 1, found \(maxIterations)") }
-      settings.maxIterations = maxIterations
+      settings.maxIterations = try Limits.check(maxIterations, Limits.maxIterations, "--max-iterations")
     }
     if let tolerance {
       guard tolerance >= 0, tolerance <= 1 else { throw InputError("--tolerance: expected a number in [0, 1], found \(tolerance)") }
       settings.tolerance = tolerance
     }
     if let restarts {
-      guard restarts >= 1 else { throw InputError("--restarts: expected an integer ≥ 1, found \(restarts)") }
-      settings.restarts = restarts
+      settings.restarts = try Limits.check(restarts, Limits.restarts, "--restarts")
     }
     if let threads {
-      guard threads >= 1, threads <= 1024 else { throw InputError("--threads: expected an integer in 1...1024, found \(threads)") }
-      settings.threads = threads
+      settings.threads = try Limits.check(threads, Limits.threads, "--threads")
     }
+    _ = try Limits.seed(settings.seed, restarts: settings.restarts, seed == nil ? "\(spec.file): fit.seed" : "--seed")
     return settings
   }
 }
@@ -110,18 +108,29 @@ func loadModel(_ path: String) throws -> (ModelSpec, any SpecifiedModel) {
 
 /// Loads a spec and its data (from `--data`, else the spec's "data") and builds the model for
 /// the data's columns. Bad input in either throws `InputError` before any work.
-func loadSpecAndData(_ specPath: String, data dataPath: String?) throws -> (ModelSpec, DataSet, any SpecifiedModel) {
+func loadSpecAndData(_ specPath: String, data dataPath: String?, output: String? = nil) throws -> (ModelSpec, DataSet, any SpecifiedModel) {
   let spec = try ModelSpec.load(path: specPath)
   let registry = EMZooCommandLine.registry
   let kind = try registry.kind(named: spec.model, in: spec)
   guard let path = dataPath ?? spec.dataPath else {
     throw InputError("\(spec.file): no data: give --data FILE.csv or a \"data\" field in the spec")
   }
+  try checkOutputPath(output, reading: [specPath, path])
   let table = try CSVReader.read(path: path, columns: spec.columns)
-  if spec.parameters.isPresent, let declared = try? kind.make(spec, nil, registry), declared.dimension != table.dimension {
-    throw InputError("\(table.source): the spec's parameters describe \(declared.dimension) data columns, the data has \(table.dimension) (\(table.columns.joined(separator: ", "))); pick columns with the spec's \"columns\"")
+  if let declared = try? kind.make(spec, nil, registry),
+     let absent = declared.requiredColumns.first(where: { !table.columns.contains($0.name) }) {
+    throw InputError("\(table.source): no column \(Quote.value(absent.name)) (\(absent.field)); the data has \(Quote.list(table.columns))")
   }
-  return (spec, table, try kind.make(spec, table.dimension, registry))
+  if spec.parameters.isPresent, let declared = try? kind.make(spec, nil, registry), declared.dimension != table.dimension {
+    throw InputError("\(table.source): the spec's parameters describe \(declared.dimension) data columns, the data has \(table.dimension) (\(Quote.list(table.columns))); pick columns with the spec's \"columns\"")
+  }
+  let model = try kind.make(spec, table.dimension, registry)
+  try Limits.checkMemory(
+    model.memoryEstimate(rows: table.rows, dimension: table.dimension,
+                         longestSequence: table.sequences.map(\.count).max() ?? table.rows,
+                         threads: ProcessInfo.processInfo.activeProcessorCount),
+    "\(spec.file): \(spec.model) on \(table.rows) rows of \(table.dimension) columns")
+  return (spec, table, model)
 }
 
 /// The arguments of the commands that apply a fitted result to data (`decode`, `impute`).
@@ -135,41 +144,40 @@ struct ResultDataOutput: ParsableArguments {
 
   /// The result, its data and its model, after checking the output folder exists.
   func load() throws -> (ModelSpec, DataSet, any SpecifiedModel) {
-    try checkOutputPath(output)
-    return try loadSpecAndData(result, data: data)
+    try checkOutputPath(output, reading: [result] + (data.map { [$0] } ?? []))
+    return try loadSpecAndData(result, data: data, output: output)
   }
 }
 
 /// Checks a sample size given on the command line.
-func checkedCount(_ n: Int, dimension: Int) throws -> Int {
-  guard n >= 1 else { throw InputError("--n: expected a positive number of rows, found \(n)") }
-  guard n <= 100_000_000, n * max(dimension, 1) <= 200_000_000 else {
-    throw InputError("--n: \(n) rows of \(dimension) columns is too large (at most 100,000,000 rows and 200,000,000 values: the CSV text is built in memory)")
+func checkedCount(_ n: Int, dimension: Int, flag: String = "--n", streaming: Bool = false) throws -> Int {
+  guard n >= 1 else { throw InputError("\(flag): expected a positive number of rows, found \(n)") }
+  if streaming {
+    // Written block by block in bounded memory: bounded only by what can finish.
+    guard n <= Limits.sampleRows.upperBound else {
+      throw InputError("\(flag): \(n) rows is too large (at most 10^11 rows: more would not finish in a day)")
+    }
+    return n
+  }
+  guard n <= 100_000_000, Double(n) * Double(max(dimension, 1)) <= 200_000_000 else {
+    throw InputError("\(flag): \(n) rows of \(dimension) columns is too large (at most 100,000,000 rows and 200,000,000 values: they are held in memory)")
   }
   return n
 }
 
-/// Fails early, before any work, when an output path's folder does not exist.
-func checkOutputPath(_ path: String?) throws {
-  guard let path else { return }
-  let directory = (path as NSString).deletingLastPathComponent
-  var isDirectory: ObjCBool = false
-  if !directory.isEmpty, !(FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) && isDirectory.boolValue) {
-    throw InputError("\(path): cannot write output: folder '\(directory)' does not exist")
-  }
+/// Fails early, before any work, when an output path cannot be written or is a file being read
+/// (see `OutputDestination`).
+func checkOutputPath(_ path: String?, reading inputs: [String] = []) throws {
+  _ = try OutputDestination.resolve(path, inputs: inputs)
 }
 
-/// Writes text to a file atomically, or to stdout when no path is given.
-func emit(_ text: String, to path: String?) throws {
-  if let path {
-    try AtomicFile.write(text, to: path)
-  } else {
-    FileHandle.standardOutput.write(Data(text.utf8))
-  }
+/// Writes text to a file atomically (never over an input), or to stdout when no path is given.
+func emit(_ text: String, to path: String?, reading inputs: [String] = []) throws {
+  try withOutput(path, inputs: inputs) { try $0.write(text) }
 }
 
 func printError(_ line: String) {
-  FileHandle.standardError.write(Data((line + "\n").utf8))
+  StandardError.write(line + "\n")
 }
 
 /// Progress lines on stderr: one per second while a fit runs, and one when a restart ends.

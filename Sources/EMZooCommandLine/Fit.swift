@@ -17,8 +17,8 @@ struct Fit: ParsableCommand {
   var quiet = false
 
   func run() throws {
-    try checkOutputPath(output)
-    let (spec, table, model) = try loadSpecAndData(spec, data: data)
+    try checkOutputPath(output, reading: [spec] + (data.map { [$0] } ?? []))
+    let (spec, table, model) = try loadSpecAndData(spec, data: data, output: output)
     let printer = ProgressPrinter()
     var progress: (@Sendable (FitProgress) -> Void)? = nil
     if !quiet { progress = { @Sendable in printer.report($0) } }
@@ -33,6 +33,6 @@ struct Fit: ParsableCommand {
         + "; \(agreeing) of \(report.restarts.count) restarts reached it; \(String(format: "%.3f", report.seconds)) s")
       if let table = ResultTable.regressionTable(report.result) { printError(table) }
     }
-    try emit(report.result.formatted() + "\n", to: output)
+    try emit(report.result.formatted() + "\n", to: output, reading: [self.spec, table.source])
   }
 }

@@ -18,6 +18,6 @@ struct Impute: ParsableCommand {
     guard let imputed = try model.imputed(spec: spec, data: table) else {
       throw InputError("\(spec.file): model: \"\(spec.model)\" cannot impute missing values; impute works on \"missing-data-regression\" and \"gaussian-mixture\" models")
     }
-    try emit(imputed.csv(), to: io.output)
+    try emit(imputed.csv(), to: io.output, reading: [io.result, table.source])
   }
 }

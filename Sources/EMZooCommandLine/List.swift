@@ -15,14 +15,14 @@ struct List: ParsableCommand {
       let kinds = JSONValue.array(registry.map {
         .object([("name", .string($0.name)), ("summary", .string($0.summary)), ("options", .string($0.options))])
       })
-      print(kinds.formatted())
+      try StandardOutput.line(kinds.formatted())
       return
     }
     let width = registry.map(\.name.count).max() ?? 0
     for kind in registry {
       let pad = String(repeating: " ", count: width - kind.name.count)
-      print("\(kind.name)\(pad)  \(kind.summary)")
-      print("\(String(repeating: " ", count: width))    options: \(kind.options)")
+      try StandardOutput.line("\(kind.name)\(pad)  \(kind.summary)")
+      try StandardOutput.line("\(String(repeating: " ", count: width))    options: \(kind.options)")
     }
   }
 }

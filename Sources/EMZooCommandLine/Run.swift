@@ -13,6 +13,7 @@ struct Run: ParsableCommand {
   var threads: Int?
 
   func run() throws {
+    if let threads { _ = try Limits.check(threads, Limits.threads, "--threads") }
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
       throw InputError("\(directory): no such folder of specs")
@@ -21,7 +22,7 @@ struct Run: ParsableCommand {
       .filter { $0.hasSuffix(".json") }.sorted()
     guard !files.isEmpty else { throw InputError("\(directory): no .json specs in this folder") }
     let header = ["spec", "model", "n", "log-likelihood", "iter", "max error", "tolerance", "seconds", "result"]
-    print(header.joined(separator: "\t"))
+    try StandardOutput.line(header.joined(separator: "\t"))
     var failures = 0
     for file in files {
       let path = (directory as NSString).appendingPathComponent(file)
@@ -31,19 +32,19 @@ struct Run: ParsableCommand {
         let r = outcome.report
         let elapsed = ContinuousClock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-        print([outcome.name, outcome.model, "\(r.n)", String(format: "%.3f", r.fit.logLikelihood), "\(r.fit.iterations)",
+        try StandardOutput.line([outcome.name, outcome.model, "\(r.n)", String(format: "%.3f", r.fit.logLikelihood), "\(r.fit.iterations)",
                format(r.maxError), format(r.tolerance), String(format: "%.2f", seconds), r.passed ? "PASS" : "FAIL"]
           .joined(separator: "\t"))
         if !r.passed { failures += 1 }
       } catch let error as InputError {
-        print("\(file)\tERROR\t\(error.message)")
+        try StandardOutput.line("\(file)\tERROR\t\(error.message)")
         failures += 1
       } catch {
-        print("\(file)\tERROR\t\(error)")
+        try StandardOutput.line("\(file)\tERROR\t\(error)")
         failures += 1
       }
     }
-    print("\(files.count - failures) passed, \(failures) failed")
+    try StandardOutput.line("\(files.count - failures) passed, \(failures) failed")
     if failures > 0 { throw CheckFailed(message: "\(failures) of \(files.count) specs did not pass") }
   }
 }

@@ -18,11 +18,12 @@ struct Sample: ParsableCommand {
   var latent = false
 
   func run() throws {
-    try checkOutputPath(output)
+    try checkOutputPath(output, reading: [spec])
     let (spec, model) = try loadModel(spec)
-    let count = try checkedCount(n, dimension: model.dimension)
-    var data = try model.sampleData(spec: spec, count: count, seed: seed)
-    if !latent { data.latent = nil }
-    try emit(data.csv(), to: output)
+    let count = try checkedCount(n, dimension: model.dimension, streaming: model.sampleBlockRows.map { $0 <= 1_000_000 } ?? false)
+    _ = try Limits.seed(seed, "--seed")
+    try withOutput(output, inputs: [self.spec]) { writer in
+      try model.sampleCSV(spec: spec, count: count, seed: seed, latent: latent) { try writer.write($0) }
+    }
   }
 }

@@ -32,6 +32,10 @@ public protocol EMModel: Sendable {
   /// of rows for a mixture, whole sequences for an HMM) and must not depend on the thread count.
   func chunks(of data: DataSet) -> [Range<Int>]
 
+  /// The most rows one chunk of `chunks(of:)` can hold for data of `rows` rows whose longest
+  /// sequence has `longestSequence` rows (for memory estimates before the data is split).
+  func largestChunkRows(rows: Int, longestSequence: Int) -> Int
+
   /// Scratch doubles one worker needs for a chunk of at most `rows` rows.
   func scratchCount(rows: Int) -> Int
 
@@ -83,6 +87,8 @@ extension EMModel {
 
   /// Fixed blocks of 2048 rows: small enough to keep a block's scratch in cache, large
   /// enough to amortise the scheduling.
+  public func largestChunkRows(rows: Int, longestSequence: Int) -> Int { min(rows, 2048) }
+
   public func chunks(of data: DataSet) -> [Range<Int>] {
     stride(from: 0, to: data.rows, by: 2048).map { $0..<min($0 + 2048, data.rows) }
   }

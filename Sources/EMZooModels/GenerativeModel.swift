@@ -26,6 +26,13 @@ public protocol GenerativeModel: EMModel {
   func permuted(_ parameters: Parameters, by order: [Int]) -> Parameters
   /// Every parameter block by its spec name, as a flat array (recovery reports, pictures).
   func blocks(_ parameters: Parameters) -> [(name: String, values: [Double])]
+
+  /// Columns the data must have by name, each with the spec field that names it (the
+  /// regression's response, `options.response`); none by default.
+  var requiredColumns: [(name: String, field: String)] { get }
+  /// Rows that `sample` may draw in separate calls with the same random source and still give
+  /// the same rows as one call (1 for independent rows); nil when it must draw all at once.
+  var sampleBlockRows: Int? { get }
 }
 
 extension GenerativeModel {
@@ -33,6 +40,8 @@ extension GenerativeModel {
   public var labelCount: Int { 0 }
   public func assignments(_ parameters: Parameters, data: DataSet) throws -> [Int] { [] }
   public func permuted(_ parameters: Parameters, by order: [Int]) -> Parameters { parameters }
+  public var requiredColumns: [(name: String, field: String)] { [] }
+  public var sampleBlockRows: Int? { nil }
 
   /// The data's columns must match the model's dimension.
   public func checkColumns(_ data: DataSet) throws {

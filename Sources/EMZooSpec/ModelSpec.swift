@@ -22,19 +22,19 @@ public struct FitSettings: Sendable, Equatable {
   init(_ field: Field) throws {
     guard field.isPresent else { return }
     try field.object(allowing: Self.keys)
-    if field["maxIterations"].isPresent { maxIterations = try field["maxIterations"].integer(atLeast: 1) }
+    if field["maxIterations"].isPresent { maxIterations = try field["maxIterations"].integer(in: Limits.maxIterations) }
     if field["tolerance"].isPresent {
       tolerance = try field["tolerance"].number(in: 0...1, "a tolerance in [0, 1]")
     }
-    if field["restarts"].isPresent { restarts = try field["restarts"].integer(atLeast: 1) }
-    if field["seed"].isPresent { seed = UInt64(try field["seed"].integer(atLeast: 0)) }
+    if field["restarts"].isPresent { restarts = try field["restarts"].integer(in: Limits.restarts) }
+    if field["seed"].isPresent { seed = UInt64(try field["seed"].integer(in: 0...(1 << 53))) }
     if field["init"].isPresent {
       initialization = InitMethod(rawValue: try field["init"].choice(InitMethod.allCases.map(\.rawValue)))!
     }
     if field["covarianceFloor"].isPresent {
       covarianceFloor = try field["covarianceFloor"].number(in: 0...1e300, "a non-negative number")
     }
-    if field["threads"].isPresent { threads = try field["threads"].integer(atLeast: 0) }
+    if field["threads"].isPresent { threads = try field["threads"].integer(in: 0...Limits.threads.upperBound) }
   }
 }
 
@@ -60,8 +60,8 @@ public struct CheckSettings: Sendable, Equatable {
   init(_ field: Field) throws {
     guard field.isPresent else { return }
     try field.object(allowing: ["n", "seed", "tolerance"])
-    if field["n"].isPresent { n = try field["n"].integer(atLeast: 1) }
-    if field["seed"].isPresent { seed = UInt64(try field["seed"].integer(atLeast: 0)) }
+    if field["n"].isPresent { n = try field["n"].integer(in: Limits.sampleRows) }
+    if field["seed"].isPresent { seed = UInt64(try field["seed"].integer(in: 0...(1 << 53))) }
     if field["tolerance"].isPresent { tolerance = try field["tolerance"].positiveNumber() }
   }
 }
@@ -87,13 +87,16 @@ public struct ModelSpec: Sendable {
 
   /// Reads and validates the top level of a spec file.
   public static func load(path: String) throws -> ModelSpec {
-    guard let data = FileManager.default.contents(atPath: path) else {
+    guard FileManager.default.isReadableFile(atPath: path), (try? InputFile.kind(path, what: "spec file")) != nil else {
+      if FileManager.default.isReadableFile(atPath: path) { _ = try InputFile.kind(path, what: "JSON spec file") }
       var isDirectory: ObjCBool = false
       if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
         throw InputError("\(path): is a directory, expected a JSON spec file")
       }
       throw InputError("\(path): cannot read the spec file (no such file or not readable)")
     }
+    // Read once (a pipe works, a FIFO without a writer is empty, a device is refused).
+    let data = Data(try InputFile.contents(path, what: "spec file", limit: 1 << 30))
     guard let text = String(data: data, encoding: .utf8) else {
       throw InputError("\(path): not UTF-8 text; expected a JSON spec")
     }

@@ -63,11 +63,16 @@ public struct SpecifiedKind<Model: GenerativeModel>: SpecifiedModel {
   public func assignments(_ p: Parameters, data: DataSet) throws -> [Int] { try model.assignments(p, data: data) }
   public func permuted(_ p: Parameters, by order: [Int]) -> Parameters { model.permuted(p, by: order) }
   public func blocks(_ p: Parameters) -> [(name: String, values: [Double])] { model.blocks(p) }
+  public var requiredColumns: [(name: String, field: String)] { model.requiredColumns }
+  public var sampleBlockRows: Int? { model.sampleBlockRows }
 
   // MARK: EMModel, by delegation
 
   public var statisticsCount: Int { model.statisticsCount }
   public func chunks(of data: DataSet) -> [Range<Int>] { model.chunks(of: data) }
+  public func largestChunkRows(rows: Int, longestSequence: Int) -> Int {
+    model.largestChunkRows(rows: rows, longestSequence: longestSequence)
+  }
   public func scratchCount(rows: Int) -> Int { model.scratchCount(rows: rows) }
   public func prepare(_ p: Parameters) throws -> Prepared { try model.prepare(p) }
   public func expectation(rows: Range<Int>, of data: DataSet, given prepared: Prepared,

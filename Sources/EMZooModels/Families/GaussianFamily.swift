@@ -414,6 +414,8 @@ public struct GaussianFamily: EmissionFamily, FusedMixtureExpectation {
 
   /// Squares of values beyond 10¹⁵⁰ overflow double precision in the scatter statistics.
   public func validate(_ data: DataSet) throws {
+    // An unobserved column would get invented parameters (mean 0, variance 1).
+    try data.requireObservedColumns()
     try IndependentDimensions.validate(data, expected: "a value of magnitude below 1e150 (rescale the column: its squares overflow double precision)") {
       abs($0) < 1e150
     }

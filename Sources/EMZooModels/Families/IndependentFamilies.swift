@@ -204,6 +204,9 @@ public struct PoissonFamily: PerDimensionFamily {
 
   public func validate(_ data: DataSet) throws {
     try IndependentDimensions.validate(data, expected: "a non-negative integer count") { $0 >= 0 && $0 == $0.rounded() }
+    // Beyond 1e10 the terms x·log λ and log x! (≈ 2e11) cancel to a few units in their last
+    // place, and the log-likelihood would be silently wrong.
+    try IndependentDimensions.validate(data, expected: "a count below 1e10 (larger counts lose the log-likelihood to rounding; rescale the column)") { $0 < 1e10 }
   }
 
 }

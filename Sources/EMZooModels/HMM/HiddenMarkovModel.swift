@@ -72,6 +72,8 @@ public struct HiddenMarkovModel<Family: EmissionFamily>: GenerativeModel {
   public var states: Int { family.components }
   public var dimension: Int { family.dimension }
   public var labelCount: Int { family.components }
+  /// Whole sequences of `length` rows are independent; one endless sequence is not split.
+  public var sampleBlockRows: Int? { sequenceLength }
 
   // MARK: - EMModel
 
@@ -82,6 +84,11 @@ public struct HiddenMarkovModel<Family: EmissionFamily>: GenerativeModel {
   /// Chunks end on sequence boundaries: consecutive sequences are grouped until a chunk holds
   /// at least `chunkRows` rows, and a longer sequence is a chunk of its own.
   static var chunkRows: Int { 2048 }
+
+  /// Whole sequences grouped up to `chunkRows`: at most a chunk's worth plus one sequence.
+  public func largestChunkRows(rows: Int, longestSequence: Int) -> Int {
+    min(rows, Self.chunkRows + longestSequence)
+  }
 
   public func chunks(of data: DataSet) -> [Range<Int>] {
     var chunks: [Range<Int>] = []

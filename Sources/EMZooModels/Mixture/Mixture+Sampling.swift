@@ -4,6 +4,8 @@ import Foundation
 extension Mixture {
   public var dimension: Int { family.dimension }
   public var labelCount: Int { family.components }
+  /// Rows are independent, unless entries are removed afterwards (`sampleMissingRate`).
+  public var sampleBlockRows: Int? { sampleMissingRate > 0 ? nil : 1 }
 
   /// Every row needs one observed entry; then the family's own checks.
   public func validate(_ data: DataSet) throws {

@@ -84,6 +84,8 @@ public struct MissingDataRegression: GenerativeModel {
 
   public var dimension: Int { covariates + 1 }
   public var defaultColumns: [String] { columnNames }
+  public var requiredColumns: [(name: String, field: String)] { [(response, "options.response")] }
+  public var sampleBlockRows: Int? { 1 }
 
   /// - Parameters:
   ///   - columns: the spec's `columns` (they must include `response`), or nil for x1 … xp then
@@ -134,6 +136,8 @@ public struct MissingDataRegression: GenerativeModel {
 
   /// Blocks of 16384 rows: each chunk factorises every missingness pattern it meets once, so
   /// larger chunks mean fewer factorisations (up to 2^(p+1) patterns per chunk).
+  public func largestChunkRows(rows: Int, longestSequence: Int) -> Int { min(rows, 16384) }
+
   public func chunks(of data: DataSet) -> [Range<Int>] {
     stride(from: 0, to: data.rows, by: 16384).map { $0..<min($0 + 16384, data.rows) }
   }

@@ -148,6 +148,7 @@ private struct JSONParser {
     defer { depth -= 1 }
     index += 1
     var members: [(key: String, value: JSONValue)] = []
+    var keys = Set<String>()
     skipSpace()
     if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
       index += 1
@@ -158,7 +159,12 @@ private struct JSONParser {
       guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
         throw error("expected a quoted key, found \(current)")
       }
+      let keyStart = index
       let key = try parseString()
+      guard keys.insert(key).inserted else {
+        index = keyStart
+        throw error("key \"\(Quote.text(key))\" given twice in the same object")
+      }
       skipSpace()
       guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else {
         throw error("expected ':' after key \"\(key)\", found \(current)")

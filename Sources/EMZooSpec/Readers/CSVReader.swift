@@ -10,6 +10,8 @@ internal import EMZooModels
 /// it in C (`emz_csv_parse`), so peak memory is the matrix plus one block.
 public enum CSVReader {
   static let blockSize = 8 << 20
+  /// The longest header line (and first data line) accepted.
+  static let maxHeaderBytes = 256 << 20
 
   /// Reads `path`, keeping `columns` (default: every numeric column but `sequence` and `latent`).
   public static func read(path: String, columns wanted: [String]? = nil) throws -> DataSet {
@@ -17,7 +19,19 @@ public enum CSVReader {
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
       throw InputError("\(path): no such data file")
     }
-    guard !isDirectory.boolValue, let handle = FileHandle(forReadingAtPath: path) else {
+    guard !isDirectory.boolValue, FileManager.default.isReadableFile(atPath: path) else {
+      throw InputError("\(path): cannot read the data file")
+    }
+    if try InputFile.kind(path, what: "data file") == .stream {
+      // A pipe cannot be read twice: read it once, then parse the bytes.
+      var bytes: [UInt8]? = try InputFile.contents(path, what: "data file", limit: Int(min(Limits.physicalMemory / 2, 1e15)))
+      let lines = (bytes ?? []).reduce(1) { $0 + ($1 == 0x0A ? 1 : 0) }
+      return try parse(source: path, columns: wanted, lineBound: lines) {
+        defer { bytes = nil }
+        return bytes
+      }
+    }
+    guard let handle = FileHandle(forReadingAtPath: path) else {
       throw InputError("\(path): cannot read the data file")
     }
     defer { try? handle.close() }
@@ -74,15 +88,25 @@ public enum CSVReader {
     func refill() {
       if let more = nextBlock() { buffer += more } else { exhausted = true }
     }
-    while !exhausted, buffer.filter({ $0 == 0x0A }).count < 2 { refill() }
+    var newlines = 0
+    while !exhausted, newlines < 2 {
+      let scanned = buffer.count
+      refill()
+      newlines += buffer[scanned...].lazy.filter { $0 == 0x0A }.count
+      if newlines < 2, buffer.count > CSVReader.maxHeaderBytes {
+        throw InputError("\(source): no line end in the first \(CSVReader.maxHeaderBytes >> 20) MB; expected a CSV header row and data rows")
+      }
+    }
     if buffer.starts(with: [0xEF, 0xBB, 0xBF]) { buffer.removeFirst(3) }
     let headerLine = line(in: buffer, from: 0)
     guard !headerLine.isEmpty else { throw InputError("\(source): empty file; expected a header row of column names") }
     let header = fields(headerLine)
+    var seen: [String: Int] = [:]
+    seen.reserveCapacity(header.count)
     for (i, name) in header.enumerated() {
       if name.isEmpty { throw InputError("\(source): line 1: column \(i + 1) has an empty name") }
-      if let j = header[..<i].firstIndex(of: name) {
-        throw InputError("\(source): line 1: duplicate column name '\(name)' (columns \(j + 1) and \(i + 1))")
+      if let j = seen.updateValue(i, forKey: name) {
+        throw InputError("\(source): line 1: duplicate column name \(Quote.value(name)) (columns \(j + 1) and \(i + 1))")
       }
     }
     var offset = min(headerLine.endIndex + 1, buffer.count)
@@ -91,7 +115,10 @@ public enum CSVReader {
     guard !firstRow.isEmpty, !(firstRow.count == 1 && firstRow[0].isEmpty) else {
       throw InputError("\(source): no data rows after the header")
     }
+    // Without `columns`, every column is a candidate; a column is text (and dropped) only when
+    // no line of the whole file has a number in it (decided by the parser, not by line 2).
     let selected = try selectColumns(header: header, wanted: wanted, source: source) { column in
+      if wanted == nil { return true }
       guard column < firstRow.count else { return false }
       var bytes = Array(firstRow[column].utf8)
       if bytes.isEmpty || firstRow[column] == "NA" || firstRow[column].lowercased() == "nan" { return true }
@@ -109,6 +136,9 @@ public enum CSVReader {
 
     // Pass 2: parse every block into the matrix, allocated once.
     var state = emz_csv_state()
+    defer { emz_csv_state_free(&state) }
+    var textRows = [Int64](repeating: -1, count: wanted == nil ? header.count : 0)
+    var numberRows = [Int64](repeating: -1, count: wanted == nil ? header.count : 0)
     var latent = [Double](repeating: .nan, count: latentField >= 0 ? capacity : 0)
     var starts = [UInt8](repeating: 0, count: sequenceField >= 0 ? capacity : 0)
     var rows = 0
@@ -118,7 +148,11 @@ public enum CSVReader {
       while true {
         let final = exhausted
         var parsed = 0
-        let consumed = buffer.withUnsafeBufferPointer { bytes in
+        let consumed = textRows.withUnsafeMutableBufferPointer { textOut in numberRows.withUnsafeMutableBufferPointer { numberOut in
+          state.text_rows = wanted == nil ? textOut.baseAddress : nil
+          state.number_rows = wanted == nil ? numberOut.baseAddress : nil
+          defer { state.text_rows = nil; state.number_rows = nil }
+          return buffer.withUnsafeBufferPointer { bytes in
           latent.withUnsafeMutableBufferPointer { latentOut in
             starts.withUnsafeMutableBufferPointer { startsOut in
               bytes.withMemoryRebound(to: CChar.self) { chars in
@@ -131,9 +165,14 @@ public enum CSVReader {
             }
           }
         }
+        } }
         rows += parsed
         if state.error != 0 {
           failure = describe(state, header: header, line: line(in: buffer, from: offset + consumed), source: source)
+          if Int(state.error) == Int(EMZ_CSV_NUMBER_AFTER_TEXT) {
+            let field = Int(state.error_field)
+            failure = InputError("\(source): line \(textRows[field] + 2), column \(Quote.value(header[field])): expected a number (line \(state.error_row + 2) has one), found text")
+          }
           return
         }
         offset += consumed
@@ -145,6 +184,17 @@ public enum CSVReader {
     }
     if let failure { throw failure }
     guard rows > 0 else { throw InputError("\(source): no data rows after the header") }
+    var kept = (values: values, selected: selected)
+    if wanted == nil {
+      // Drop the text columns: text somewhere, a number nowhere.
+      let keep = selected.indices.filter { !(textRows[selected[$0]] >= 0 && numberRows[selected[$0]] < 0) }
+      if keep.count < selected.count {
+        guard !keep.isEmpty else { throw InputError("\(source): no numeric data columns") }
+        var compact = [Double](repeating: 0, count: rows * keep.count)
+        for i in 0..<rows { for (slot, j) in keep.enumerated() { compact[i * keep.count + slot] = values[i * columns + j] } }
+        kept = (compact, keep.map { selected[$0] })
+      }
+    }
     var sequences: [Range<Int>]? = nil
     if sequenceField >= 0 {
       let first = (0..<rows).filter { starts[$0] != 0 }
@@ -154,7 +204,7 @@ public enum CSVReader {
     if latentField >= 0, latent[..<rows].allSatisfy({ $0 >= 0 && $0 == $0.rounded() && $0 < 1e9 }) {
       labels = latent[..<rows].map { Int($0) }
     }
-    return DataSet(source: source, columns: selected.map { header[$0] }, values: values, sequences: sequences,
+    return DataSet(source: source, columns: kept.selected.map { header[$0] }, values: kept.values, sequences: sequences,
                    latent: labels)
   }
 
@@ -170,9 +220,9 @@ public enum CSVReader {
       let field = Int(state.error_field)
       let text = fields(line).dropFirst(field).first ?? ""
       if Int(state.error) == Int(EMZ_CSV_NOT_FINITE) {
-        return InputError("\(source): line \(lineNumber), column '\(header[field])': expected a finite number, found '\(text)' (write an empty field, NA or NaN for a missing value)")
+        return InputError("\(source): line \(lineNumber), column \(Quote.value(header[field])): expected a finite number, found \(Quote.value(text)) (write an empty field, NA or NaN for a missing value)")
       }
-      return InputError("\(source): line \(lineNumber), column '\(header[field])': expected a number, found '\(text)'")
+      return InputError("\(source): line \(lineNumber), column \(Quote.value(header[field])): expected a number, found \(Quote.value(text))")
     }
   }
 
@@ -181,9 +231,11 @@ public enum CSVReader {
   static func selectColumns(header: [String], wanted: [String]?, source: String,
                             isNumeric: (Int) -> Bool) throws -> [Int] {
     if let wanted {
+      var index: [String: Int] = [:]
+      for (i, name) in header.enumerated() where index[name] == nil { index[name] = i }
       return try wanted.map { name in
-        guard let i = header.firstIndex(of: name) else {
-          throw InputError("\(source): no column named '\(name)'; the header has \(header.joined(separator: ", "))")
+        guard let i = index[name] else {
+          throw InputError("\(source): no column named \(Quote.value(name)); the header has \(Quote.list(header))")
         }
         return i
       }

@@ -1,0 +1,58 @@
+internal import EMZooModels
+internal import EMZooCore
+/// `sample` in bounded memory: rows are drawn in blocks from one random source and written
+/// as CSV block by block, giving the same bytes as drawing them all at once.
+extension SpecifiedModel {
+  /// Calls `write` with the CSV text of `count` rows sampled from the spec's parameters: the
+  /// header and rows exactly as `sampleData(…).csv()` prints them, in pieces of about a
+  /// megabyte when the kind allows it (`sampleBlockRows`), else in one piece.
+  public func sampleCSV(spec: ModelSpec, count: Int, seed: UInt64, latent: Bool,
+                        write: (String) throws -> Void) throws {
+    guard let granularity = sampleBlockRows, granularity >= 1, granularity <= 1_000_000 else {
+      var data = try sampleData(spec: spec, count: count, seed: seed)
+      if !latent { data.latent = nil }
+      try write(data.csv())
+      return
+    }
+    guard let truth = try specParameters(spec) else {
+      throw spec.parameters.error("expected the model's parameters to sample from")
+    }
+    let random = RandomSource(seed: seed)
+    let target = max(1, (1 << 20) / (10 * max(dimension, 1) + 10))
+    let block = max(granularity, target / granularity * granularity)
+    let sequenceIDs = sampleBlockRows.map { $0 > 1 && count > $0 } ?? false
+    var done = 0
+    while done < count {
+      let rows = min(block, count - done)
+      var data = try sample(truth, count: rows, random: random)
+      if let columns = spec.columns {
+        guard columns.count == data.columns.count else {
+          throw InputError("\(spec.file): columns: expected \(data.columns.count) names for this model, found \(columns.count)")
+        }
+        data.columns = columns
+      }
+      if !latent { data.latent = nil }
+      var out = ""
+      if done == 0 {
+        var header = (sequenceIDs ? ["sequence"] : []) + data.columns
+        if data.latent != nil { header.append("latent") }
+        out += header.joined(separator: ",") + "\n"
+      }
+      out.reserveCapacity(rows * (data.dimension + 1) * 10)
+      let d = data.dimension
+      for i in 0..<rows {
+        if sequenceIDs { out += String((done + i) / granularity) + "," }
+        for j in 0..<d {
+          if j > 0 { out += "," }
+          let x = data.values[i * d + j]
+          if x.isNaN { continue }
+          out += (x == x.rounded() && abs(x) < 1e15) ? String(Int64(x)) : "\(x)"
+        }
+        if let labels = data.latent { out += "," + String(labels[i]) }
+        out += "\n"
+      }
+      try write(out)
+      done += rows
+    }
+  }
+}
