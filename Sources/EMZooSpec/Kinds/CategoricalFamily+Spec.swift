@@ -12,7 +12,7 @@ let categoricalFamilyKind = FamilyKind(
     throw symbols.error("expected the number of symbols M (emission \"categorical\")")
   }
   return CategoricalFamily(
-    components: context.components, symbols: try symbols.integer(atLeast: 1),
+    components: context.components, symbols: try symbols.integer(in: Limits.symbols),
     prior: try CategoricalFamily.decodePrior(context.spec.prior))
 }
 

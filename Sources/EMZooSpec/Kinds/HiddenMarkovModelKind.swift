@@ -20,7 +20,7 @@ let hmmKind = ModelKind(
   let options = spec.options, prior = spec.prior
   let familyOptions = registry.families.flatMap(\.optionKeys)
   try options.object(allowing: ["states", "emission"] + familyOptions.uniqued() + ["length"])
-  let K = try options["states"].integer(atLeast: 1)
+  let K = try options["states"].integer(in: Limits.labels)
   let name = try options["emission"].choice(registry.families.map(\.name))
   guard let family = registry.families.first(where: { $0.name == name }) else {
     preconditionFailure("choice(_:) returned a registered family")

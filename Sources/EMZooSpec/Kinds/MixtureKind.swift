@@ -11,7 +11,7 @@ func mixtureKind(named name: String, of family: FamilyKind) -> ModelKind {
     options: "components K\(familyOptions); missing {rate} for sample"
   ) { spec, dimension, _ in
     try spec.options.object(allowing: ["components"] + family.optionKeys + ["missing"])
-    let K = try spec.options["components"].integer(atLeast: 1)
+    let K = try spec.options["components"].integer(in: Limits.labels)
     if spec.prior.isPresent { try spec.prior.object(allowing: ["weights"] + family.priorKeys) }
     let made = try family.make(FamilyContext(components: K, dimension: dimension, spec: spec))
     var options: [(key: String, value: JSONValue)] = [("components", .number(Double(K)))] + made.options
