@@ -10,6 +10,9 @@ import Foundation
 ///     import EMZooCommandLine
 ///     EMZooCommandLine.main(registry: ModelRegistry.standard.registering(myFamily))
 public enum EMZooCommandLine {
+  /// The version `emzoo --version` prints.
+  public static let version = "0.2.0"
+
   /// The registry the running commands read specs with.
   @TaskLocal static var registry = ModelRegistry.standard
 
@@ -25,7 +28,9 @@ struct EMZooCommand: ParsableCommand {
     commandName: "emzoo",
     abstract: "A zoo of statistical models fitted by expectation–maximization.",
     discussion: "Exit status: 0 success, 1 failed check, 2 bad input.",
-    subcommands: [List.self, Sample.self, Fit.self, Check.self, Run.self, Decode.self, Impute.self])
+    version: EMZooCommandLine.version,
+    subcommands: [List.self, Sample.self, Fit.self, Check.self, Run.self, Decode.self, Impute.self,
+                  Predict.self, Score.self])
 
   /// Every failure becomes one line on stderr and a documented exit status; no traps, no
   /// stack traces, no usage dumps for bad input.

@@ -26,6 +26,16 @@ public protocol GenerativeModel: EMModel {
   func permuted(_ parameters: Parameters, by order: [Int]) -> Parameters
   /// Every parameter block by its spec name, as a flat array (recovery reports, pictures).
   func blocks(_ parameters: Parameters) -> [(name: String, values: [Double])]
+
+  /// What the model says about each row of `data` under fixed `parameters`: labels and their
+  /// posterior probabilities, per-row (or per-sequence) log-likelihoods, predictions
+  /// (`emzoo predict`). Nil by default: the kind has nothing per row to report.
+  func rowPosteriors(_ parameters: Parameters, data: DataSet) throws -> RowPosteriors?
+
+  /// log p(ẑ | x) of the most probable labels ẑ given the data, the term ICL adds to BIC
+  /// (`icl = bic − 2 · classificationLogLikelihood`); nil for a model without hidden labels.
+  /// The default takes it from `rowPosteriors`.
+  func classificationLogLikelihood(_ parameters: Parameters, data: DataSet) throws -> Double?
 }
 
 extension GenerativeModel {
@@ -33,6 +43,10 @@ extension GenerativeModel {
   public var labelCount: Int { 0 }
   public func assignments(_ parameters: Parameters, data: DataSet) throws -> [Int] { [] }
   public func permuted(_ parameters: Parameters, by order: [Int]) -> Parameters { parameters }
+  public func rowPosteriors(_ parameters: Parameters, data: DataSet) throws -> RowPosteriors? { nil }
+  public func classificationLogLikelihood(_ parameters: Parameters, data: DataSet) throws -> Double? {
+    try rowPosteriors(parameters, data: data)?.classificationLogLikelihood
+  }
 
   /// The data's columns must match the model's dimension.
   public func checkColumns(_ data: DataSet) throws {

@@ -63,6 +63,12 @@ public struct SpecifiedKind<Model: GenerativeModel>: SpecifiedModel {
   public func assignments(_ p: Parameters, data: DataSet) throws -> [Int] { try model.assignments(p, data: data) }
   public func permuted(_ p: Parameters, by order: [Int]) -> Parameters { model.permuted(p, by: order) }
   public func blocks(_ p: Parameters) -> [(name: String, values: [Double])] { model.blocks(p) }
+  public func rowPosteriors(_ p: Parameters, data: DataSet) throws -> RowPosteriors? {
+    try model.rowPosteriors(p, data: data)
+  }
+  public func classificationLogLikelihood(_ p: Parameters, data: DataSet) throws -> Double? {
+    try model.classificationLogLikelihood(p, data: data)
+  }
 
   // MARK: EMModel, by delegation
 
