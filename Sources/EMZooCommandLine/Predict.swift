@@ -17,7 +17,7 @@ struct Predict: ParsableCommand {
       gives probability 0.
 
       Example:
-        emzoo fit models/two-blobs.json --data blobs.csv --output result.json
+        emzoo fit models/gaussian-2d-full.json --data blobs.csv --output result.json
         emzoo predict result.json --data blobs.csv --output labels.csv
       """)
 

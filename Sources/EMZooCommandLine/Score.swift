@@ -18,7 +18,7 @@ struct Score: ParsableCommand {
 
   @Argument(help: "A fitted result (or any spec with parameters).")
   var result: String
-  @Option(help: "Data CSV (default: the spec's \"data\").")
+  @Option(help: "Data CSV (default: the result's \"data\", relative to the result).")
   var data: String?
 
   func run() throws {
