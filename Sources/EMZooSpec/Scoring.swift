@@ -41,7 +41,10 @@ public struct ScoreReport: Sendable, Equatable {
 extension SpecifiedModel {
   /// The log-likelihood, AIC and BIC of `data` at the spec's (fitted) parameters.
   public func score(spec: ModelSpec, data: DataSet) throws -> ScoreReport {
-    let logLikelihood = try logLikelihood(spec: spec, data: data)
+    let parameters = try requiredParameters(spec, for: "score")
+    try checkColumns(data)
+    try validate(data)
+    let logLikelihood = try EMEngine.logLikelihood(self, of: data, at: parameters)
     return ScoreReport(logLikelihood: logLikelihood, n: data.rows, parameterCount: parameterCount(dimension: data.dimension))
   }
 
