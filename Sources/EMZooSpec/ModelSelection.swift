@@ -1,5 +1,5 @@
 public import EMZooCore
-public import EMZooModels
+import EMZooModels
 import Foundation
 
 /// Model selection over the number of components (or states) and the covariance structure,

@@ -1,4 +1,4 @@
-public import EMZooCore
+import EMZooCore
 import Foundation
 
 /// A first spec for a data file (`emzoo init`): the model kind and its structure, the data's
