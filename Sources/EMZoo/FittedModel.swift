@@ -58,7 +58,9 @@ extension FittedModel {
   /// p(k | xᵢ) for every row under a fitted mixture: n rows of K responsibilities.
   public func responsibilities<Family>(_ x: [[Double]]) throws -> [[Double]] where Model == Mixture<Family> {
     let data = try checked(x)
-    return try model.responsibilities(parameters, data: data)
+    guard let posteriors = try model.rowPosteriors(parameters, data: data) else { return [] }
+    let K = posteriors.labelCount
+    return (0..<data.rows).map { Array(posteriors.probabilities[($0 * K)..<(($0 + 1) * K)]) }
   }
 }
 

@@ -6,15 +6,21 @@ import Foundation
 
 struct Check: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Round trip: sample from the spec, fit from a fresh start, report the recovery error.")
+    abstract: "Round trip: sample from the spec, fit from a fresh start, report the recovery error.",
+    discussion: """
+      Exits 0 only when every parameter is recovered within the spec's check.tolerance (default 0.1).
+
+      Example:
+        emzoo check models/hmm-casino.json --n 20000
+      """)
 
   @Argument(help: "The model spec (JSON).")
   var spec: String
-  @Option(parsing: .unconditional, help: "Sample size (default: the spec's check.n).")
+  @Option(parsing: .unconditional, help: "Sample size (default: the spec's check.n, 10000).")
   var n: Int?
-  @Option(help: "Sampling seed (default: the spec's check.seed).")
+  @Option(help: "Sampling seed (default: the spec's check.seed, 7).")
   var seed: UInt64?
-  @Option(help: "Worker threads for the E step (default: all cores).")
+  @Option(help: "Worker threads for the E step (default: the spec's fit.threads, 0 = all cores).")
   var threads: Int?
 
   func run() throws {

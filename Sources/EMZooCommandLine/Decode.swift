@@ -8,7 +8,11 @@ struct Decode: ParsableCommand {
     abstract: "Decode the hidden states of data under a fitted model (hmm).",
     discussion: """
       Writes the data with, per row, the Viterbi state (column 'viterbi') and the posterior \
-      state probabilities p(state = k | data) (columns p0 … pK-1).
+      state probabilities p(state = k | data) (columns p0 … pK-1). 'emzoo predict' adds each \
+      sequence's log-likelihood.
+
+      Example:
+        emzoo decode result.json --data rolls.csv --output states.csv
       """)
 
   @OptionGroup var io: ResultDataOutput

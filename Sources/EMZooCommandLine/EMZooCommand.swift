@@ -10,6 +10,9 @@ import Foundation
 ///     import EMZooCommandLine
 ///     EMZooCommandLine.main(registry: ModelRegistry.standard.registering(myFamily))
 public enum EMZooCommandLine {
+  /// The version `emzoo --version` prints.
+  public static let version = "0.2.0"
+
   /// The registry the running commands read specs with.
   @TaskLocal static var registry = ModelRegistry.standard
 
@@ -25,7 +28,9 @@ struct EMZooCommand: ParsableCommand {
     commandName: "emzoo",
     abstract: "A zoo of statistical models fitted by expectation–maximization.",
     discussion: "Exit status: 0 success, 1 failed check, 2 bad input.",
-    subcommands: [List.self, Sample.self, Fit.self, Check.self, Run.self, Decode.self, Impute.self])
+    version: EMZooCommandLine.version,
+    subcommands: [List.self, Sample.self, Fit.self, Check.self, Run.self, Decode.self, Impute.self,
+                  Predict.self, Score.self, Select.self, Init.self])
 
   /// Every failure becomes one line on stderr and a documented exit status; no traps, no
   /// stack traces, no usage dumps for bad input.
@@ -67,15 +72,15 @@ struct CheckFailed: Error {
 
 /// Flags shared by the commands that fit.
 struct FitFlags: ParsableArguments {
-  @Option(help: "Seed of the first restart (restart r uses seed + r).")
+  @Option(help: "Seed of the first restart; restart r uses seed + r (default: the spec's fit.seed, 1).")
   var seed: UInt64?
-  @Option(name: .customLong("max-iterations"), parsing: .unconditional, help: "Iteration limit per restart.")
+  @Option(name: .customLong("max-iterations"), parsing: .unconditional, help: "Iteration limit per restart (default: the spec's fit.maxIterations, 1000).")
   var maxIterations: Int?
-  @Option(parsing: .unconditional, help: "Convergence: relative change of the log-likelihood.")
+  @Option(parsing: .unconditional, help: "Convergence: relative change of the log-likelihood (default: the spec's fit.tolerance, 1e-8).")
   var tolerance: Double?
-  @Option(parsing: .unconditional, help: "Number of starts; the best is kept.")
+  @Option(parsing: .unconditional, help: "Number of starts; the best is kept (default: the spec's fit.restarts, 3).")
   var restarts: Int?
-  @Option(parsing: .unconditional, help: "Worker threads for the E step (default: all cores). Never changes the result.")
+  @Option(parsing: .unconditional, help: "Worker threads for the E step; never changes the result (default: the spec's fit.threads, 0 = all cores).")
   var threads: Int?
 
   /// The spec's `fit` block with these flags on top.
@@ -137,7 +142,7 @@ func loadSpecAndData(_ specPath: String, data dataPath: String?, output: String?
 struct ResultDataOutput: ParsableArguments {
   @Argument(help: "A fitted result (or any spec with parameters).")
   var result: String
-  @Option(help: "Data CSV (default: the spec's \"data\").")
+  @Option(help: "Data CSV (default: the result's \"data\", relative to the result).")
   var data: String?
   @Option(help: "Output CSV file (default: stdout).")
   var output: String?

@@ -4,11 +4,21 @@ import EMZooModels
 import EMZooSpec
 
 struct Fit: ParsableCommand {
-  static let configuration = CommandConfiguration(abstract: "Fit a spec's model to data by EM.")
+  static let configuration = CommandConfiguration(
+    abstract: "Fit a spec's model to data by EM.",
+    discussion: """
+      Flags override the spec's "fit" block; its defaults are maxIterations 1000, tolerance 1e-8, \
+      restarts 3, seed 1, init "kmeans++", threads 0 (all cores). The result (JSON) is itself a \
+      spec with the fitted parameters, logLikelihood, aic, bic and (for models with hidden \
+      labels) icl.
+
+      Example:
+        emzoo fit models/gaussian-2d-full.json --data blobs.csv --restarts 5 --output result.json
+      """)
 
   @Argument(help: "The model spec (JSON).")
   var spec: String
-  @Option(help: "Data CSV (default: the spec's \"data\").")
+  @Option(help: "Data CSV (default: the spec's \"data\", relative to the spec).")
   var data: String?
   @Option(help: "Result JSON file (default: stdout).")
   var output: String?

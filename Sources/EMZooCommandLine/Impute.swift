@@ -9,6 +9,9 @@ struct Impute: ParsableCommand {
     discussion: """
       Writes the data's selected columns with each missing entry replaced by E[missing | observed] \
       under the result's parameters (missing-data-regression, gaussian-mixture); observed entries are unchanged.
+
+      Example:
+        emzoo impute result.json --data incomplete.csv --output completed.csv
       """)
 
   @OptionGroup var io: ResultDataOutput

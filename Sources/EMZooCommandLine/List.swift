@@ -4,7 +4,12 @@ import EMZooModels
 import EMZooSpec
 
 struct List: ParsableCommand {
-  static let configuration = CommandConfiguration(abstract: "List the registered model kinds.")
+  static let configuration = CommandConfiguration(
+    abstract: "List the registered model kinds.",
+    discussion: """
+      Example:
+        emzoo list --json
+      """)
 
   @Flag(help: "Print JSON instead of a table.")
   var json = false

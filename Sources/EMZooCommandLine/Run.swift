@@ -5,7 +5,14 @@ import EMZooSpec
 import Foundation
 
 struct Run: ParsableCommand {
-  static let configuration = CommandConfiguration(abstract: "Check every spec in a folder; one row per spec.")
+  static let configuration = CommandConfiguration(
+    abstract: "Check every spec in a folder; one row per spec.",
+    discussion: """
+      Exits 0 only when every spec passes its check.
+
+      Example:
+        emzoo run models --threads 2
+      """)
 
   @Argument(help: "Folder of specs.")
   var directory: String = "models"

@@ -4,11 +4,16 @@ import EMZooModels
 import EMZooSpec
 
 struct Sample: ParsableCommand {
-  static let configuration = CommandConfiguration(abstract: "Draw synthetic observations from a spec's parameters.")
+  static let configuration = CommandConfiguration(
+    abstract: "Draw synthetic observations from a spec's parameters.",
+    discussion: """
+      Example:
+        emzoo sample models/gaussian-2d-full.json --n 1000 --seed 7 --output blobs.csv
+      """)
 
   @Argument(help: "The model spec (JSON).")
   var spec: String
-  @Option(parsing: .unconditional, help: "Number of observations.")
+  @Option(parsing: .unconditional, help: "Number of observations (required).")
   var n: Int
   @Option(help: "Random seed.")
   var seed: UInt64 = 1

@@ -14,6 +14,9 @@ public protocol GenerativeModel: EMModel {
 
   /// Rejects data the model cannot describe; messages name the source, line and column.
   func validate(_ data: DataSet) throws
+  /// Rejects data the model can score but not be fitted to (a Gaussian column with no
+  /// observed value would get invented parameters); nothing by default.
+  func validateForFitting(_ data: DataSet) throws
 
   /// `count` observations drawn from the model, with the hidden labels in `latent`.
   func sample(_ parameters: Parameters, count: Int, random: RandomSource) throws -> DataSet
@@ -33,6 +36,15 @@ public protocol GenerativeModel: EMModel {
   /// Rows that `sample` may draw in separate calls with the same random source and still give
   /// the same rows as one call (1 for independent rows); nil when it must draw all at once.
   var sampleBlockRows: Int? { get }
+  /// What the model says about each row of `data` under fixed `parameters`: labels and their
+  /// posterior probabilities, per-row (or per-sequence) log-likelihoods, predictions
+  /// (`emzoo predict`). Nil by default: the kind has nothing per row to report.
+  func rowPosteriors(_ parameters: Parameters, data: DataSet) throws -> RowPosteriors?
+
+  /// log p(ẑ | x) of the most probable labels ẑ given the data, the term ICL adds to BIC
+  /// (`icl = bic − 2 · classificationLogLikelihood`); nil for a model without hidden labels.
+  /// The default takes it from `rowPosteriors`.
+  func classificationLogLikelihood(_ parameters: Parameters, data: DataSet) throws -> Double?
 }
 
 extension GenerativeModel {
@@ -41,7 +53,12 @@ extension GenerativeModel {
   public func assignments(_ parameters: Parameters, data: DataSet) throws -> [Int] { [] }
   public func permuted(_ parameters: Parameters, by order: [Int]) -> Parameters { parameters }
   public var requiredColumns: [(name: String, field: String)] { [] }
+  public func validateForFitting(_ data: DataSet) throws {}
   public var sampleBlockRows: Int? { nil }
+  public func rowPosteriors(_ parameters: Parameters, data: DataSet) throws -> RowPosteriors? { nil }
+  public func classificationLogLikelihood(_ parameters: Parameters, data: DataSet) throws -> Double? {
+    try rowPosteriors(parameters, data: data)?.classificationLogLikelihood
+  }
 
   /// The data's columns must match the model's dimension.
   public func checkColumns(_ data: DataSet) throws {

@@ -23,6 +23,7 @@ extension SpecifiedModel {
   public func fitReport(spec: ModelSpec, data: DataSet, options: FitOptions) throws -> FitReport {
     try checkColumns(data)
     try validate(data)
+    try validateForFitting(data)
     let start = try specParameters(spec)
     if options.initialization == .spec, start == nil {
       throw spec.parameters.error("fit.init \"spec\" needs the spec's parameters")
@@ -30,6 +31,9 @@ extension SpecifiedModel {
     let outcome = try EMEngine.fit(self, to: data, options: options, start: start)
     let p = Double(parameterCount(dimension: data.dimension))
     let n = Double(data.rows)
+    let bic = p * log(n) - 2 * outcome.logLikelihood
+    // ICL (Biernacki, Celeux & Govaert 2000, as mclust computes it): BIC plus −2 log p(ẑ | x).
+    let icl = try classificationLogLikelihood(outcome.parameters, data: data).map { bic - 2 * $0 }
     var members: [(key: String, value: JSONValue)] = [
       ("name", .string(spec.name)),
       ("model", .string(kind)),
@@ -50,7 +54,10 @@ extension SpecifiedModel {
       ("n", .number(n)),
       ("parameterCount", .number(p)),
       ("aic", .number(2 * p - 2 * outcome.logLikelihood)),
-      ("bic", .number(p * log(n) - 2 * outcome.logLikelihood)),
+      ("bic", .number(bic)),
+    ]
+    if let icl { members.append(("icl", .number(icl))) }
+    members += [
       ("restarts", .array(outcome.restarts.map { $0.json })),
       ("bestRestart", .number(Double(outcome.bestRestart))),
       ("seconds", .number((outcome.seconds * 1e6).rounded() / 1e6)),

@@ -56,6 +56,7 @@ public struct SpecifiedKind<Model: GenerativeModel>: SpecifiedModel {
   public var dimension: Int { model.dimension }
   public var defaultColumns: [String] { model.defaultColumns }
   public func validate(_ data: DataSet) throws { try model.validate(data) }
+  public func validateForFitting(_ data: DataSet) throws { try model.validateForFitting(data) }
   public func sample(_ p: Parameters, count: Int, random: RandomSource) throws -> DataSet {
     try model.sample(p, count: count, random: random)
   }
@@ -65,6 +66,12 @@ public struct SpecifiedKind<Model: GenerativeModel>: SpecifiedModel {
   public func blocks(_ p: Parameters) -> [(name: String, values: [Double])] { model.blocks(p) }
   public var requiredColumns: [(name: String, field: String)] { model.requiredColumns }
   public var sampleBlockRows: Int? { model.sampleBlockRows }
+  public func rowPosteriors(_ p: Parameters, data: DataSet) throws -> RowPosteriors? {
+    try model.rowPosteriors(p, data: data)
+  }
+  public func classificationLogLikelihood(_ p: Parameters, data: DataSet) throws -> Double? {
+    try model.classificationLogLikelihood(p, data: data)
+  }
 
   // MARK: EMModel, by delegation
 

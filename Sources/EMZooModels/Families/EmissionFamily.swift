@@ -75,19 +75,33 @@ public protocol EmissionFamily: Sendable {
   var hasPrior: Bool { get }
   /// Σ over rows of the parameter-free part of log p(x) (e.g. −log x! for counts).
   func constantLogLikelihood(of data: DataSet) -> Double
+  /// The parameter-free part of log p(xᵢ) of each row, so that the entries sum to
+  /// `constantLogLikelihood(of: data)` (per-row log-likelihoods, `emzoo predict`). The default
+  /// calls `constantLogLikelihood` on one-row data sets; a family with a constant may do better.
+  func constantLogLikelihoods(of data: DataSet) -> [Double]
   /// The family tuned to a data set (reference values for accurate sums); called once per fit.
   func adapted(to data: DataSet) -> Self
   /// Rejects data the family cannot score (non-integer counts, non-binary values, …), naming
   /// the line and column.
   func validate(_ data: DataSet) throws
+  /// Rejects data the family can score but not be fitted to; nothing by default.
+  func validateForFitting(_ data: DataSet) throws
 }
 
 extension EmissionFamily {
   public func logPrior(_ parameters: Parameters) -> Double { 0 }
   public var hasPrior: Bool { false }
   public func constantLogLikelihood(of data: DataSet) -> Double { 0 }
+  public func constantLogLikelihoods(of data: DataSet) -> [Double] {
+    let d = data.dimension
+    return (0..<data.rows).map { i in
+      constantLogLikelihood(of: DataSet(source: data.source, columns: data.columns,
+                                        values: Array(data.values[(i * d)..<((i + 1) * d)])))
+    }
+  }
   public func adapted(to data: DataSet) -> Self { self }
   public func validate(_ data: DataSet) throws {}
+  public func validateForFitting(_ data: DataSet) throws {}
 }
 
 /// A family with a mixture's whole E step over a block of rows in one fused kernel

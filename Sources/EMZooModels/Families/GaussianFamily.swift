@@ -412,10 +412,11 @@ public struct GaussianFamily: EmissionFamily, FusedMixtureExpectation {
     return total
   }
 
+  /// A column with no observed value would get invented parameters (a mean of 0, a variance of 1).
+  public func validateForFitting(_ data: DataSet) throws { try data.requireObservedColumns() }
+
   /// Squares of values beyond 10¹⁵⁰ overflow double precision in the scatter statistics.
   public func validate(_ data: DataSet) throws {
-    // An unobserved column would get invented parameters (mean 0, variance 1).
-    try data.requireObservedColumns()
     try IndependentDimensions.validate(data, expected: "a value of magnitude below 1e150 (rescale the column: its squares overflow double precision)") {
       abs($0) < 1e150
     }

@@ -184,6 +184,22 @@ public struct PoissonFamily: PerDimensionFamily {
     emz_poisson_constant(data.values, data.rows, data.dimension, reference, reference.map { log($0) })
   }
 
+  /// Σⱼ xᵢⱼ log mⱼ − mⱼ − log xᵢⱼ! of each row i (missing entries contribute nothing).
+  public func constantLogLikelihoods(of data: DataSet) -> [Double] {
+    let d = data.dimension
+    let logReference = reference.map { log($0) }
+    // The same terms as `emz_poisson_constant` (its table holds emz_lnfact values), row by row.
+    return (0..<data.rows).map { i in
+      var total = 0.0
+      for j in 0..<d {
+        let x = data.values[i * d + j]
+        if x.isNaN { continue }
+        total += x * logReference[j] - reference[j] - emz_lnfact(x)
+      }
+      return total
+    }
+  }
+
   public func reseeded(_ p: Parameters, component k: Int, at row: UnsafePointer<Double>) -> Parameters {
     var q = p
     for j in 0..<dimension where !row[j].isNaN { q.rates[k * dimension + j] = max(row[j], 0.5) }

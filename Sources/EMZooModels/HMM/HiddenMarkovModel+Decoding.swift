@@ -3,6 +3,8 @@ public import EMZooCore
 import Foundation
 
 extension HiddenMarkovModel: HiddenStateDecoder {
+  public func validateForFitting(_ data: DataSet) throws { try family.validateForFitting(data) }
+
   /// The family's checks (a partly missing row is marginalised by the family).
   public func validate(_ data: DataSet) throws { try family.validate(data) }
 

@@ -16,6 +16,8 @@ extension Mixture {
     try family.validate(data)
   }
 
+  public func validateForFitting(_ data: DataSet) throws { try family.validateForFitting(data) }
+
   /// Component labels drawn from the weights, each row from its component; then entries
   /// removed at `sampleMissingRate`.
   public func sample(_ p: Parameters, count: Int, random: RandomSource) throws -> DataSet {
@@ -74,23 +76,6 @@ public enum MissingValues {
     for i in 0..<(values.count / d) {
       let keep = random.integer(below: d)
       for j in 0..<d where random.uniform() < rate && j != keep { values[i * d + j] = .nan }
-    }
-  }
-}
-
-extension Mixture {
-  /// p(k | xᵢ) of every row: n arrays of K responsibilities (missing entries marginalised).
-  public func responsibilities(_ p: Parameters, data: DataSet) throws -> [[Double]] {
-    let prepared = try prepare(p)
-    let K = family.components
-    var buffer = [Double](repeating: 0, count: K)
-    return data.values.withUnsafeBufferPointer { all in
-      (0..<data.rows).map { i in
-        family.logDensities(all.baseAddress! + i * data.dimension, rows: 1, prepared: prepared.emission, into: &buffer)
-        let logs = (0..<K).map { buffer[$0] + prepared.logWeights[$0] }
-        let total = logSumExp(logs)
-        return logs.map { exp($0 - total) }
-      }
     }
   }
 }
