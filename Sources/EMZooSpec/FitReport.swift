@@ -20,7 +20,13 @@ extension SpecifiedModel {
   }
 
   /// Fits by EM and builds the result JSON.
-  public func fitReport(spec: ModelSpec, data: DataSet, options: FitOptions) throws -> FitReport {
+  ///
+  /// `dataPath`, when given, is recorded as the result's `data` member as is (make it relative
+  /// to the result file with `ModelSpec.dataReference(_:from:)`), so that commands reading the
+  /// result find the data without `--data`.
+  public func fitReport(
+    spec: ModelSpec, data: DataSet, options: FitOptions, dataPath: String? = nil
+  ) throws -> FitReport {
     try checkColumns(data)
     try validate(data)
     let start = try specParameters(spec)
@@ -35,8 +41,9 @@ extension SpecifiedModel {
       ("model", .string(kind)),
     ]
     if let description = spec.description { members.append(("description", .string(description))) }
+    members.append(("options", self.options))
+    if let dataPath { members.append(("data", .string(dataPath))) }
     members += [
-      ("options", self.options),
       ("columns", .array(data.columns.map { .string($0) })),
       ("parameters", encodeParameters(outcome.parameters)),
     ]
@@ -99,6 +106,7 @@ extension RestartSummary {
     members += [("iterations", .number(Double(iterations))), ("converged", .bool(converged))]
     if !repairs.isEmpty { members.append(("repairs", .array(repairs.map { .string($0) }))) }
     if let failure { members.append(("failure", .string(failure))) }
+    members.append(("trace", JSONValue(trace)))
     return .object(members)
   }
 }
