@@ -73,6 +73,23 @@ public protocol HiddenStateDecoder: GenerativeModel {
   func decodeStates(_ parameters: Parameters, data: DataSet) throws -> StateDecoding
 }
 
+/// A model whose rows each belong to one of K components, with a posterior probability for
+/// each (a mixture); the pictures of a fit colour and shade points by them.
+public protocol MixtureResponsibilities: GenerativeModel {
+  /// p(k | xᵢ) = πₖ f(xᵢ | θₖ) / Σⱼ πⱼ f(xᵢ | θⱼ) for every row: n arrays of K probabilities
+  /// summing to 1 (missing entries marginalised out).
+  func responsibilities(_ parameters: Parameters, data: DataSet) throws -> [[Double]]
+}
+
+extension MixtureResponsibilities {
+  /// `responsibilities` for a caller holding the model as an existential; nil for foreign
+  /// parameters.
+  public func responsibilities(anyParameters: Any, data: DataSet) throws -> [[Double]]? {
+    guard let parameters = anyParameters as? Parameters else { return nil }
+    return try responsibilities(parameters, data: data)
+  }
+}
+
 extension MissingValueImputer {
   /// `imputed` for a caller holding the model as an existential; nil for foreign parameters.
   public func imputed(anyParameters: Any, data: DataSet) throws -> DataSet? {

@@ -130,4 +130,15 @@ extension SpecifiedModel {
   public func decodedStates(spec: ModelSpec, data: DataSet) throws -> StateDecoding? {
     try decodedStates(try requiredParameters(spec, for: "decode with"), data: data)
   }
+
+  /// p(k | row) of every row under the spec's parameters; nil when this kind is no mixture.
+  public func responsibilities(spec: ModelSpec, data: DataSet) throws -> [[Double]]? {
+    try responsibilities(try requiredParameters(spec, for: "classify with"), data: data)
+  }
+
+  /// The label (component or state) of every row under the spec's parameters; empty when
+  /// this kind has none.
+  public func assignments(spec: ModelSpec, data: DataSet) throws -> [Int] {
+    try assignments(try requiredParameters(spec, for: "classify with"), data: data)
+  }
 }

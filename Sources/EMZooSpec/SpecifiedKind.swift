@@ -51,6 +51,11 @@ public struct SpecifiedKind<Model: GenerativeModel>: SpecifiedModel {
     return try decoder.decodeStates(anyParameters: parameters, data: data)
   }
 
+  public func responsibilities(_ parameters: Parameters, data: DataSet) throws -> [[Double]]? {
+    guard let mixture = model as? any MixtureResponsibilities else { return nil }
+    return try mixture.responsibilities(anyParameters: parameters, data: data)
+  }
+
   // MARK: GenerativeModel, by delegation
 
   public var dimension: Int { model.dimension }

@@ -25,12 +25,15 @@ public protocol SpecifiedModel: GenerativeModel {
   func imputed(_ parameters: Parameters, data: DataSet) throws -> DataSet?
   /// The hidden states of every row (`emzoo decode`); nil when the kind has no state sequence.
   func decodedStates(_ parameters: Parameters, data: DataSet) throws -> StateDecoding?
+  /// p(k | row) of every row (pictures of a mixture fit); nil when the kind is no mixture.
+  func responsibilities(_ parameters: Parameters, data: DataSet) throws -> [[Double]]?
 }
 
 extension SpecifiedModel {
   public func extraResults(_ parameters: Parameters, data: DataSet) -> [(key: String, value: JSONValue)] { [] }
   public func imputed(_ parameters: Parameters, data: DataSet) throws -> DataSet? { nil }
   public func decodedStates(_ parameters: Parameters, data: DataSet) throws -> StateDecoding? { nil }
+  public func responsibilities(_ parameters: Parameters, data: DataSet) throws -> [[Double]]? { nil }
 }
 
 /// An emission family that reads and writes its parameters in a spec, so the registry can

@@ -76,7 +76,7 @@ public enum MissingValues {
   }
 }
 
-extension Mixture {
+extension Mixture: MixtureResponsibilities {
   /// p(k | xᵢ) of every row: n arrays of K responsibilities (missing entries marginalised).
   public func responsibilities(_ p: Parameters, data: DataSet) throws -> [[Double]] {
     let prepared = try prepare(p)
