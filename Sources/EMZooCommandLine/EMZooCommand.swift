@@ -25,7 +25,8 @@ struct EMZooCommand: ParsableCommand {
     commandName: "emzoo",
     abstract: "A zoo of statistical models fitted by expectation–maximization.",
     discussion: "Exit status: 0 success, 1 failed check, 2 bad input.",
-    subcommands: [List.self, Sample.self, Fit.self, Check.self, Run.self, Decode.self, Impute.self])
+    subcommands: [List.self, Sample.self, Fit.self, Check.self, Run.self, Decode.self, Impute.self,
+                  Plot.self])
 
   /// Every failure becomes one line on stderr and a documented exit status; no traps, no
   /// stack traces, no usage dumps for bad input.
