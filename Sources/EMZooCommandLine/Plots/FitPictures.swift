@@ -10,13 +10,14 @@ import Foundation
 /// pictures too:
 ///
 /// - every result with a `trace`: `trace.svg`, one line per restart, the best highlighted;
-/// - a kind with hidden state sequences (`hmm`): `states.svg` (Viterbi states and posteriors);
+/// - a kind with hidden state sequences (`hmm`): `states.svg` (Viterbi states and posteriors
+///   of the first 1 000 rows);
 /// - `coefficients` (the regression): `coefficients.svg`, EM beside complete cases;
 /// - a mixture with `means` and `covariances`: `density.svg` (d = 1), `classification.svg`
 ///   and `uncertainty.svg` with 95% ellipses;
-/// - a mixture with `rates` (counts) or `probabilities` (bits, or symbols with the option
-///   `symbols`): `frequencies.svg` (observed against fitted) and the classification and
-///   uncertainty scatters without ellipses;
+/// - a mixture with `rates` (counts): `frequencies.svg` (observed against fitted) and the
+///   classification and uncertainty scatters without ellipses; with `probabilities` (bits,
+///   or symbols with the option `symbols`): `frequencies.svg` alone;
 /// - any other kind: the classification scatter of the first two columns, coloured by the
 ///   kind's labels when it has any.
 ///
@@ -72,6 +73,8 @@ enum FitPictures {
       {
         figures.append(("frequencies.svg", frequencies))
       }
+      // Bits and symbols take a handful of values: a scatter of them shows nothing.
+      if parameters["probabilities"] != nil { return figures }
     }
     figures.append(("classification.svg", ClassificationPlot.make(
       points: points, labels: labels, means: means, covariances: covariances,
@@ -101,13 +104,21 @@ enum FitPictures {
       traces: [trace], best: 0, title: title, objective: objective, firstIteration: 1)
   }
 
+  /// The rows of a states picture: switches between states stay visible at this length.
+  static let stateWindow = 1_000
+
+  /// The first `stateWindow` rows (all when fewer): the series coloured by Viterbi state
+  /// above the posterior state probabilities; the title says when rows are left out.
   static func statesFigure(_ decoded: StateDecoding, data: DataSet, title: String) -> Figure {
     let K = decoded.states
-    let posteriors = (0..<data.rows).map { Array(decoded.posteriors[($0 * K)..<(($0 + 1) * K)]) }
-    let discrete = data.values.allSatisfy { $0.isNaN || $0 == $0.rounded() }
+    let shown = min(data.rows, stateWindow)
+    let window = data.subset(rows: Array(0..<shown))
+    let posteriors = (0..<shown).map { Array(decoded.posteriors[($0 * K)..<(($0 + 1) * K)]) }
+    let discrete = window.values.allSatisfy { $0.isNaN || $0 == $0.rounded() }
     return StatesPlot.make(
-      series: data.rowArrays, states: decoded.viterbi, posteriors: posteriors,
-      columnNames: data.columns, title: title, discrete: discrete)
+      series: window.rowArrays, states: Array(decoded.viterbi.prefix(shown)),
+      posteriors: posteriors, columnNames: data.columns,
+      title: shown < data.rows ? "\(title) (first \(shown) rows)" : title, discrete: discrete)
   }
 
   /// EM estimates ± 1.96 standard errors beside the complete-case least-squares estimates
@@ -131,7 +142,7 @@ enum FitPictures {
       terms: terms, estimates: estimates, lower: lower, upper: upper,
       completeCaseEstimates: completeCase, completeCaseLower: completeLower,
       completeCaseUpper: completeUpper, title: title,
-      xLabel: "coefficient (estimate ± 1.96 standard errors)")
+      xLabel: "estimate ± 1.96 SE")
     if !figure.legend.entries.isEmpty, errors.count != estimates.count {
       figure.legend.entries[0].label = "EM (no standard errors)"
     }

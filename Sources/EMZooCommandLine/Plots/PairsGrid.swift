@@ -82,7 +82,13 @@ enum PairsGrid {
     }
     let panel = Axes(
       x: Axis(label: name, padding: 0.03),
-      y: Axis(label: "component", padding: 0.05, integer: true),
+      y: Axis(
+        label: "component",
+        // Numbered from 1, as in the legend.
+        ticks: (0..<max(means.count, (labels.max() ?? -1) + 1)).map {
+          Tick(value: Double($0), label: "\($0 + 1)")
+        },
+        padding: 0.05),
       layers: layers)
     return Figure(title: title, panels: [panel], legend: legend)
   }

@@ -67,7 +67,11 @@ import Testing
     let oneColumn = ClassificationPlot.make(
       points: one.points, labels: one.labels, means: [[0], [4]], covariances: [[[1]], [[1]]],
       columnNames: ["x"], title: "d = 1")
-    #expect(try #require(checkFigure(oneColumn)).count("g", class: "ellipse") == 2)
+    let oneDocument = try #require(checkFigure(oneColumn))
+    #expect(oneDocument.count("g", class: "ellipse") == 2)
+    // Components are numbered from 1 on the axis, as in the legend.
+    let yTicks = oneDocument.all("text", within: "axis y").filter { $0.classes.contains("tick-label") }
+    #expect(yTicks.map(\.text) == ["1", "2"])
 
     for points in [[], [[1.0, 2.0]], [[1.0, 2.0], [1.0, 2.0]], [[Double.nan, .nan]]] {
       let figure = ClassificationPlot.make(
