@@ -22,10 +22,19 @@ struct Check: ParsableCommand {
   var seed: UInt64?
   @Option(help: "Worker threads for the E step (default: the spec's fit.threads, 0 = all cores).")
   var threads: Int?
+  @Option(help: "Folder for SVG pictures of the fit to the sampled data.")
+  var plot: String?
 
   func run() throws {
+    try PlotFolder.check(plot, option: "--plot")
     let outcome = try runCheck(path: spec, n: n, seed: seed, threads: threads)
     try StandardOutput.line(outcome.table)
+    if let plot {
+      try PlotFolder.write(
+        outcome.report.fit, data: outcome.report.data, model: outcome.specifiedModel, resultFile: nil,
+        to: plot,
+        announce: true)
+    }
     if !outcome.report.passed {
       throw CheckFailed(message: "\(outcome.name): recovery error \(format(outcome.report.maxError)) exceeds the tolerance \(format(outcome.report.tolerance))")
     }
@@ -37,6 +46,7 @@ struct CheckOutcome {
   var model: String
   var report: RecoveryReport
   var table: String
+  var specifiedModel: any SpecifiedModel
 }
 
 func format(_ x: Double) -> String { String(format: "%.4g", x) }
@@ -78,5 +88,6 @@ func runCheck(path: String, n: Int?, seed: UInt64?, threads: Int?) throws -> Che
   lines.append(String(format: "  log-likelihood: fitted %.3f, at the truth %.3f; ", report.fit.logLikelihood, report.logLikelihoodAtTruth)
     + "\(report.fit.iterations) iterations, \(report.fit.converged ? "converged" : "NOT converged")")
   lines.append(report.passed ? "PASS" : "FAIL")
-  return CheckOutcome(name: spec.name, model: spec.model, report: report, table: lines.joined(separator: "\n"))
+  return CheckOutcome(name: spec.name, model: spec.model, report: report, table: lines.joined(separator: "\n"),
+                      specifiedModel: model)
 }

@@ -30,7 +30,7 @@ struct EMZooCommand: ParsableCommand {
     discussion: "Exit status: 0 success, 1 failed check, 2 bad input.",
     version: EMZooCommandLine.version,
     subcommands: [List.self, Sample.self, Fit.self, Check.self, Run.self, Decode.self, Impute.self,
-                  Predict.self, Score.self, Select.self, Init.self])
+                  Predict.self, Score.self, Select.self, Init.self, Plot.self])
 
   /// Every failure becomes one line on stderr and a documented exit status; no traps, no
   /// stack traces, no usage dumps for bad input.

@@ -25,15 +25,20 @@ struct Fit: ParsableCommand {
   @OptionGroup var flags: FitFlags
   @Flag(help: "No progress on stderr.")
   var quiet = false
+  @Option(help: "Folder for SVG pictures of the fit (as 'emzoo plot' draws them).")
+  var plot: String?
 
   func run() throws {
     try checkOutputPath(output, reading: [spec] + (data.map { [$0] } ?? []))
+    try PlotFolder.check(plot, option: "--plot")
     let (spec, table, model) = try loadSpecAndData(spec, data: data, output: output)
     let printer = ProgressPrinter()
     var progress: (@Sendable (FitProgress) -> Void)? = nil
     if !quiet { progress = { @Sendable in printer.report($0) } }
     let options = FitOptions(try flags.settings(spec), progress: progress)
-    let report = try model.fitReport(spec: spec, data: table, options: options)
+    let dataReference = (data ?? spec.dataPath).map { ModelSpec.dataReference($0, from: output) }
+    let report = try model.fitReport(
+      spec: spec, data: table, options: options, dataPath: dataReference)
     if !quiet {
       let agreeing = report.restarts.filter {
         abs($0.logLikelihood - report.logLikelihood) <= 1e-6 * abs(report.logLikelihood)
@@ -44,5 +49,9 @@ struct Fit: ParsableCommand {
       if let table = ResultTable.regressionTable(report.result) { printError(table) }
     }
     try emit(report.result.formatted() + "\n", to: output, reading: [self.spec, table.source])
+    if let plot {
+      try PlotFolder.write(
+        report, data: table, model: model, resultFile: output, to: plot, announce: !quiet)
+    }
   }
 }

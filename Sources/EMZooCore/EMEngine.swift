@@ -37,7 +37,7 @@ public enum EMEngine {
         summaries.append(RestartSummary(
           seed: seed, logLikelihood: run.logLikelihood,
           logPosterior: model.hasPrior ? run.objective : nil, iterations: run.trace.count,
-          converged: run.converged, failure: nil, repairs: run.repairs))
+          converged: run.converged, failure: nil, repairs: run.repairs, trace: run.trace))
         if best == nil || run.objective > best!.run.objective { best = (r, run) }
       } catch let error as MonotonicityViolation {
         throw error
@@ -46,7 +46,7 @@ public enum EMEngine {
       } catch {
         summaries.append(RestartSummary(
           seed: seed, logLikelihood: -.infinity, logPosterior: nil, iterations: 0, converged: false,
-          failure: "\(error)", repairs: []))
+          failure: "\(error)", repairs: [], trace: []))
       }
     }
     guard let best else {

@@ -60,6 +60,9 @@ public struct RestartSummary: Sendable {
   public var failure: String?
   /// Repairs made along the way (a component re-seeded), with their iterations.
   public var repairs: [String]
+  /// The objective after each iteration of this start (empty when it failed), so that every
+  /// start's path can be drawn, not only the best one's.
+  public var trace: [Double]
 }
 
 /// The best start's parameters and everything a user needs to judge the fit.

@@ -20,7 +20,13 @@ extension SpecifiedModel {
   }
 
   /// Fits by EM and builds the result JSON.
-  public func fitReport(spec: ModelSpec, data: DataSet, options: FitOptions) throws -> FitReport {
+  ///
+  /// `dataPath`, when given, is recorded as the result's `data` member as is (make it relative
+  /// to the result file with `ModelSpec.dataReference(_:from:)`), so that commands reading the
+  /// result find the data without `--data`.
+  public func fitReport(
+    spec: ModelSpec, data: DataSet, options: FitOptions, dataPath: String? = nil
+  ) throws -> FitReport {
     try checkColumns(data)
     try validate(data)
     try validateForFitting(data)
@@ -39,8 +45,9 @@ extension SpecifiedModel {
       ("model", .string(kind)),
     ]
     if let description = spec.description { members.append(("description", .string(description))) }
+    members.append(("options", self.options))
+    if let dataPath { members.append(("data", .string(dataPath))) }
     members += [
-      ("options", self.options),
       ("columns", .array(data.columns.map { .string($0) })),
       ("parameters", encodeParameters(outcome.parameters)),
     ]
@@ -106,6 +113,7 @@ extension RestartSummary {
     members += [("iterations", .number(Double(iterations))), ("converged", .bool(converged))]
     if !repairs.isEmpty { members.append(("repairs", .array(repairs.map { .string($0) }))) }
     if let failure { members.append(("failure", .string(failure))) }
+    members.append(("trace", JSONValue(trace)))
     return .object(members)
   }
 }
@@ -128,5 +136,16 @@ extension SpecifiedModel {
   /// The hidden states of every row under the spec's parameters; nil when this kind has none.
   public func decodedStates(spec: ModelSpec, data: DataSet) throws -> StateDecoding? {
     try decodedStates(try requiredParameters(spec, for: "decode with"), data: data)
+  }
+
+  /// p(k | row) of every row under the spec's parameters; nil when this kind is no mixture.
+  public func responsibilities(spec: ModelSpec, data: DataSet) throws -> [[Double]]? {
+    try responsibilities(try requiredParameters(spec, for: "classify with"), data: data)
+  }
+
+  /// The label (component or state) of every row under the spec's parameters; empty when
+  /// this kind has none.
+  public func assignments(spec: ModelSpec, data: DataSet) throws -> [Int] {
+    try assignments(try requiredParameters(spec, for: "classify with"), data: data)
   }
 }

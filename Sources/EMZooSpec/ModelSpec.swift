@@ -137,6 +137,35 @@ public struct ModelSpec: Sendable {
     return base.hasSuffix(".json") ? String(base.dropLast(5)) : base
   }
 
+  /// The `data` member a result written to `resultFile` records for the data read from
+  /// `dataPath`: the inverse of how a spec's `data` is resolved.
+  ///
+  /// Relative to the result file's folder when the result goes to a file (`../d.csv`,
+  /// `data/d.csv`), so result and data can move together; the absolute path when the result
+  /// goes to stdout (`resultFile` nil or `-`), whose final location is unknown. Paths are
+  /// compared as written (after `.`/`..` are resolved against the working directory), not
+  /// through symbolic links.
+  public static func dataReference(_ dataPath: String, from resultFile: String?) -> String {
+    let data = absolute(dataPath)
+    guard let resultFile, resultFile != "-" else { return data }
+    let from = absolute(resultFile).split(separator: "/").dropLast()
+    let to = data.split(separator: "/")
+    var common = 0
+    while common < min(from.count, to.count - 1), from[common] == to[common] { common += 1 }
+    let parts = [Substring](repeating: "..", count: from.count - common) + to[common...]
+    return parts.joined(separator: "/")
+  }
+
+  /// `path` made absolute against the working directory, with `.` and `..` resolved.
+  static func absolute(_ path: String) -> String {
+    let joined = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+    var parts: [Substring] = []
+    for part in joined.split(separator: "/") where part != "." {
+      if part == ".." { _ = parts.popLast() } else { parts.append(part) }
+    }
+    return "/" + parts.joined(separator: "/")
+  }
+
   static func resolve(_ path: String, against specFile: String) -> String {
     if path.hasPrefix("/") { return path }
     let directory = (specFile as NSString).deletingLastPathComponent

@@ -25,6 +25,8 @@ public struct RecoveryReport: Sendable {
   /// The log-likelihood of the sample at the true parameters, for comparison with the fit's.
   public var logLikelihoodAtTruth: Double
   public var n: Int
+  /// The sampled data the fit ran on (for pictures of the fit).
+  public var data: DataSet
 
   public var maxError: Double { entries.map(\.error).max() ?? 0 }
   public var passed: Bool { entries.allSatisfy { $0.error <= tolerance } }
@@ -62,7 +64,7 @@ extension SpecifiedModel {
     }
     let atTruth = try EMEngine.logLikelihood(self, of: data, at: truth)
     return RecoveryReport(entries: entries, tolerance: spec.check.tolerance, labelAccuracy: accuracy, fit: report,
-                          logLikelihoodAtTruth: atTruth, n: n)
+                          logLikelihoodAtTruth: atTruth, n: n, data: data)
   }
 }
 

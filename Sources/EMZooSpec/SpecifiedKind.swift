@@ -51,6 +51,7 @@ public struct SpecifiedKind<Model: GenerativeModel>: SpecifiedModel {
     return try decoder.decodeStates(anyParameters: parameters, data: data)
   }
 
+
   // MARK: GenerativeModel, by delegation
 
   public var dimension: Int { model.dimension }

@@ -31,6 +31,14 @@ extension SpecifiedModel {
   public func extraResults(_ parameters: Parameters, data: DataSet) -> [(key: String, value: JSONValue)] { [] }
   public func imputed(_ parameters: Parameters, data: DataSet) throws -> DataSet? { nil }
   public func decodedStates(_ parameters: Parameters, data: DataSet) throws -> StateDecoding? { nil }
+  /// p(k | xᵢ) of every row, n arrays of K, for a model whose labels are per row (a
+  /// mixture); nil otherwise (an HMM's labels form a path: see `decodedStates`).
+  public func responsibilities(_ parameters: Parameters, data: DataSet) throws -> [[Double]]? {
+    guard let posteriors = try rowPosteriors(parameters, data: data), !posteriors.labelsArePath,
+          posteriors.labelCount > 0 else { return nil }
+    let K = posteriors.labelCount
+    return (0..<data.rows).map { Array(posteriors.probabilities[($0 * K)..<(($0 + 1) * K)]) }
+  }
 }
 
 /// An emission family that reads and writes its parameters in a spec, so the registry can
