@@ -107,7 +107,9 @@ def emzoo_fit(emzoo: str, folder: Path, name: str, case: dict, fit: dict) -> tup
                        capture_output=True, text=True)
     elapsed = time.perf_counter() - started
     if r.returncode != 0:
-        raise SystemExit(f"emzoo fit failed on {name}: {r.stderr}")
+        # e.g. a monotonicity violation of one brute-force start: say so and go on without it.
+        print(f"# emzoo fit failed on {name} with {fit}: {r.stderr.strip()}", file=sys.stderr)
+        return {"logLikelihood": -np.inf, "restartsAtBest": 0}, elapsed
     return json.loads(r.stdout), elapsed
 
 
