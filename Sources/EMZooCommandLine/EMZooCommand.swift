@@ -100,7 +100,9 @@ struct FitFlags: ParsableArguments {
     if let threads {
       settings.threads = try Limits.check(threads, Limits.threads, "--threads")
     }
-    _ = try Limits.seed(settings.seed, restarts: settings.restarts, seed == nil ? "\(spec.file): fit.seed" : "--seed")
+    // Restart r (and short run j) uses seed + r (seed + j): every one must stay exact.
+    let starts = settings.initialization == .shortEM ? max(settings.restarts, settings.shortRuns) : settings.restarts
+    _ = try Limits.seed(settings.seed, restarts: starts, seed == nil ? "\(spec.file): fit.seed" : "--seed")
     return settings
   }
 }

@@ -40,12 +40,11 @@ struct Fit: ParsableCommand {
     let report = try model.fitReport(
       spec: spec, data: table, options: options, dataPath: dataReference)
     if !quiet {
-      let agreeing = report.restarts.filter {
-        abs($0.logLikelihood - report.logLikelihood) <= 1e-6 * abs(report.logLikelihood)
-      }.count
+      let agreeing = report.restartsAtBest
       printError("emzoo: \(spec.name): log-likelihood \(report.logLikelihood) after \(report.iterations) iterations"
         + (report.converged ? " (converged)" : " (not converged)")
         + "; \(agreeing) of \(report.restarts.count) restarts reached it; \(String(format: "%.3f", report.seconds)) s")
+      if let warning = multimodalWarning(report) { printError(warning) }
       if let table = ResultTable.regressionTable(report.result) { printError(table) }
     }
     try emit(report.result.formatted() + "\n", to: output, reading: [self.spec, table.source])
@@ -54,4 +53,14 @@ struct Fit: ParsableCommand {
         report, data: table, model: model, resultFile: output, to: plot, announce: !quiet)
     }
   }
+}
+
+/// The one-line warning `fit` prints when only one of several restarts reached the best
+/// objective (within `FitReport.atBestTolerance`): the likelihood then has other local maxima
+/// that the restarts fell into, and a better one may exist that none found. Nil otherwise.
+func multimodalWarning(_ report: FitReport) -> String? {
+  let finished = report.restarts.filter { $0.failure == nil }.count
+  guard report.restartsAtBest == 1, finished > 1 else { return nil }
+  return "emzoo: warning: only 1 of \(finished) restarts reached the best log-likelihood; the likelihood "
+    + "looks multimodal: try more restarts (--restarts \(max(10, 3 * finished)))"
 }

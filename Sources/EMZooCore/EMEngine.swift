@@ -17,6 +17,9 @@ public enum EMEngine {
     let model = model.adapted(to: data)
     let runner = ExpectationRunner(model: model, data: data, threads: options.threads)
     let constant = model.constantLogLikelihood(of: data)
+    if options.initialization == .shortEM {
+      return try fitShortEM(model, to: data, runner: runner, constant: constant, options: options, clock: clock)
+    }
     let restarts = options.initialization == .spec ? 1 : options.restarts
     var summaries: [RestartSummary] = []
     var best: (index: Int, run: StartRun<Model.Parameters>)? = nil
@@ -35,7 +38,7 @@ public enum EMEngine {
           model, runner: runner, constant: constant, from: initial, options: options,
           restart: r, restarts: restarts, clock: clock)
         summaries.append(RestartSummary(
-          seed: seed, logLikelihood: run.logLikelihood,
+          seed: seed, initialization: options.initialization, logLikelihood: run.logLikelihood,
           logPosterior: model.hasPrior ? run.objective : nil, iterations: run.trace.count,
           converged: run.converged, failure: nil, repairs: run.repairs, trace: run.trace))
         if best == nil || run.objective > best!.run.objective { best = (r, run) }
@@ -45,19 +48,21 @@ public enum EMEngine {
         throw error  // bad input is the user's to fix, not a failed start
       } catch {
         summaries.append(RestartSummary(
-          seed: seed, logLikelihood: -.infinity, logPosterior: nil, iterations: 0, converged: false,
-          failure: "\(error)", repairs: [], trace: []))
+          seed: seed, initialization: options.initialization, logLikelihood: -.infinity, logPosterior: nil,
+          iterations: 0, converged: false, failure: "\(error)", repairs: [], trace: []))
       }
     }
     guard let best else {
       let reasons = summaries.compactMap(\.failure)
       throw FitFailure(description: "every start failed: \(reasons.first ?? "unknown reason")")
     }
+    let atBest = restartsAtBest(summaries.map { $0.logPosterior ?? $0.logLikelihood })
     return FitOutcome(
       parameters: best.run.parameters, logLikelihood: best.run.logLikelihood,
       logPosterior: model.hasPrior ? best.run.objective : nil, iterations: best.run.trace.count,
       converged: best.run.converged, trace: best.run.trace, restarts: summaries,
-      bestRestart: best.index, seconds: (ContinuousClock.now - clock).seconds)
+      bestRestart: best.index, seconds: (ContinuousClock.now - clock).seconds,
+      restartsAtBest: atBest.count, atBestTolerance: atBest.tolerance, shortRuns: 0)
   }
 
   /// Evaluates the log-likelihood of `data` at `parameters` (one E step).

@@ -6,8 +6,20 @@ public enum InitMethod: String, Sendable, CaseIterable {
   case kmeansPlusPlus = "kmeans++"
   /// Randomly chosen rows as centres, the data's spread for every component.
   case random
+  /// Every row assigned to a uniformly random component, then one M step (the start of
+  /// mixtools and flexmix); families with probability tables (`RandomTableFamily`) draw the
+  /// tables instead. HMMs also draw their initial and transition probabilities.
+  case randomPartition = "random-partition"
   /// Exactly the spec's `parameters`.
   case spec
+  /// Short-EM (Biernacki, Celeux & Govaert 2003): `shortRuns` diverse starts (k-means++,
+  /// random rows and random partitions in turn, see `shortEMSchedule`) each run for
+  /// `shortIterations` EM iterations; the best `restarts` of them by objective go on to
+  /// convergence. The default.
+  case shortEM = "short-em"
+
+  /// The start of short run j under short-EM is `shortEMSchedule[j % 3]`, from seed `seed + j`.
+  public static let shortEMSchedule: [InitMethod] = [.kmeansPlusPlus, .random, .randomPartition]
 }
 
 /// How the engine runs EM (the spec's `fit` block after command-line overrides).
@@ -18,13 +30,20 @@ public struct FitOptions: Sendable {
   public var seed: UInt64
   public var initialization: InitMethod
   public var threads: Int
+  /// Short-EM: how many diverse starts are drawn and run `shortIterations` iterations each.
+  /// At least `restarts` are run.
+  public var shortRuns: Int
+  /// Short-EM: the EM iterations of each short run (the same monotone guard as a full run).
+  public var shortIterations: Int
   /// Called after every iteration (on the fitting thread).
   public var progress: (@Sendable (FitProgress) -> Void)?
 
-  /// Options with scikit-learn-like defaults: 1000 iterations, relative tolerance 1e-8,
-  /// 3 restarts from seed 1, k-means++ starts, every core.
+  /// Options with these defaults: 1000 iterations, relative tolerance 1e-8, short-EM
+  /// starts (20 short runs of 10 iterations from seeds 1…20, the best 3 run to convergence),
+  /// every core.
   public init(maxIterations: Int = 1000, tolerance: Double = 1e-8, restarts: Int = 3, seed: UInt64 = 1,
-              initialization: InitMethod = .kmeansPlusPlus, threads: Int = 0,
+              initialization: InitMethod = .shortEM, threads: Int = 0,
+              shortRuns: Int = 20, shortIterations: Int = 10,
               progress: (@Sendable (FitProgress) -> Void)? = nil) {
     self.maxIterations = maxIterations
     self.tolerance = tolerance
@@ -32,6 +51,8 @@ public struct FitOptions: Sendable {
     self.seed = seed
     self.initialization = initialization
     self.threads = threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount
+    self.shortRuns = max(shortRuns, 1)
+    self.shortIterations = max(shortIterations, 1)
     self.progress = progress
   }
 }
@@ -52,6 +73,9 @@ public struct FitProgress: Sendable {
 /// What became of one start.
 public struct RestartSummary: Sendable {
   public var seed: UInt64
+  /// How this start was drawn (under short-EM, the scheduled method of its short run), so
+  /// that `init` = this method, `seed` = this seed and one restart reproduce it.
+  public var initialization: InitMethod?
   public var logLikelihood: Double
   public var logPosterior: Double?
   public var iterations: Int
@@ -77,6 +101,13 @@ public struct FitOutcome<Parameters: Sendable>: Sendable {
   public var restarts: [RestartSummary]
   public var bestRestart: Int
   public var seconds: Double
+  /// How many of `restarts` reached the best objective within `atBestTolerance` (see
+  /// `EMEngine.restartsAtBest`). 1 when several ran is a sign of a multimodal likelihood.
+  public var restartsAtBest: Int
+  /// The tolerance of `restartsAtBest`: max(1e-3, 1e-5 · |best objective|).
+  public var atBestTolerance: Double
+  /// The number of short runs made under short-EM (0 otherwise).
+  public var shortRuns: Int
 }
 
 /// EM broke its own guarantee: the objective decreased between iterations. This is a bug in a

@@ -11,6 +11,9 @@ public struct FitReport: Sendable {
   public var converged: Bool
   public var seconds: Double
   public var restarts: [RestartSummary]
+  /// How many restarts reached the best objective within `atBestTolerance`.
+  public var restartsAtBest: Int
+  public var atBestTolerance: Double
 }
 
 extension SpecifiedModel {
@@ -67,13 +70,18 @@ extension SpecifiedModel {
     members += [
       ("restarts", .array(outcome.restarts.map { $0.json })),
       ("bestRestart", .number(Double(outcome.bestRestart))),
+      ("restartsAtBest", .number(Double(outcome.restartsAtBest))),
+      ("atBestTolerance", .number(outcome.atBestTolerance)),
+    ]
+    if outcome.shortRuns > 0 { members.append(("shortRuns", .number(Double(outcome.shortRuns)))) }
+    members += [
       ("seconds", .number((outcome.seconds * 1e6).rounded() / 1e6)),
     ]
     members += extraResults(outcome.parameters, data: data)
     return FitReport(
       result: .object(members), logLikelihood: outcome.logLikelihood, logPosterior: outcome.logPosterior,
       iterations: outcome.iterations, converged: outcome.converged, seconds: outcome.seconds,
-      restarts: outcome.restarts)
+      restarts: outcome.restarts, restartsAtBest: outcome.restartsAtBest, atBestTolerance: outcome.atBestTolerance)
   }
 
   /// `count` rows drawn from the spec's parameters, with column names from the spec.
@@ -107,6 +115,9 @@ extension RestartSummary {
   public var json: JSONValue {
     var members: [(key: String, value: JSONValue)] = [
       ("seed", .number(Double(seed))),
+    ]
+    if let initialization { members.append(("init", .string(initialization.rawValue))) }
+    members += [
       ("logLikelihood", logLikelihood.isFinite ? .number(logLikelihood) : .null),
     ]
     if let logPosterior { members.append(("logPosterior", .number(logPosterior))) }

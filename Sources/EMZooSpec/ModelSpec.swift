@@ -9,7 +9,12 @@ public struct FitSettings: Sendable, Equatable {
   public var tolerance = 1e-8
   public var restarts = 3
   public var seed: UInt64 = 1
-  public var initialization = InitMethod.kmeansPlusPlus
+  /// How starts are drawn; short-EM by default (see `InitMethod.shortEM`).
+  public var initialization = InitMethod.shortEM
+  /// Short-EM: the number of short runs (at least `restarts` are made).
+  public var shortRuns = 20
+  /// Short-EM: the EM iterations of each short run.
+  public var shortIterations = 10
   /// Added to every covariance diagonal after the M step (scikit-learn's `reg_covar`).
   public var covarianceFloor = 1e-6
   /// Worker threads for the E step (0: all cores). Never changes the result.
@@ -17,7 +22,8 @@ public struct FitSettings: Sendable, Equatable {
 
   public init() {}
 
-  static let keys = ["maxIterations", "tolerance", "restarts", "seed", "init", "covarianceFloor", "threads"]
+  static let keys = ["maxIterations", "tolerance", "restarts", "seed", "init", "covarianceFloor", "threads",
+                     "shortRuns", "shortIterations"]
 
   init(_ field: Field) throws {
     guard field.isPresent else { return }
@@ -35,6 +41,8 @@ public struct FitSettings: Sendable, Equatable {
       covarianceFloor = try field["covarianceFloor"].number(in: 0...1e300, "a non-negative number")
     }
     if field["threads"].isPresent { threads = try field["threads"].integer(in: 0...Limits.threads.upperBound) }
+    if field["shortRuns"].isPresent { shortRuns = try field["shortRuns"].integer(in: Limits.restarts) }
+    if field["shortIterations"].isPresent { shortIterations = try field["shortIterations"].integer(in: 1...1000) }
   }
 }
 
@@ -44,7 +52,7 @@ extension FitOptions {
     self.init(
       maxIterations: settings.maxIterations, tolerance: settings.tolerance, restarts: settings.restarts,
       seed: settings.seed, initialization: settings.initialization, threads: settings.threads,
-      progress: progress)
+      shortRuns: settings.shortRuns, shortIterations: settings.shortIterations, progress: progress)
   }
 }
 

@@ -41,7 +41,7 @@ extension SpecifiedModel {
     }
     let data = try sampleData(spec: spec, count: n, seed: seed)
     var fitOptions = options
-    if fitOptions.initialization == .spec { fitOptions.initialization = .kmeansPlusPlus }
+    if fitOptions.initialization == .spec { fitOptions.initialization = .shortEM }
     var fitSpec = spec
     fitSpec.parameters = Field(nil, path: "parameters", file: spec.file)
     let report = try fitReport(spec: fitSpec, data: data, options: fitOptions)

@@ -213,9 +213,11 @@ public struct HiddenMarkovModel<Family: EmissionFamily>: GenerativeModel {
 
   // MARK: - Initialisation
 
-  /// `kmeans++` and `random` start the emissions as the mixture does (or from `emissionStart`),
-  /// `initial` from the mixture weights (uniform with `emissionStart`) and
-  /// A = ½ I + ½ (1/K) 11ᵀ: sticky, but every transition possible.
+  /// The emissions start as the mixture's do for the same method (or from `emissionStart`, or
+  /// the family's `randomStart`). `kmeans++` takes `initial` from the mixture weights (uniform
+  /// with a drawn emission start) and A = ½ I + ½ (1/K) 11ᵀ: sticky, but every transition
+  /// possible. `random` and `random-partition` draw both instead (`randomChain`), so restarts
+  /// also explore different dynamics.
   public func initialParameters(for data: DataSet, method: InitMethod, random: RandomSource) throws -> Parameters {
     let K = states
     let observed = Self.withoutMissingRows(data)
@@ -233,9 +235,28 @@ public struct HiddenMarkovModel<Family: EmissionFamily>: GenerativeModel {
       let start = try Mixture(family: family).initialParameters(for: observed, method: method, random: random)
       (initial, emission) = (start.weights, start.emission)
     }
+    if method == .random || method == .randomPartition {
+      let (initial, transition) = Self.randomChain(states: K, random: random)
+      return Parameters(initial: initial, transition: transition, emission: emission)
+    }
     var transition = [Double](repeating: 0.5 / Double(K), count: K * K)
     for k in 0..<K { transition[k * K + k] += 0.5 }
     return Parameters(initial: initial, transition: transition, emission: emission)
+  }
+
+  /// A random starting chain: π = ½ (1/K) 1 + ½ u and row i of A = ½ eᵢ + ½ uᵢ, with u and
+  /// every uᵢ drawn from the flat Dirichlet(1, …, 1). Every probability is positive (≥ 0 plus a
+  /// positive share), and the diagonal's ½ keeps the chain sticky, as fitted chains usually are.
+  static func randomChain(states K: Int, random: RandomSource) -> (initial: [Double], transition: [Double]) {
+    let flat = [Double](repeating: 1, count: K)
+    let u = random.dirichlet(flat)
+    let initial = (0..<K).map { 0.5 / Double(K) + 0.5 * u[$0] }
+    var transition = [Double](repeating: 0, count: K * K)
+    for i in 0..<K {
+      let row = random.dirichlet(flat)
+      for j in 0..<K { transition[i * K + j] = 0.5 * row[j] + (i == j ? 0.5 : 0) }
+    }
+    return (initial, transition)
   }
 
   // MARK: - Emissions and sequences

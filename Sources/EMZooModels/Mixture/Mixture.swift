@@ -121,11 +121,30 @@ public struct Mixture<Family: EmissionFamily>: GenerativeModel {
     }
     let labels: [Int]
     switch method {
-    case .kmeansPlusPlus: labels = KMeans.cluster(data, k: K, random: random, lloydIterations: 20)
+    case .kmeansPlusPlus, .shortEM: labels = KMeans.cluster(data, k: K, random: random, lloydIterations: 20)
     case .random: labels = KMeans.cluster(data, k: K, random: random, lloydIterations: 0, plusPlus: false)
+    case .randomPartition:
+      if let tables = (family as? any RandomTableFamily)?.randomTables(for: data, random: random) as? Family.Parameters {
+        return Parameters(weights: [Double](repeating: 1 / Double(K), count: K), emission: tables)
+      }
+      labels = Self.randomPartition(rows: data.rows, components: K, random: random)
     case .spec: preconditionFailure("the engine starts from the spec's parameters itself")
     }
     return try parameters(fromLabels: labels, data: data)
+  }
+
+  /// A uniformly random label for every row, then rows 0…K−1 of a random order relabelled
+  /// 0…K−1 wherever a label went unused (so no component starts empty; needs rows ≥ K).
+  static func randomPartition(rows n: Int, components K: Int, random: RandomSource) -> [Int] {
+    var labels = (0..<n).map { _ in random.integer(below: K) }
+    var used = [Bool](repeating: false, count: K)
+    for label in labels { used[label] = true }
+    if used.contains(false) {
+      var order = Array(0..<n)
+      for i in 0..<min(K, n) { order.swapAt(i, i + random.integer(below: n - i)) }
+      for k in 0..<min(K, n) { labels[order[k]] = k }
+    }
+    return labels
   }
 
   /// One M step from hard labels: what the clustering says each component looks like.
