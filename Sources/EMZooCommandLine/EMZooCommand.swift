@@ -77,6 +77,8 @@ struct FitFlags: ParsableArguments {
   var restarts: Int?
   @Option(parsing: .unconditional, help: "Worker threads for the E step (default: all cores). Never changes the result.")
   var threads: Int?
+  @Option(help: "squarem (SQUAREM acceleration, the default) or none (classic EM).")
+  var accelerate: String?
 
   /// The spec's `fit` block with these flags on top.
   func settings(_ spec: ModelSpec) throws -> FitSettings {
@@ -97,6 +99,12 @@ struct FitFlags: ParsableArguments {
     if let threads {
       guard threads >= 1, threads <= 1024 else { throw InputError("--threads: expected an integer in 1...1024, found \(threads)") }
       settings.threads = threads
+    }
+    if let accelerate {
+      guard let acceleration = Acceleration(rawValue: accelerate) else {
+        throw InputError("--accelerate: expected one of \(Acceleration.allCases.map(\.rawValue).joined(separator: ", ")), found \"\(accelerate)\"")
+      }
+      settings.acceleration = acceleration
     }
     return settings
   }

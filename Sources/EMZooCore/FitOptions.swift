@@ -10,6 +10,15 @@ public enum InitMethod: String, Sendable, CaseIterable {
   case spec
 }
 
+/// How the engine moves between iterates.
+public enum Acceleration: String, Sendable, CaseIterable {
+  /// SQUAREM (Varadhan & Roland 2008): two EM steps extrapolated along their squared
+  /// difference, with a fall-back to the plain EM step (see `EMEngine.Squarem`).
+  case squarem
+  /// Classic EM: one M step and one E step per iteration.
+  case none
+}
+
 /// How the engine runs EM (the spec's `fit` block after command-line overrides).
 public struct FitOptions: Sendable {
   public var maxIterations: Int
@@ -18,6 +27,10 @@ public struct FitOptions: Sendable {
   public var seed: UInt64
   public var initialization: InitMethod
   public var threads: Int
+  /// SQUAREM or plain EM; models without coordinates always run plain EM.
+  public var acceleration: Acceleration
+  /// Whether a fit report adds standard errors (nil: when the model is small enough).
+  public var standardErrors: Bool?
   /// Called after every iteration (on the fitting thread).
   public var progress: (@Sendable (FitProgress) -> Void)?
 
@@ -25,6 +38,7 @@ public struct FitOptions: Sendable {
   /// 3 restarts from seed 1, k-means++ starts, every core.
   public init(maxIterations: Int = 1000, tolerance: Double = 1e-8, restarts: Int = 3, seed: UInt64 = 1,
               initialization: InitMethod = .kmeansPlusPlus, threads: Int = 0,
+              acceleration: Acceleration = .squarem, standardErrors: Bool? = nil,
               progress: (@Sendable (FitProgress) -> Void)? = nil) {
     self.maxIterations = maxIterations
     self.tolerance = tolerance
@@ -32,6 +46,8 @@ public struct FitOptions: Sendable {
     self.seed = seed
     self.initialization = initialization
     self.threads = threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount
+    self.acceleration = acceleration
+    self.standardErrors = standardErrors
     self.progress = progress
   }
 }
@@ -55,6 +71,8 @@ public struct RestartSummary: Sendable {
   public var logLikelihood: Double
   public var logPosterior: Double?
   public var iterations: Int
+  /// E steps run (SQUAREM runs about three per iteration; plain EM one).
+  public var evaluations: Int
   public var converged: Bool
   /// Why the start failed (e.g. a non-finite likelihood at the starting point), if it did.
   public var failure: String?
@@ -68,6 +86,8 @@ public struct FitOutcome<Parameters: Sendable>: Sendable {
   public var logLikelihood: Double
   public var logPosterior: Double?
   public var iterations: Int
+  /// E steps run by the best start.
+  public var evaluations: Int
   public var converged: Bool
   /// The objective after each iteration of the best start (log-posterior with a prior).
   public var trace: [Double]

@@ -8,6 +8,8 @@ public struct FitReport: Sendable {
   public var logLikelihood: Double
   public var logPosterior: Double?
   public var iterations: Int
+  /// E steps run by the best start.
+  public var evaluations: Int
   public var converged: Bool
   public var seconds: Double
   public var restarts: [RestartSummary]
@@ -45,6 +47,7 @@ extension SpecifiedModel {
     if let logPosterior = outcome.logPosterior { members.append(("logPosterior", .number(logPosterior))) }
     members += [
       ("iterations", .number(Double(outcome.iterations))),
+      ("evaluations", .number(Double(outcome.evaluations))),
       ("converged", .bool(outcome.converged)),
       ("trace", JSONValue(outcome.trace)),
       ("n", .number(n)),
@@ -55,10 +58,23 @@ extension SpecifiedModel {
       ("bestRestart", .number(Double(outcome.bestRestart))),
       ("seconds", .number((outcome.seconds * 1e6).rounded() / 1e6)),
     ]
-    members += extraResults(outcome.parameters, data: data)
+    let extras = extraResults(outcome.parameters, data: data)
+    // Generic standard errors unless the kind gives its own (the regression's analytic ones).
+    var notes: [String] = []
+    let coordinates = coordinates(outcome.parameters)?.count ?? 0
+    let wanted = options.standardErrors ?? (coordinates <= 2000 && coordinates * coordinates * data.rows <= 500_000_000)
+    if wanted, !extras.contains(where: { $0.key == "standardErrors" }) {
+      let (errors, errorNotes) = standardErrorMembers(outcome.parameters, data: data, threads: options.threads)
+      members.insert(("standardErrors", errors), at: (members.firstIndex { $0.key == "parameters" } ?? 0) + 1)
+      notes += errorNotes
+    } else if options.standardErrors == nil, !extras.contains(where: { $0.key == "standardErrors" }) {
+      notes.append("standardErrors skipped: \(coordinates) coordinates need \(2 * coordinates * coordinates) likelihood evaluations of \(data.rows) rows; set fit.standardErrors true to compute them")
+    }
+    members += extras
+    if !notes.isEmpty { members.append(("notes", .array(notes.map { .string($0) }))) }
     return FitReport(
       result: .object(members), logLikelihood: outcome.logLikelihood, logPosterior: outcome.logPosterior,
-      iterations: outcome.iterations, converged: outcome.converged, seconds: outcome.seconds,
+      iterations: outcome.iterations, evaluations: outcome.evaluations, converged: outcome.converged, seconds: outcome.seconds,
       restarts: outcome.restarts)
   }
 
@@ -96,7 +112,8 @@ extension RestartSummary {
       ("logLikelihood", logLikelihood.isFinite ? .number(logLikelihood) : .null),
     ]
     if let logPosterior { members.append(("logPosterior", .number(logPosterior))) }
-    members += [("iterations", .number(Double(iterations))), ("converged", .bool(converged))]
+    members += [("iterations", .number(Double(iterations))), ("evaluations", .number(Double(evaluations))),
+                ("converged", .bool(converged))]
     if !repairs.isEmpty { members.append(("repairs", .array(repairs.map { .string($0) }))) }
     if let failure { members.append(("failure", .string(failure))) }
     return .object(members)
