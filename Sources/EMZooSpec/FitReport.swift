@@ -29,8 +29,15 @@ extension SpecifiedModel {
     if options.initialization == .spec, start == nil {
       throw spec.parameters.error("fit.init \"spec\" needs the spec's parameters")
     }
-    let outcome = try EMEngine.fit(self, to: data, options: options, start: start)
-    let p = Double(parameterCount(dimension: data.dimension))
+    let held = try heldBlocks(spec)
+    let outcome: FitOutcome<Parameters>
+    var p = Double(parameterCount(dimension: data.dimension))
+    if let held {
+      outcome = try EMEngine.fit(held, to: data, options: options, start: start.map { held.holding($0) })
+      p -= Double(held.heldCount)
+    } else {
+      outcome = try EMEngine.fit(self, to: data, options: options, start: start)
+    }
     let n = Double(data.rows)
     var members: [(key: String, value: JSONValue)] = [
       ("name", .string(spec.name)),
@@ -64,7 +71,8 @@ extension SpecifiedModel {
     let coordinates = coordinates(outcome.parameters)?.count ?? 0
     let wanted = options.standardErrors ?? (coordinates <= 2000 && coordinates * coordinates * data.rows <= 500_000_000)
     if wanted, !extras.contains(where: { $0.key == "standardErrors" }) {
-      let (errors, errorNotes) = standardErrorMembers(outcome.parameters, data: data, threads: options.threads)
+      let (errors, errorNotes) = standardErrorMembers(
+        outcome.parameters, data: data, held: held?.names ?? [], threads: options.threads)
       members.insert(("standardErrors", errors), at: (members.firstIndex { $0.key == "parameters" } ?? 0) + 1)
       notes += errorNotes
     } else if options.standardErrors == nil, !extras.contains(where: { $0.key == "standardErrors" }) {
@@ -76,6 +84,29 @@ extension SpecifiedModel {
       result: .object(members), logLikelihood: outcome.logLikelihood, logPosterior: outcome.logPosterior,
       iterations: outcome.iterations, evaluations: outcome.evaluations, converged: outcome.converged, seconds: outcome.seconds,
       restarts: outcome.restarts)
+  }
+
+  /// The model with the spec's `fit.fixed` blocks held at the spec's values; nil when none are.
+  /// A name that is not a parameter block of this model, or a block the spec's `parameters`
+  /// does not give, is an input error.
+  func heldBlocks(_ spec: ModelSpec) throws -> HeldBlocks<Self>? {
+    let names = spec.fit.fixed
+    guard !names.isEmpty else { return nil }
+    let place = "\(spec.file): fit.fixed"
+    guard let values = try specParameters(spec) else {
+      throw InputError("\(place): \"\(names[0])\" is held at the spec's value, but the spec gives no parameters")
+    }
+    guard case .object(let members) = encodeParameters(values) else { return nil }
+    let valid = coordinateBlocks(values).map(\.name).filter { name in members.contains { $0.key == name } }
+    for name in names where !valid.contains(name) {
+      throw InputError(valid.isEmpty
+        ? "\(place): model \(kind) cannot hold parameters fixed"
+        : "\(place): unknown parameter block \"\(name)\"; expected one of \(valid.joined(separator: ", "))")
+    }
+    if let absent = names.first(where: { !spec.parameters[$0].isPresent }) {
+      throw InputError("\(place): \"\(absent)\" is held at the spec's value, but parameters.\(absent) is not given")
+    }
+    return HeldBlocks(self, holding: Set(names), at: values)
   }
 
   /// `count` rows drawn from the spec's parameters, with column names from the spec.
