@@ -82,6 +82,8 @@ struct FitFlags: ParsableArguments {
   var restarts: Int?
   @Option(parsing: .unconditional, help: "Worker threads for the E step; never changes the result (default: the spec's fit.threads, 0 = all cores).")
   var threads: Int?
+  @Option(help: "squarem (SQUAREM acceleration, the default) or none (classic EM).")
+  var accelerate: String?
 
   /// The spec's `fit` block with these flags on top.
   func settings(_ spec: ModelSpec) throws -> FitSettings {
@@ -99,6 +101,12 @@ struct FitFlags: ParsableArguments {
     }
     if let threads {
       settings.threads = try Limits.check(threads, Limits.threads, "--threads")
+    }
+    if let accelerate {
+      guard let acceleration = Acceleration(rawValue: accelerate) else {
+        throw InputError("--accelerate: expected one of \(Acceleration.allCases.map(\.rawValue).joined(separator: ", ")), found \"\(accelerate)\"")
+      }
+      settings.acceleration = acceleration
     }
     // Restart r (and short run j) uses seed + r (seed + j): every one must stay exact.
     let starts = settings.initialization == .shortEM ? max(settings.restarts, settings.shortRuns) : settings.restarts

@@ -40,7 +40,7 @@ public enum EMEngine {
         summaries.append(RestartSummary(
           seed: seed, initialization: options.initialization, logLikelihood: run.logLikelihood,
           logPosterior: model.hasPrior ? run.objective : nil, iterations: run.trace.count,
-          converged: run.converged, failure: nil, repairs: run.repairs, trace: run.trace))
+          evaluations: run.evaluations, converged: run.converged, failure: nil, repairs: run.repairs, trace: run.trace))
         if best == nil || run.objective > best!.run.objective { best = (r, run) }
       } catch let error as MonotonicityViolation {
         throw error
@@ -49,7 +49,7 @@ public enum EMEngine {
       } catch {
         summaries.append(RestartSummary(
           seed: seed, initialization: options.initialization, logLikelihood: -.infinity, logPosterior: nil,
-          iterations: 0, converged: false, failure: "\(error)", repairs: [], trace: []))
+          iterations: 0, evaluations: 0, converged: false, failure: "\(error)", repairs: [], trace: []))
       }
     }
     guard let best else {
@@ -60,7 +60,7 @@ public enum EMEngine {
     return FitOutcome(
       parameters: best.run.parameters, logLikelihood: best.run.logLikelihood,
       logPosterior: model.hasPrior ? best.run.objective : nil, iterations: best.run.trace.count,
-      converged: best.run.converged, trace: best.run.trace, restarts: summaries,
+      evaluations: best.run.evaluations, converged: best.run.converged, trace: best.run.trace, restarts: summaries,
       bestRestart: best.index, seconds: (ContinuousClock.now - clock).seconds,
       restartsAtBest: atBest.count, atBestTolerance: atBest.tolerance, shortRuns: 0)
   }
@@ -79,56 +79,110 @@ public enum EMEngine {
     var logLikelihood: Double
     var objective: Double
     var trace: [Double]
+    var evaluations: Int
     var converged: Bool
     var repairs: [String]
+    /// SQUAREM's step limit where the run stopped (nil for plain EM), so a run continued
+    /// later (short-EM) takes exactly the steps one uninterrupted run would.
+    var stepMax: Double? = nil
+  }
+
+  /// θ with the results of one E step there: its statistics, ℓ(θ) with every constant, and the
+  /// objective ℓ(θ) + log p(θ).
+  struct Point<Model: EMModel> {
+    var parameters: Model.Parameters
+    var prepared: Model.Prepared
+    var statistics: [Double]
+    var logLikelihood: Double
+    var objective: Double
+  }
+
+  /// Runs E steps for one start and counts them.
+  final class Evaluator<Model: EMModel> {
+    let model: Model
+    let runner: ExpectationRunner<Model>
+    let constant: Double
+    private(set) var count = 0
+
+    init(model: Model, runner: ExpectationRunner<Model>, constant: Double) {
+      self.model = model
+      self.runner = runner
+      self.constant = constant
+    }
+
+    /// One E step at θ; throws when `prepare` rejects θ.
+    func callAsFunction(_ parameters: Model.Parameters) throws -> Point<Model> {
+      let prepared = try model.prepare(parameters)
+      count += 1
+      let (statistics, logLikelihood) = runner.run(prepared)
+      return Point(parameters: parameters, prepared: prepared, statistics: statistics,
+                   logLikelihood: logLikelihood + constant,
+                   objective: logLikelihood + constant + model.logPrior(parameters))
+    }
+
+    /// The M step from `point`'s statistics.
+    func maximization(_ point: Point<Model>) -> (Model.Parameters, repair: String?) {
+      model.maximization(point.statistics, previous: point.parameters, prepared: point.prepared, data: runner.data)
+    }
+
+    /// One plain EM step from `point` (M step, then the E step at the new θ). Throws when the
+    /// objective becomes non-finite, or decreases without a repair (a bug: EM is monotone).
+    func emStep(from point: Point<Model>, restart: Int, iteration: Int) throws -> (Point<Model>, repair: String?) {
+      let (next, repair) = maximization(point)
+      let evaluated = try self(next)
+      try check(evaluated, after: point, repaired: repair != nil, restart: restart, iteration: iteration)
+      return (evaluated, repair)
+    }
+
+    /// The monotone guard between two EM iterates.
+    func check(_ next: Point<Model>, after previous: Point<Model>, repaired: Bool, restart: Int, iteration: Int) throws {
+      guard next.objective.isFinite else {
+        throw FitFailure(description: "the log-likelihood became non-finite at iteration \(iteration)")
+      }
+      if !repaired, next.objective < previous.objective - roundingSlack(previous.objective) {
+        throw MonotonicityViolation(restart: restart, iteration: iteration, before: previous.objective,
+                                    after: next.objective)
+      }
+    }
   }
 
   static func runStart<Model: EMModel>(
     _ model: Model, runner: ExpectationRunner<Model>, constant: Double, from initial: Model.Parameters,
-    options: FitOptions, restart: Int, restarts: Int, clock: ContinuousClock.Instant
+    options: FitOptions, restart: Int, restarts: Int, clock: ContinuousClock.Instant, resumingStepMax: Double? = nil
   ) throws -> StartRun<Model.Parameters> {
-    // One E step at θ: its statistics, ℓ(θ) with every constant, and the objective ℓ(θ) + log p(θ).
-    func evaluate(_ parameters: Model.Parameters) throws
-      -> (prepared: Model.Prepared, statistics: [Double], logLikelihood: Double, objective: Double)
-    {
-      let prepared = try model.prepare(parameters)
-      let (statistics, logLikelihood) = runner.run(prepared)
-      return (prepared, statistics, logLikelihood + constant, logLikelihood + constant + model.logPrior(parameters))
+    let evaluate = Evaluator(model: model, runner: runner, constant: constant)
+    var current = try evaluate(initial)
+    guard current.objective.isFinite else {
+      throw FitFailure(description: "the log-likelihood at the starting parameters is not finite (\(current.objective))")
     }
-    var parameters = initial
-    var (prepared, statistics, logLikelihood, objective) = try evaluate(parameters)
-    guard objective.isFinite else {
-      throw FitFailure(description: "the log-likelihood at the starting parameters is not finite (\(objective))")
-    }
+    // SQUAREM needs coordinates; a model without them runs plain EM.
+    var squarem: Squarem? = options.acceleration == .squarem && model.coordinates(initial) != nil ? Squarem(stepMax: resumingStepMax ?? 1) : nil
     var trace: [Double] = []
     var repairs: [String] = []
     var converged = false
     while trace.count < options.maxIterations {
       let iteration = trace.count + 1
-      // M step, then the E step at the new parameters (which also evaluates ℓ there).
-      let (next, repair) = model.maximization(statistics, previous: parameters, prepared: prepared, data: runner.data)
-      let (nextPrepared, nextStatistics, nextLogLikelihood, nextObjective) = try evaluate(next)
-      guard nextObjective.isFinite else {
-        throw FitFailure(description: "the log-likelihood became non-finite at iteration \(iteration)")
+      let (next, repair): (Point<Model>, String?)
+      if var accelerator = squarem {
+        (next, repair) = try accelerator.step(from: current, evaluate: evaluate, restart: restart, iteration: iteration)
+        squarem = accelerator
+      } else {
+        (next, repair) = try evaluate.emStep(from: current, restart: restart, iteration: iteration)
       }
-      if let repair {
-        repairs.append("iteration \(iteration): \(repair)")
-      } else if nextObjective < objective - roundingSlack(objective) {
-        throw MonotonicityViolation(restart: restart, iteration: iteration, before: objective, after: nextObjective)
-      }
-      let change = nextObjective - objective
-      (parameters, prepared, statistics) = (next, nextPrepared, nextStatistics)
-      (logLikelihood, objective) = (nextLogLikelihood, nextObjective)
-      trace.append(objective)
-      if repair == nil, abs(change) <= options.tolerance * abs(objective) { converged = true }
+      if let repair { repairs.append("iteration \(iteration): \(repair)") }
+      let change = next.objective - current.objective
+      current = next
+      trace.append(current.objective)
+      if repair == nil, abs(change) <= options.tolerance * abs(current.objective) { converged = true }
       options.progress?(FitProgress(
-        restart: restart, restarts: restarts, iteration: iteration, objective: objective, change: change,
+        restart: restart, restarts: restarts, iteration: iteration, objective: current.objective, change: change,
         seconds: (ContinuousClock.now - clock).seconds, finished: converged || trace.count == options.maxIterations,
         converged: converged))
       if converged { break }
     }
-    return StartRun(parameters: parameters, logLikelihood: logLikelihood, objective: objective,
-                    trace: trace, converged: converged, repairs: repairs)
+    return StartRun(parameters: current.parameters, logLikelihood: current.logLikelihood, objective: current.objective,
+                    trace: trace, evaluations: evaluate.count, converged: converged, repairs: repairs,
+                    stepMax: squarem?.stepMax)
   }
 }
 

@@ -75,6 +75,64 @@ public protocol EMModel: Sendable {
 
   /// The number of free parameters (for AIC and BIC), for data of `dimension` columns.
   func parameterCount(dimension: Int) -> Int
+
+  // MARK: Parameter coordinates (optional)
+
+  /// θ as a flat vector of unconstrained coordinates, or nil when the model has none (SQUAREM
+  /// and standard errors are then unavailable).
+  ///
+  /// The map is one-to-one onto the parameter space: a simplex of K probabilities is K − 1
+  /// log-ratios log(πₖ / π_K), a rate is log λ, a probability is logit p, a covariance is its
+  /// log-Cholesky factor (log of the diagonal, the strict lower triangle as is), a mean as is.
+  func coordinates(_ parameters: Parameters) -> [Double]?
+
+  /// The parameters at `coordinates` (the inverse of `coordinates(_:)`); `like` supplies what
+  /// the coordinates do not carry. Nil when the point is outside the parameter space
+  /// (non-finite values, overflow).
+  func parameters(fromCoordinates coordinates: [Double], like parameters: Parameters) -> Parameters?
+
+  /// Which coordinates belong to which named parameter block (the spec's names), in order and
+  /// covering every coordinate; empty without coordinates.
+  func coordinateBlocks(_ parameters: Parameters) -> [CoordinateBlock]
+}
+
+/// A run of coordinates that parameterise one named parameter block.
+public struct CoordinateBlock: Sendable, Equatable {
+  /// How the block's values map to its coordinates.
+  public enum Transform: Sendable, Equatable {
+    /// The values as they are (means).
+    case identity
+    /// log of a positive value (rates).
+    case log
+    /// logit of a probability.
+    case logit
+    /// log-ratios of a simplex's entries to its last entry.
+    case logRatio
+    /// log-Cholesky factors of covariance matrices.
+    case logCholesky
+  }
+
+  /// The spec's name of the block ("weights", "means", "transition", …).
+  public var name: String
+  public var range: Range<Int>
+  public var transform: Transform
+
+  public init(name: String, range: Range<Int>, transform: Transform) {
+    self.name = name
+    self.range = range
+    self.transform = transform
+  }
+
+  /// Whether coordinate value `c` of this block puts its parameter at the edge of the parameter
+  /// space (a probability or weight below about 1e-8 or above 1 − 1e-8, a rate below 1e-8),
+  /// where the likelihood is not locally quadratic.
+  public func isOnBoundary(_ c: Double) -> Bool {
+    switch transform {
+    case .identity, .logCholesky: return false
+    case .log: return c < -18.4
+    case .logit, .logRatio: return abs(c) > 18.4
+    }
+  }
 }
 
 extension EMModel {
@@ -84,6 +142,9 @@ extension EMModel {
   public func adapted(to data: DataSet) -> Self { self }
   public func logPrior(_ parameters: Parameters) -> Double { 0 }
   public var hasPrior: Bool { false }
+  public func coordinates(_ parameters: Parameters) -> [Double]? { nil }
+  public func parameters(fromCoordinates coordinates: [Double], like parameters: Parameters) -> Parameters? { nil }
+  public func coordinateBlocks(_ parameters: Parameters) -> [CoordinateBlock] { [] }
 
   /// Fixed blocks of 2048 rows: small enough to keep a block's scratch in cache, large
   /// enough to amortise the scheduling.

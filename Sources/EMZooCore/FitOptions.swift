@@ -22,6 +22,15 @@ public enum InitMethod: String, Sendable, CaseIterable {
   public static let shortEMSchedule: [InitMethod] = [.kmeansPlusPlus, .random, .randomPartition]
 }
 
+/// How the engine moves between iterates.
+public enum Acceleration: String, Sendable, CaseIterable {
+  /// SQUAREM (Varadhan & Roland 2008): two EM steps extrapolated along their squared
+  /// difference, with a fall-back to the plain EM step (see `EMEngine.Squarem`).
+  case squarem
+  /// Classic EM: one M step and one E step per iteration.
+  case none
+}
+
 /// How the engine runs EM (the spec's `fit` block after command-line overrides).
 public struct FitOptions: Sendable {
   public var maxIterations: Int
@@ -35,6 +44,10 @@ public struct FitOptions: Sendable {
   public var shortRuns: Int
   /// Short-EM: the EM iterations of each short run (the same monotone guard as a full run).
   public var shortIterations: Int
+  /// SQUAREM or plain EM; models without coordinates always run plain EM.
+  public var acceleration: Acceleration
+  /// Whether a fit report adds standard errors (nil: when the model is small enough).
+  public var standardErrors: Bool?
   /// Called after every iteration (on the fitting thread).
   public var progress: (@Sendable (FitProgress) -> Void)?
 
@@ -44,6 +57,7 @@ public struct FitOptions: Sendable {
   public init(maxIterations: Int = 1000, tolerance: Double = 1e-8, restarts: Int = 3, seed: UInt64 = 1,
               initialization: InitMethod = .shortEM, threads: Int = 0,
               shortRuns: Int = 20, shortIterations: Int = 10,
+              acceleration: Acceleration = .squarem, standardErrors: Bool? = nil,
               progress: (@Sendable (FitProgress) -> Void)? = nil) {
     self.maxIterations = maxIterations
     self.tolerance = tolerance
@@ -53,6 +67,8 @@ public struct FitOptions: Sendable {
     self.threads = threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount
     self.shortRuns = max(shortRuns, 1)
     self.shortIterations = max(shortIterations, 1)
+    self.acceleration = acceleration
+    self.standardErrors = standardErrors
     self.progress = progress
   }
 }
@@ -79,6 +95,8 @@ public struct RestartSummary: Sendable {
   public var logLikelihood: Double
   public var logPosterior: Double?
   public var iterations: Int
+  /// E steps run (SQUAREM runs about three per iteration; plain EM one).
+  public var evaluations: Int
   public var converged: Bool
   /// Why the start failed (e.g. a non-finite likelihood at the starting point), if it did.
   public var failure: String?
@@ -95,6 +113,8 @@ public struct FitOutcome<Parameters: Sendable>: Sendable {
   public var logLikelihood: Double
   public var logPosterior: Double?
   public var iterations: Int
+  /// E steps run by the best start.
+  public var evaluations: Int
   public var converged: Bool
   /// The objective after each iteration of the best start (log-posterior with a prior).
   public var trace: [Double]

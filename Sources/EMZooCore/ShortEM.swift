@@ -60,7 +60,7 @@ extension EMEngine {
       } catch {
         failures.append(RestartSummary(
           seed: seed, initialization: method, logLikelihood: -.infinity, logPosterior: nil, iterations: 0,
-          converged: false, failure: "\(error)", repairs: [], trace: []))
+          evaluations: 0, converged: false, failure: "\(error)", repairs: [], trace: []))
       }
     }
 
@@ -82,12 +82,12 @@ extension EMEngine {
           longOptions.maxIterations = remaining
           let rest = try runStart(
             model, runner: runner, constant: constant, from: run.parameters, options: longOptions,
-            restart: rank, restarts: kept.count, clock: clock)
+            restart: rank, restarts: kept.count, clock: clock, resumingStepMax: run.stepMax)
           let offset = run.trace.count
           run = StartRun(
             parameters: rest.parameters, logLikelihood: rest.logLikelihood, objective: rest.objective,
-            trace: run.trace + rest.trace, converged: rest.converged,
-            repairs: run.repairs + rest.repairs.map { shiftIteration($0, by: offset) })
+            trace: run.trace + rest.trace, evaluations: run.evaluations + rest.evaluations, converged: rest.converged,
+            repairs: run.repairs + rest.repairs.map { shiftIteration($0, by: offset) }, stepMax: rest.stepMax)
         }
       } catch let error as MonotonicityViolation {
         throw error
@@ -96,13 +96,14 @@ extension EMEngine {
       } catch {
         summaries.append(RestartSummary(
           seed: candidate.seed, initialization: candidate.method, logLikelihood: -.infinity, logPosterior: nil,
-          iterations: run.trace.count, converged: false, failure: "\(error)", repairs: run.repairs, trace: run.trace))
+          iterations: run.trace.count, evaluations: run.evaluations, converged: false, failure: "\(error)",
+          repairs: run.repairs, trace: run.trace))
         continue
       }
       summaries.append(RestartSummary(
         seed: candidate.seed, initialization: candidate.method, logLikelihood: run.logLikelihood,
         logPosterior: model.hasPrior ? run.objective : nil, iterations: run.trace.count,
-        converged: run.converged, failure: nil, repairs: run.repairs, trace: run.trace))
+        evaluations: run.evaluations, converged: run.converged, failure: nil, repairs: run.repairs, trace: run.trace))
       if best.map({ run.objective > $0.run.objective }) ?? true { best = (summaries.count - 1, run) }
     }
     summaries += failures
@@ -114,6 +115,7 @@ extension EMEngine {
     return FitOutcome(
       parameters: best.run.parameters, logLikelihood: best.run.logLikelihood,
       logPosterior: model.hasPrior ? best.run.objective : nil, iterations: best.run.trace.count,
+      evaluations: best.run.evaluations,
       converged: best.run.converged, trace: best.run.trace, restarts: summaries,
       bestRestart: best.index, seconds: (ContinuousClock.now - clock).seconds,
       restartsAtBest: atBest.count, atBestTolerance: atBest.tolerance, shortRuns: count)

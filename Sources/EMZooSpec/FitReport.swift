@@ -8,6 +8,8 @@ public struct FitReport: Sendable {
   public var logLikelihood: Double
   public var logPosterior: Double?
   public var iterations: Int
+  /// E steps run by the best start.
+  public var evaluations: Int
   public var converged: Bool
   public var seconds: Double
   public var restarts: [RestartSummary]
@@ -37,8 +39,15 @@ extension SpecifiedModel {
     if options.initialization == .spec, start == nil {
       throw spec.parameters.error("fit.init \"spec\" needs the spec's parameters")
     }
-    let outcome = try EMEngine.fit(self, to: data, options: options, start: start)
-    let p = Double(parameterCount(dimension: data.dimension))
+    let held = try heldBlocks(spec)
+    let outcome: FitOutcome<Parameters>
+    var p = Double(parameterCount(dimension: data.dimension))
+    if let held {
+      outcome = try EMEngine.fit(held, to: data, options: options, start: start.map { held.holding($0) })
+      p -= Double(held.heldCount)
+    } else {
+      outcome = try EMEngine.fit(self, to: data, options: options, start: start)
+    }
     let n = Double(data.rows)
     let bic = p * log(n) - 2 * outcome.logLikelihood
     // ICL (Biernacki, Celeux & Govaert 2000, as mclust computes it): BIC plus −2 log p(ẑ | x).
@@ -59,6 +68,7 @@ extension SpecifiedModel {
     if let logPosterior = outcome.logPosterior { members.append(("logPosterior", .number(logPosterior))) }
     members += [
       ("iterations", .number(Double(outcome.iterations))),
+      ("evaluations", .number(Double(outcome.evaluations))),
       ("converged", .bool(outcome.converged)),
       ("trace", JSONValue(outcome.trace)),
       ("n", .number(n)),
@@ -77,11 +87,49 @@ extension SpecifiedModel {
     members += [
       ("seconds", .number((outcome.seconds * 1e6).rounded() / 1e6)),
     ]
-    members += extraResults(outcome.parameters, data: data)
+    let extras = extraResults(outcome.parameters, data: data)
+    // Generic standard errors unless the kind gives its own (the regression's analytic ones).
+    var notes: [String] = []
+    let coordinates = coordinates(outcome.parameters)?.count ?? 0
+    let wanted = options.standardErrors ?? (coordinates <= 2000 && coordinates * coordinates * data.rows <= 500_000_000)
+    if wanted, !extras.contains(where: { $0.key == "standardErrors" }) {
+      let (errors, errorNotes) = standardErrorMembers(
+        outcome.parameters, data: data, held: held?.names ?? [], threads: options.threads)
+      members.insert(("standardErrors", errors), at: (members.firstIndex { $0.key == "parameters" } ?? 0) + 1)
+      notes += errorNotes
+    } else if options.standardErrors == nil, !extras.contains(where: { $0.key == "standardErrors" }) {
+      notes.append("standardErrors skipped: \(coordinates) coordinates need \(2 * coordinates * coordinates) likelihood evaluations of \(data.rows) rows; set fit.standardErrors true to compute them")
+    }
+    members += extras
+    if !notes.isEmpty { members.append(("notes", .array(notes.map { .string($0) }))) }
     return FitReport(
       result: .object(members), logLikelihood: outcome.logLikelihood, logPosterior: outcome.logPosterior,
-      iterations: outcome.iterations, converged: outcome.converged, seconds: outcome.seconds,
-      restarts: outcome.restarts, restartsAtBest: outcome.restartsAtBest, atBestTolerance: outcome.atBestTolerance)
+      iterations: outcome.iterations, evaluations: outcome.evaluations, converged: outcome.converged,
+      seconds: outcome.seconds, restarts: outcome.restarts, restartsAtBest: outcome.restartsAtBest,
+      atBestTolerance: outcome.atBestTolerance)
+  }
+
+  /// The model with the spec's `fit.fixed` blocks held at the spec's values; nil when none are.
+  /// A name that is not a parameter block of this model, or a block the spec's `parameters`
+  /// does not give, is an input error.
+  func heldBlocks(_ spec: ModelSpec) throws -> HeldBlocks<Self>? {
+    let names = spec.fit.fixed
+    guard !names.isEmpty else { return nil }
+    let place = "\(spec.file): fit.fixed"
+    guard let values = try specParameters(spec) else {
+      throw InputError("\(place): \"\(names[0])\" is held at the spec's value, but the spec gives no parameters")
+    }
+    guard case .object(let members) = encodeParameters(values) else { return nil }
+    let valid = coordinateBlocks(values).map(\.name).filter { name in members.contains { $0.key == name } }
+    for name in names where !valid.contains(name) {
+      throw InputError(valid.isEmpty
+        ? "\(place): model \(kind) cannot hold parameters fixed"
+        : "\(place): unknown parameter block \"\(name)\"; expected one of \(valid.joined(separator: ", "))")
+    }
+    if let absent = names.first(where: { !spec.parameters[$0].isPresent }) {
+      throw InputError("\(place): \"\(absent)\" is held at the spec's value, but parameters.\(absent) is not given")
+    }
+    return HeldBlocks(self, holding: Set(names), at: values)
   }
 
   /// `count` rows drawn from the spec's parameters, with column names from the spec.
@@ -121,7 +169,8 @@ extension RestartSummary {
       ("logLikelihood", logLikelihood.isFinite ? .number(logLikelihood) : .null),
     ]
     if let logPosterior { members.append(("logPosterior", .number(logPosterior))) }
-    members += [("iterations", .number(Double(iterations))), ("converged", .bool(converged))]
+    members += [("iterations", .number(Double(iterations))), ("evaluations", .number(Double(evaluations))),
+                ("converged", .bool(converged))]
     if !repairs.isEmpty { members.append(("repairs", .array(repairs.map { .string($0) }))) }
     if let failure { members.append(("failure", .string(failure))) }
     members.append(("trace", JSONValue(trace)))

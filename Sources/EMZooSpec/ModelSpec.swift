@@ -19,11 +19,17 @@ public struct FitSettings: Sendable, Equatable {
   public var covarianceFloor = 1e-6
   /// Worker threads for the E step (0: all cores). Never changes the result.
   public var threads = 0
+  /// "squarem" (default) or "none": SQUAREM acceleration or classic EM.
+  public var acceleration = Acceleration.squarem
+  /// Parameter blocks held at the spec's values (`fit.fixed`), by their spec names.
+  public var fixed: [String] = []
+  /// Whether the result gets `standardErrors`; nil: when the model has at most 2000 free parameters.
+  public var standardErrors: Bool? = nil
 
   public init() {}
 
   static let keys = ["maxIterations", "tolerance", "restarts", "seed", "init", "covarianceFloor", "threads",
-                     "shortRuns", "shortIterations"]
+                     "shortRuns", "shortIterations", "accelerate", "fixed", "standardErrors"]
 
   init(_ field: Field) throws {
     guard field.isPresent else { return }
@@ -43,6 +49,11 @@ public struct FitSettings: Sendable, Equatable {
     if field["threads"].isPresent { threads = try field["threads"].integer(in: 0...Limits.threads.upperBound) }
     if field["shortRuns"].isPresent { shortRuns = try field["shortRuns"].integer(in: Limits.restarts) }
     if field["shortIterations"].isPresent { shortIterations = try field["shortIterations"].integer(in: 1...1000) }
+    if field["accelerate"].isPresent {
+      acceleration = Acceleration(rawValue: try field["accelerate"].choice(Acceleration.allCases.map(\.rawValue))) ?? .squarem
+    }
+    if field["fixed"].isPresent { fixed = try field["fixed"].elements().map { try $0.string() } }
+    if field["standardErrors"].isPresent { standardErrors = try field["standardErrors"].bool() }
   }
 }
 
@@ -52,7 +63,8 @@ extension FitOptions {
     self.init(
       maxIterations: settings.maxIterations, tolerance: settings.tolerance, restarts: settings.restarts,
       seed: settings.seed, initialization: settings.initialization, threads: settings.threads,
-      shortRuns: settings.shortRuns, shortIterations: settings.shortIterations, progress: progress)
+      shortRuns: settings.shortRuns, shortIterations: settings.shortIterations,
+      acceleration: settings.acceleration, standardErrors: settings.standardErrors, progress: progress)
   }
 }
 

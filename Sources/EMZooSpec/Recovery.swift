@@ -42,6 +42,8 @@ extension SpecifiedModel {
     let data = try sampleData(spec: spec, count: n, seed: seed)
     var fitOptions = options
     if fitOptions.initialization == .spec { fitOptions.initialization = .shortEM }
+    // Recovery compares estimates only; standard errors only when asked for.
+    if fitOptions.standardErrors == nil { fitOptions.standardErrors = false }
     var fitSpec = spec
     fitSpec.parameters = Field(nil, path: "parameters", file: spec.file)
     let report = try fitReport(spec: fitSpec, data: data, options: fitOptions)

@@ -104,4 +104,9 @@ public struct SpecifiedKind<Model: GenerativeModel>: SpecifiedModel {
     try model.initialParameters(for: data, method: method, random: random)
   }
   public func parameterCount(dimension: Int) -> Int { model.parameterCount(dimension: dimension) }
+  public func coordinates(_ p: Parameters) -> [Double]? { model.coordinates(p) }
+  public func parameters(fromCoordinates c: [Double], like p: Parameters) -> Parameters? {
+    model.parameters(fromCoordinates: c, like: p)
+  }
+  public func coordinateBlocks(_ p: Parameters) -> [CoordinateBlock] { model.coordinateBlocks(p) }
 }

@@ -72,7 +72,7 @@ import Testing
     #expect(error(valid.replacingOccurrences(of: "\"weights\"", with: "\"weigths\""))
       == "test.json: parameters.weigths: unknown key; expected one of weights, means, covariances")
     #expect(error(valid.dropLast() + #", "fit": { "maxIter": 3 } }"#)
-      == "test.json: fit.maxIter: unknown key; expected one of maxIterations, tolerance, restarts, seed, init, covarianceFloor, threads, shortRuns, shortIterations")
+      == "test.json: fit.maxIter: unknown key; expected one of maxIterations, tolerance, restarts, seed, init, covarianceFloor, threads, shortRuns, shortIterations, accelerate, fixed, standardErrors")
     #expect(error(valid.dropLast() + #", "check": { "n": 0 } }"#)
       == "test.json: check.n: expected an integer ≥ 1, found 0")
   }

@@ -82,6 +82,9 @@ public struct GaussianFamily: EmissionFamily, FusedMixtureExpectation {
   public let covariance: CovarianceType
   public let covarianceFloor: Double
   public let prior: Prior?
+  /// Means held fixed (K×d, `fit.fixed: ["means"]`): the M step keeps them and updates each
+  /// covariance about them, Σₖ = (Wₖ + Nₖ(x̄ₖ − μₖ)(x̄ₖ − μₖ)ᵀ)/Nₖ, the maximiser given μ.
+  public var heldMeans: [Double]? = nil
 
   public init(components: Int, dimension: Int, covariance: CovarianceType, covarianceFloor: Double = 1e-6,
               prior: Prior? = nil) {
@@ -312,6 +315,12 @@ public struct GaussianFamily: EmissionFamily, FusedMixtureExpectation {
         }
         if covariance == .full { for e in 0..<(d * d) { scatter[e] += prior.scale[e] } }
       }
+      if let held = heldMeans {
+        // The scatter about the held means: W + N (x̄ − μ)(x̄ − μ)ᵀ.
+        let shift = (0..<d).map { mean[$0] - held[k * d + $0] }
+        for j in 0..<d { for l in 0..<d { scatter[j * d + l] += n * shift[j] * shift[l] } }
+        mean = Array(held[(k * d)..<((k + 1) * d)])
+      }
       for j in 0..<d { means[k * d + j] = mean[j] }
       if covariance == .tied {
         for e in 0..<(d * d) { pooled[e] += scatter[e] }
@@ -350,7 +359,12 @@ public struct GaussianFamily: EmissionFamily, FusedMixtureExpectation {
         guard n > 0 else { continue }
         let shift = t[1] / n
         means[k * d + j] = previous.means[k * d + j] + shift
-        let scatter = max(t[2] - t[1] * shift, 0)
+        var scatter = max(t[2] - t[1] * shift, 0)
+        if let held = heldMeans {
+          let offset = means[k * d + j] - held[k * d + j]
+          scatter += n * offset * offset
+          means[k * d + j] = held[k * d + j]
+        }
         variances[j] = scatter / n
         scatterTotal += scatter
         countTotal += n

@@ -65,6 +65,11 @@ public struct Field: Sendable {
     return s
   }
 
+  public func bool() throws -> Bool {
+    guard case .bool(let b)? = value else { throw error("expected true or false, \(found())") }
+    return b
+  }
+
   public func choice(_ allowed: [String]) throws -> String {
     let s = try string()
     guard allowed.contains(s) else {

@@ -14,10 +14,15 @@ let gaussianFamilyKind = FamilyKind(
     ? CovarianceType(rawValue: try options["covariance"].choice(CovarianceType.allCases.map(\.rawValue))) ?? .full
     : .full
   let d = try context.dimension(fromMatrix: "means")
-  return GaussianFamily(
+  var family = GaussianFamily(
     components: context.components, dimension: d, covariance: covariance,
     covarianceFloor: context.spec.fit.covarianceFloor,
     prior: try GaussianFamily.decodePrior(context.spec.prior, dimension: d, covariance: covariance))
+  // fit.fixed "means": the covariances are then updated about the held means.
+  if context.spec.fit.fixed.contains("means"), context.spec.parameters["means"].isPresent {
+    family.heldMeans = try context.spec.parameters["means"].matrix(rows: context.components, columns: d)
+  }
+  return family
 }
 
 extension GaussianFamily: SpecifiedFamily {

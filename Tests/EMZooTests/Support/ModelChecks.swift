@@ -12,9 +12,10 @@ func model(_ spec: ModelSpec, dimension: Int? = nil) throws -> any SpecifiedMode
   try ModelRegistry.standard.model(for: spec, dimension: dimension)
 }
 
-/// Fit options for tests: `threads` workers, progress off.
+/// Fit options for tests: `threads` workers, progress off, no standard errors unless asked.
 func options(restarts: Int = 2, seed: UInt64 = 1, maxIterations: Int = 500, tolerance: Double = 1e-10,
-             threads: Int = 1, initialization: InitMethod = .kmeansPlusPlus) -> FitOptions {
+             threads: Int = 1, initialization: InitMethod = .kmeansPlusPlus,
+             standardErrors: Bool = false) -> FitOptions {
   var settings = FitSettings()
   settings.restarts = restarts
   settings.seed = seed
@@ -22,6 +23,7 @@ func options(restarts: Int = 2, seed: UInt64 = 1, maxIterations: Int = 500, tole
   settings.tolerance = tolerance
   settings.threads = threads
   settings.initialization = initialization
+  settings.standardErrors = standardErrors
   return FitOptions(settings)
 }
 
