@@ -212,6 +212,60 @@ import Testing
     #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
   }
 
+  // MARK: - Blocks of fixed length, a fixed dimension
+
+  /// `Tests/Fixtures/plugins/normal1d.c` (blocks `mean` and `variance` of length 1, d = 1)
+  /// fitted beside the built-in `gaussian-mixture` on the same data: two implementations,
+  /// one optimum.
+  @Test func twoBlockPluginAgreesWithTheBuiltInGaussianMixture() throws {
+    let dir = try temporaryDirectory()
+    let library = try Self.compile(
+      repositoryRoot.appendingPathComponent("Tests/Fixtures/plugins/normal1d.c").path, to: "libnormal1d.so", in: dir)
+    let spec = dir.appendingPathComponent("normal.json").path
+    try """
+      { "name": "normal", "model": "normal1d-mixture", "options": { "components": 3 },
+        "parameters": { "weights": [0.3, 0.5, 0.2], "mean": [[-4], [0], [5]], "variance": [[1], [0.5], [2]] },
+        "columns": ["x"], "fit": { "maxIterations": 1000, "tolerance": 1e-10, "restarts": 3, "seed": 1 },
+        "check": { "n": 20000, "seed": 7, "tolerance": 0.1 } }
+      """.write(toFile: spec, atomically: true, encoding: .utf8)
+    let csv = dir.appendingPathComponent("n.csv").path
+    let sample = try Self.emzoo(["--plugin", library, "sample", spec, "--n", "5000", "--seed", "4", "--output", csv])
+    #expect(sample.status == 0, "\(sample.stderr)")
+    let pluginResult = dir.appendingPathComponent("p.json").path, builtInResult = dir.appendingPathComponent("g.json").path
+    let fit = try Self.emzoo(["--plugin", library, "fit", spec, "--data", csv, "--output", pluginResult, "--quiet"])
+    #expect(fit.status == 0, "\(fit.stderr)")
+    let builtIn = try Self.emzoo(["fit", repositoryRoot.appendingPathComponent("models/gaussian-1d.json").path,
+                                  "--data", csv, "--output", builtInResult, "--quiet"])
+    #expect(builtIn.status == 0, "\(builtIn.stderr)")
+    let a = try JSONValue.parse(String(contentsOfFile: pluginResult, encoding: .utf8))
+    let b = try JSONValue.parse(String(contentsOfFile: builtInResult, encoding: .utf8))
+    guard case .number(let la)? = a["logLikelihood"], case .number(let lb)? = b["logLikelihood"] else {
+      Issue.record("no logLikelihood"); return
+    }
+    #expect(la.isApproximatelyEqual(to: lb, relativeTolerance: 1e-9), "\(la) vs \(lb)")
+    #expect(a["parameterCount"] == b["parameterCount"])
+    // Components sorted by mean; the built-in fit adds its covariance floor (1e-6) to variances.
+    let pa = zip(numbers(a["parameters"]?["weights"]), zip(matrix(a["parameters"]?["mean"]).map(\.[0]),
+                                                         matrix(a["parameters"]?["variance"]).map(\.[0])))
+      .map { [$0, $1.0, $1.1] }.sorted { $0[1] < $1[1] }
+    guard case .array(let covariances)? = b["parameters"]?["covariances"] else { Issue.record("no covariances"); return }
+    let pb = zip(numbers(b["parameters"]?["weights"]), zip(matrix(b["parameters"]?["means"]).map(\.[0]),
+                                                         covariances.map { matrix($0)[0][0] }))
+      .map { [$0, $1.0, $1.1] }.sorted { $0[1] < $1[1] }
+    #expect(pa.count == 3 && pb.count == 3)
+    for (x, y) in zip(pa.joined(), pb.joined()) { #expect(abs(x - y) < 1e-5, "\(pa) vs \(pb)") }
+
+    let check = try Self.emzoo(["--plugin", library, "check", spec, "--n", "5000"])
+    #expect(check.status == 0 && check.stdout.contains("variance"), "\(check.stdout)\(check.stderr)")
+    // d is fixed at 1: two columns are refused.
+    let wide = dir.appendingPathComponent("wide.csv").path, bare = dir.appendingPathComponent("bare.json").path
+    try "x,y\n1,2\n3,4\n".write(toFile: wide, atomically: true, encoding: .utf8)
+    try #"{ "model": "normal1d-mixture", "options": { "components": 1 } }"#.write(toFile: bare, atomically: true, encoding: .utf8)
+    let refused = try Self.emzoo(["--plugin", library, "fit", bare, "--data", wide, "--quiet"])
+    #expect(refused.status == 2 && refused.stderr.split(separator: "\n").count == 1, "\(refused.stderr)")
+    #expect(refused.stderr.contains("bare.json: plugin family \"normal1d\" models 1 data columns, found 2"), "\(refused.stderr)")
+  }
+
   // MARK: - Bad plugins and bad input
 
   @Test func badPluginsExitTwoWithOneLine() throws {
