@@ -199,9 +199,16 @@ typedef struct emzoo_family_v1 {
                 char *error, size_t error_size);
 } emzoo_family_v1;
 
+/** Marks the entry point exported even when a plugin is built with -fvisibility=hidden. */
+#if defined(__GNUC__) || defined(__clang__)
+#define EMZOO_PLUGIN_EXPORT __attribute__((visibility("default")))
+#else
+#define EMZOO_PLUGIN_EXPORT
+#endif
+
 /** The entry point a plugin exports: its family, a pointer to static storage. Called once,
  *  from one thread, right after loading. */
-const emzoo_family_v1 *emzoo_plugin_family(void);
+EMZOO_PLUGIN_EXPORT const emzoo_family_v1 *emzoo_plugin_family(void);
 
 #ifdef __cplusplus
 }
