@@ -6,6 +6,9 @@ import PackageDescription
 //
 //   emzoo (thin executable) → EMZooCommandLine → EMZooSpec → EMZooModels → EMZooCore → CKernels
 //
+// C plugins: EMZooCommandLine → EMZooPlugins (dlopen, `--plugin`) → EMZooSpec, EMZooPluginABI
+// (the versioned header `emzoo_plugin.h` that a plugin compiles against; no code).
+//
 // CKernels is implementation-only: every target imports it with `internal import`, and no
 // product exposes it. `EMZoo` re-exports core, models and spec for library users.
 let package = Package(
@@ -44,13 +47,17 @@ let package = Package(
     .target(name: "EMZooModels", dependencies: ["EMZooCore", "CKernels"]),
     // JSON specs, CSV reading, the kinds and their registry, fit reports, recovery checks.
     .target(name: "EMZooSpec", dependencies: ["EMZooModels", "EMZooCore", "CKernels"]),
+    // The C plugin ABI: one versioned header (`emzoo_plugin.h`) that plugins compile against.
+    .target(name: "EMZooPluginABI"),
+    // Loads C plugins (`--plugin lib.so`, EMZOO_PLUGINS) as emission families.
+    .target(name: "EMZooPlugins", dependencies: ["EMZooSpec", "EMZooModels", "EMZooCore", "EMZooPluginABI"]),
     // Core, models and spec for library users: `import EMZoo`.
     .target(name: "EMZoo", dependencies: ["EMZooCore", "EMZooModels", "EMZooSpec"]),
     // Every command; a plugin package runs it with its own registry.
     .target(
       name: "EMZooCommandLine",
       dependencies: [
-        "EMZooSpec", "EMZooModels", "EMZooCore", "CKernels",
+        "EMZooSpec", "EMZooModels", "EMZooCore", "EMZooPlugins", "CKernels",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),

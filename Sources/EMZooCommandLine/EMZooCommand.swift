@@ -17,8 +17,21 @@ public enum EMZooCommandLine {
   @TaskLocal static var registry = ModelRegistry.standard
 
   /// Parses the process's arguments, runs the command with `registry`, and exits.
+  ///
+  /// C plugins named by `--plugin LIB.so` (anywhere before `--`, repeatable) or by
+  /// `EMZOO_PLUGINS` (colon-separated) are loaded first and added to `registry`; a plugin that
+  /// cannot be loaded is bad input (one line, exit status 2).
   public static func main(registry: ModelRegistry) -> Never {
-    $registry.withValue(registry) { EMZooCommand.main() }
+    let loaded: (registry: ModelRegistry, arguments: [String])
+    do {
+      loaded = try PluginOption.load(into: registry, arguments: Array(CommandLine.arguments.dropFirst()),
+                                     environment: ProcessInfo.processInfo.environment)
+    } catch let error as InputError {
+      EMZooCommand.fail(error.message, status: 2)
+    } catch {
+      EMZooCommand.fail("\(error)", status: 2)
+    }
+    $registry.withValue(loaded.registry) { EMZooCommand.main(loaded.arguments) }
     Foundation.exit(0)
   }
 }
@@ -27,16 +40,21 @@ struct EMZooCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "emzoo",
     abstract: "A zoo of statistical models fitted by expectation–maximization.",
-    discussion: "Exit status: 0 success, 1 failed check, 2 bad input.",
+    discussion: """
+      Exit status: 0 success, 1 failed check, 2 bad input.
+
+      Global option: --plugin LIB.so (repeatable; or EMZOO_PLUGINS=a.so:b.so) loads a C \
+      emission family (see Sources/EMZooPluginABI/include/emzoo_plugin.h) for every command.
+      """,
     version: EMZooCommandLine.version,
     subcommands: [List.self, Sample.self, Fit.self, Check.self, Run.self, Decode.self, Impute.self,
                   Predict.self, Score.self, Select.self, Init.self, Plot.self])
 
   /// Every failure becomes one line on stderr and a documented exit status; no traps, no
   /// stack traces, no usage dumps for bad input.
-  static func main() {
+  static func main(_ arguments: [String]? = nil) {
     do {
-      var command = try parseAsRoot()
+      var command = try parseAsRoot(arguments)
       try command.run()
     } catch let error as InputError {
       fail(error.message, status: 2)
