@@ -22,7 +22,9 @@ public enum CovarianceType: String, Sendable, CaseIterable {
 ///
 /// Statistics are centred on the previous means c (Σ w(x − c) and Σ w(x − c)(x − c)ᵀ), which
 /// avoids the cancellation of raw second moments when the means are far from zero. The M step
-/// adds `covarianceFloor` to every variance (scikit-learn's `reg_covar`), so a component that
+/// raises every eigenvalue of each covariance to at least `covarianceFloor` (a constraint
+/// Σ ⪰ εI, solved exactly by `raiseEigenvalues`, so EM stays monotone; scikit-learn's `reg_covar`
+/// instead adds ε to the diagonal, which can make EM go down), so a component that
 /// collapses onto a point keeps a positive-definite covariance.
 ///
 /// Missing entries (NaN) are marginalised: the E step scores a row by the density of its
@@ -326,8 +328,9 @@ public struct GaussianFamily: EmissionFamily, FusedMixtureExpectation {
         for e in 0..<(d * d) { pooled[e] += scatter[e] }
         pooledCount += denominator - (prior.map { $0.degreesOfFreedom + Double(d) + 1 } ?? 0)
       } else {
-        for e in 0..<(d * d) { covariances[k * d * d + e] = scatter[e] / denominator }
-        for j in 0..<d { covariances[k * d * d + j * d + j] += covarianceFloor }
+        var sigma = scatter.map { $0 / denominator }
+        raiseEigenvalues(&sigma, dimension: d, atLeast: covarianceFloor)
+        covariances.replaceSubrange((k * d * d)..<((k + 1) * d * d), with: sigma)
       }
     }
     if covariance == .tied {
@@ -337,8 +340,8 @@ public struct GaussianFamily: EmissionFamily, FusedMixtureExpectation {
         for e in 0..<(d * d) { pooled[e] += prior.scale[e] }
         denominator += prior.degreesOfFreedom + Double(d) + 1
       }
-      for j in 0..<d { pooled[j * d + j] = pooled[j * d + j] / denominator + covarianceFloor }
-      for j in 0..<d { for l in 0..<d where l != j { pooled[j * d + l] /= denominator } }
+      for e in 0..<(d * d) { pooled[e] /= denominator }
+      raiseEigenvalues(&pooled, dimension: d, atLeast: covarianceFloor)
       for k in 0..<K { for e in 0..<(d * d) { covariances[k * d * d + e] = pooled[e] } }
     }
     return Parameters(means: means, covariances: covariances)
@@ -373,7 +376,8 @@ public struct GaussianFamily: EmissionFamily, FusedMixtureExpectation {
         let shared = scatterTotal / countTotal
         variances = [Double](repeating: shared, count: d)
       }
-      for j in 0..<d { covariances[k * d * d + j * d + j] = variances[j] + covarianceFloor }
+      // The floor as a constraint (σ² ≥ ε): the exact maximiser, so EM stays monotone.
+      for j in 0..<d { covariances[k * d * d + j * d + j] = max(variances[j], covarianceFloor) }
     }
     return Parameters(means: means, covariances: covariances)
   }
