@@ -34,11 +34,17 @@ if [ -n "$(git status --porcelain --untracked-files=no)" ]; then
 fi
 
 # (a) A clean clone of HEAD, tagged 0.1.0 so that `from: "0.1.0"` resolves to it.
-git clone -q "$repo" "$tmp/emzoo"
-git -C "$tmp/emzoo" -c user.name=ci -c user.email=ci@localhost tag 0.1.0
+if ! git clone -q "$repo" "$tmp/emzoo" 2>"$tmp/stderr" \
+  || ! git -C "$tmp/emzoo" -c user.name=ci -c user.email=ci@localhost tag 0.1.0 2>>"$tmp/stderr"; then
+  fail "clone HEAD and tag it 0.1.0"
+  finish
+fi
 
 # (b) The example as an outside package, built against that clone.
-cp -R "$tmp/emzoo/Examples/ExponentialMixture" "$tmp/ExponentialMixture"
+if ! cp -R "$tmp/emzoo/Examples/ExponentialMixture" "$tmp/ExponentialMixture" 2>"$tmp/stderr"; then
+  fail "copy Examples/ExponentialMixture (is it committed?)"
+  finish
+fi
 example="$tmp/ExponentialMixture"
 if EMZOO_URL="file://$tmp/emzoo" swift build --package-path "$example" >"$tmp/build.log" 2>"$tmp/stderr"; then
   pass "build Examples/ExponentialMixture against emzoo 0.1.0 (a clone of HEAD)"
