@@ -15,7 +15,8 @@ passed=0
 failed=0
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/emzoo-examples.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+# SwiftPM also leaves empty lock files named after the package path in /tmp.
+trap 'rm -rf "$tmp"; rm -f /tmp/"$(printf %s "$tmp" | tr / _)"_*.lock' EXIT
 
 pass() { passed=$((passed + 1)); echo "ok    $1"; }
 fail() {
