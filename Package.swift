@@ -1,5 +1,9 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.2
 import PackageDescription
+
+// Tools version 6.2: SwiftPM before 6.2 refuses a package whose target uses `unsafeFlags`
+// (CKernels' -O3 -march=native …) as a dependency resolved by version, so a plugin package
+// (Examples/ExponentialMixture) could not depend on emzoo `from: "0.1.0"`.
 
 // The targets enforce the architecture's one-way arrows; a dependency against an arrow does
 // not compile:

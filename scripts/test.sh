@@ -6,3 +6,6 @@ cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
 swift build --build-tests
 swift test --skip-build --disable-xctest
+# The plugin door: an outside package (Examples/ExponentialMixture) built against a clone of
+# HEAD tagged 0.1.0, and its commands run (about 2 minutes).
+bash scripts/test-examples.sh
