@@ -97,7 +97,7 @@ void emz_categorical_accumulate(const double *x, size_t n, size_t K, size_t M,
     double v = x[i];
     const double *w = weights + i * K;
     double *target = counts + (v == v ? (size_t)v : M) * K;
-#pragma omp simd
+    EMZ_SIMD
     for (size_t k = 0; k < K; k++) target[k] += w[k];
   }
   for (size_t k = 0; k < K; k++) {

@@ -5,6 +5,7 @@
 // log P = Σ_t log c_t. Emissions are shifted by their row maximum before exponentiation,
 // and the shift is added back to the log-likelihood, so no step underflows.
 #include "CKernels.h"
+#include "internal.h"
 
 #include <math.h>
 
@@ -28,7 +29,7 @@ static double scale_emissions(double *logb, size_t T, size_t K) {
     }
   }
   const size_t count = T * K;
-#pragma omp simd
+  EMZ_SIMD
   for (size_t e = 0; e < count; e++) {
     double v = logb[e];
     double x = exp(v);
@@ -160,15 +161,15 @@ double emz_hmm_forward_backward_densities(size_t T, size_t K, double *b, const d
     const double *prev = alpha + (t - 1) * K;
     double *cur = alpha + t * K;
     const double *b = logb + t * K;
-#pragma omp simd
+    EMZ_SIMD
     for (size_t j = 0; j < K; j++) cur[j] = 0;
     for (size_t i = 0; i < K; i++) {
       const double a = prev[i], *Ai = transition + i * K;
-#pragma omp simd
+      EMZ_SIMD
       for (size_t j = 0; j < K; j++) cur[j] += a * Ai[j];
     }
     c = 0;
-#pragma omp simd reduction(+ : c)
+    EMZ_SIMD
     for (size_t j = 0; j < K; j++) {
       cur[j] *= b[j];
       c += cur[j];
@@ -176,7 +177,7 @@ double emz_hmm_forward_backward_densities(size_t T, size_t K, double *b, const d
     if (!(c > 0)) return -INFINITY;
     scale[t] = c;
     const double inv = 1.0 / c;
-#pragma omp simd
+    EMZ_SIMD
     for (size_t j = 0; j < K; j++) cur[j] *= inv;
     emz_add_log(c, &product, &loglik);
   }
@@ -197,21 +198,21 @@ double emz_hmm_forward_backward_densities(size_t T, size_t K, double *b, const d
   for (size_t t = T - 1; t > 0; t--) {
     double *b = logb + t * K;
     const double inv = 1.0 / scale[t];
-#pragma omp simd
+    EMZ_SIMD
     for (size_t j = 0; j < K; j++) u[j] = b[j] * beta[j] * inv;
     const double *a_prev = alpha + (t - 1) * K;
     if (small) {
       for (size_t i = 0; i < K; i++) {
         const double ai = a_prev[i];
         double *Oi = outer + i * K;
-#pragma omp simd
+        EMZ_SIMD
         for (size_t j = 0; j < K; j++) Oi[j] += ai * u[j];
       }
-#pragma omp simd
+      EMZ_SIMD
       for (size_t i = 0; i < K; i++) next[i] = 0;
       for (size_t j = 0; j < K; j++) {
         const double uj = u[j], *Tj = transposed + j * K;
-#pragma omp simd
+        EMZ_SIMD
         for (size_t i = 0; i < K; i++) next[i] += Tj[i] * uj;
       }
     } else {
@@ -228,7 +229,7 @@ double emz_hmm_forward_backward_densities(size_t T, size_t K, double *b, const d
       }
     }
     const double *a_t = alpha + t * K;
-#pragma omp simd
+    EMZ_SIMD
     for (size_t k = 0; k < K; k++) b[k] = a_t[k] * beta[k];
     double *swap = beta;
     beta = next;

@@ -1,5 +1,6 @@
 // Responsibilities: log-sum-exp fused with normalisation.
 #include "CKernels.h"
+#include "internal.h"
 
 #include <math.h>
 
@@ -38,7 +39,7 @@ double emz_normalize_rows(double *a, size_t n, size_t K, const double *log_w) {
       }
     }
     size_t count = nb * K;
-#pragma omp simd
+    EMZ_SIMD
     for (size_t e = 0; e < count; e++) {
       double v = block[e];
       double x = exp(v);
@@ -49,7 +50,7 @@ double emz_normalize_rows(double *a, size_t n, size_t K, const double *log_w) {
       for (size_t k = 0; k < K; k++) s += block[r * K + k];
       sums[r] = s;
     }
-#pragma omp simd
+    EMZ_SIMD
     for (size_t r = 0; r < nb; r++) logs[r] = log(sums[r]);
     for (size_t r = 0; r < nb; r++) {
       double inv = 1.0 / sums[r];
