@@ -6,6 +6,7 @@
 // and the shift is added back to the log-likelihood, so no step underflows.
 #include "CKernels.h"
 #include "internal.h"
+#include "vmath.h"
 
 #include <math.h>
 
@@ -23,18 +24,9 @@ static double scale_emissions(double *logb, size_t T, size_t K) {
     }
     if (!(m > -INFINITY)) return -INFINITY;
     shift += m;
-    for (size_t k = 0; k < K; k++) {
-      double v = row[k] - m;
-      row[k] = v < -700.0 ? -700.0 : v;
-    }
+    for (size_t k = 0; k < K; k++) row[k] -= m;
   }
-  const size_t count = T * K;
-  EMZ_SIMD
-  for (size_t e = 0; e < count; e++) {
-    double v = logb[e];
-    double x = exp(v);
-    logb[e] = v <= -700.0 ? 0.0 : x;
-  }
+  emz_exp_floored_array(logb, T * K);
   return shift;
 }
 
@@ -59,18 +51,19 @@ enum { EMZ_HMM_MAX_STATES = 64 };
 /// recursions keep it in a register instead of round-tripping through memory each step.
 typedef double v8d __attribute__((vector_size(64)));
 
-static inline v8d load_states(const double *p, size_t K) {
-  v8d v = {0};
-  for (size_t k = 0; k < K; k++) v[k] = p[k];
-  return v;
+// The helpers take vectors by pointer: a 64-byte vector passed by value would change the
+// calling convention between the instruction sets kernels.h is compiled for (-Wpsabi).
+static inline void load_states(v8d *v, const double *p, size_t K) {
+  *v = (v8d){0};
+  for (size_t k = 0; k < K; k++) (*v)[k] = p[k];
 }
 
-static inline void store_states(double *p, v8d v, size_t K) {
-  for (size_t k = 0; k < K; k++) p[k] = v[k];
+static inline void store_states(double *p, const v8d *v, size_t K) {
+  for (size_t k = 0; k < K; k++) p[k] = (*v)[k];
 }
 
-static inline double sum_states(v8d v) {
-  return ((v[0] + v[4]) + (v[1] + v[5])) + ((v[2] + v[6]) + (v[3] + v[7]));
+static inline double sum_states(const v8d *v) {
+  return (((*v)[0] + (*v)[4]) + ((*v)[1] + (*v)[5])) + (((*v)[2] + (*v)[6]) + ((*v)[3] + (*v)[7]));
 }
 
 /// `emz_hmm_forward_backward` for K ≤ 8 (same recursions, same scaling; emissions already scaled).
@@ -89,35 +82,42 @@ static double forward_backward_small(size_t T, size_t K, double *logb, const dou
       columns[j][i] = transition[i * K + j];  // A_·j
     }
   double product = 1;
-  v8d a = load_states(initial, K) * load_states(logb, K);
-  double c = sum_states(a);
+  v8d a, b;
+  load_states(&a, initial, K);
+  load_states(&b, logb, K);
+  a *= b;
+  double c = sum_states(&a);
   if (!(c > 0)) return -INFINITY;
   scale[0] = c;
   a *= 1.0 / c;
-  store_states(alpha, a, K);
+  store_states(alpha, &a, K);
   emz_add_log(c, &product, &loglik);
   for (size_t t = 1; t < T; t++) {
     v8d next = {0};
     for (size_t i = 0; i < K; i++) next += a[i] * rows[i];
-    next *= load_states(logb + t * K, K);
-    c = sum_states(next);
+    load_states(&b, logb + t * K, K);
+    next *= b;
+    c = sum_states(&next);
     if (!(c > 0)) return -INFINITY;
     scale[t] = c;
     a = next * (1.0 / c);
-    store_states(alpha + t * K, a, K);
+    store_states(alpha + t * K, &a, K);
     emz_add_log(c, &product, &loglik);
   }
   loglik += log(product);
   v8d beta = {0};
   for (size_t k = 0; k < K; k++) beta[k] = 1;
   for (size_t t = T - 1; t > 0; t--) {
-    double *b = logb + t * K;
-    v8d u = load_states(b, K) * beta * (1.0 / scale[t]);
-    v8d prev = load_states(alpha + (t - 1) * K, K);
+    v8d u, prev, cur;
+    load_states(&u, logb + t * K, K);
+    u = u * beta * (1.0 / scale[t]);
+    load_states(&prev, alpha + (t - 1) * K, K);
     for (size_t i = 0; i < K; i++) outer[i] += prev[i] * u;
     v8d next = {0};
     for (size_t j = 0; j < K; j++) next += u[j] * columns[j];
-    store_states(b, load_states(alpha + t * K, K) * beta, K);
+    load_states(&cur, alpha + t * K, K);
+    cur *= beta;
+    store_states(logb + t * K, &cur, K);
     beta = next;
   }
   for (size_t i = 0; i < K; i++)

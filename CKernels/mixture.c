@@ -1,6 +1,7 @@
 // Responsibilities: log-sum-exp fused with normalisation.
 #include "CKernels.h"
 #include "internal.h"
+#include "vmath.h"
 
 #include <math.h>
 
@@ -30,28 +31,16 @@ double emz_normalize_rows(double *a, size_t n, size_t K, const double *log_w) {
         m = 0;
       }
       shift[r] = m;
-      // Terms below e⁻⁷⁰⁰ relative to the largest change nothing, but they would send the
-      // vector exp to its slow scalar path and make subnormals downstream: clamp them here
-      // and zero them after the exp.
-      for (size_t k = 0; k < K; k++) {
-        double v = row[k] - m;
-        row[k] = v < -700.0 ? -700.0 : v;
-      }
+      for (size_t k = 0; k < K; k++) row[k] -= m;
     }
-    size_t count = nb * K;
-    EMZ_SIMD
-    for (size_t e = 0; e < count; e++) {
-      double v = block[e];
-      double x = exp(v);
-      block[e] = v <= -700.0 ? 0.0 : x;
-    }
+    emz_exp_floored_array(block, nb * K);  // 0 below e⁻⁷⁰⁰ of the row's largest (vmath.h)
     for (size_t r = 0; r < nb; r++) {
       double s = 0;
       for (size_t k = 0; k < K; k++) s += block[r * K + k];
       sums[r] = s;
+      logs[r] = s;
     }
-    EMZ_SIMD
-    for (size_t r = 0; r < nb; r++) logs[r] = log(sums[r]);
+    emz_log_array(logs, nb);
     for (size_t r = 0; r < nb; r++) {
       double inv = 1.0 / sums[r];
       double *row = block + r * K;
