@@ -19,26 +19,22 @@
 typedef double v8d __attribute__((vector_size(64), aligned(8)));  // unaligned loads are fine
 #define EMZ_VECTORS (EMZ_BLOCK / 8)
 
-/// By pointer: a 64-byte vector passed by value would change the calling convention between
-/// the instruction sets the kernels are compiled for (-Wpsabi).
+/// By pointer: a 64-byte vector passed by value would change the calling convention with the
+/// instruction set (AVX-512 or not: -Wpsabi).
 static inline double horizontal_sum(const v8d *v) {
   return (((*v)[0] + (*v)[4]) + ((*v)[1] + (*v)[5])) + (((*v)[2] + (*v)[6]) + ((*v)[3] + (*v)[7]));
 }
 
 /// Adds log w_k, turns each row's K log-densities into responsibilities, and returns
 /// Σ_r log Σ_k w_k f_k(x_r) (−∞ if a row is impossible under every component, NaN if NaN).
-/// Rows nb.. up to the next whole vector are set to zero and carried along as padding.
 static inline double block_normalize(double *lp, size_t nb, size_t K, const double *log_w) {
-  const size_t nv = (nb + EMZ_VW - 1) / EMZ_VW * EMZ_VW;
-  double m[EMZ_BLOCK], s[EMZ_BLOCK], logs[EMZ_BLOCK];
-  for (size_t k = 0; k < K; k++)
-    for (size_t r = nb; r < nv; r++) lp[k * EMZ_BLOCK + r] = 0;
-  for (size_t r = 0; r < nv; r++) m[r] = -INFINITY;
+  double m[EMZ_BLOCK], s[EMZ_BLOCK];
+  for (size_t r = 0; r < nb; r++) m[r] = -INFINITY;
   for (size_t k = 0; k < K; k++) {
     const double lw = log_w[k];
     double *row = lp + k * EMZ_BLOCK;
     EMZ_SIMD
-    for (size_t r = 0; r < nv; r++) {
+    for (size_t r = 0; r < nb; r++) {
       double v = row[r] + lw;
       row[r] = v;
       m[r] = v > m[r] ? v : m[r];
@@ -51,21 +47,26 @@ static inline double block_normalize(double *lp, size_t nb, size_t K, const doub
       for (size_t k = 0; k < K; k++) lp[k * EMZ_BLOCK + r] = 0;  // uniform after normalising
       m[r] = 0;
     }
+    s[r] = 0;
   }
-  for (size_t r = 0; r < nv; r++) s[r] = 0;
   for (size_t k = 0; k < K; k++) {
     double *row = lp + k * EMZ_BLOCK;
-    for (size_t r = 0; r < nv; r += EMZ_VW) {
-      emz_vd e = emz_vexp_floored(emz_vload(row + r) - emz_vload(m + r));
-      emz_vstore(row + r, e);
-      emz_vstore(s + r, emz_vload(s + r) + e);
+    EMZ_SIMD
+    for (size_t r = 0; r < nb; r++) {
+      // Terms below e⁻⁷⁰⁰ relative to the largest change nothing: clamped, and zeroed after
+      // the exp (so no subnormals reach the sums).
+      double v = row[r] - m[r];
+      v = v < -700.0 ? -700.0 : v;
+      double e = emz_exp(v);
+      e = v <= -700.0 ? 0.0 : e;
+      row[r] = e;
+      s[r] += e;
     }
   }
-  for (size_t r = 0; r < nv; r += EMZ_VW) emz_vstore(logs + r, emz_vlog(emz_vload(s + r)));
   double total = 0;
   EMZ_SIMD
   for (size_t r = 0; r < nb; r++) {
-    total += m[r] + logs[r];
+    total += m[r] + emz_log(s[r]);
     s[r] = 1.0 / s[r];
   }
   for (size_t k = 0; k < K; k++) {

@@ -24,9 +24,18 @@ static double scale_emissions(double *logb, size_t T, size_t K) {
     }
     if (!(m > -INFINITY)) return -INFINITY;
     shift += m;
-    for (size_t k = 0; k < K; k++) row[k] -= m;
+    for (size_t k = 0; k < K; k++) {
+      double v = row[k] - m;
+      row[k] = v < -700.0 ? -700.0 : v;
+    }
   }
-  emz_exp_floored_array(logb, T * K);
+  const size_t count = T * K;
+  EMZ_SIMD
+  for (size_t e = 0; e < count; e++) {
+    double v = logb[e];
+    double x = emz_exp(v);
+    logb[e] = v <= -700.0 ? 0.0 : x;
+  }
   return shift;
 }
 
@@ -52,7 +61,7 @@ enum { EMZ_HMM_MAX_STATES = 64 };
 typedef double v8d __attribute__((vector_size(64)));
 
 // The helpers take vectors by pointer: a 64-byte vector passed by value would change the
-// calling convention between the instruction sets kernels.h is compiled for (-Wpsabi).
+// calling convention with the instruction set (AVX-512 or not: -Wpsabi).
 static inline void load_states(v8d *v, const double *p, size_t K) {
   *v = (v8d){0};
   for (size_t k = 0; k < K; k++) (*v)[k] = p[k];

@@ -7,7 +7,7 @@
 
 double emz_normalize_rows(double *a, size_t n, size_t K, const double *log_w) {
   // Pass 1: add the log-weights and shift each row by its maximum (kept in `shift`).
-  // Pass 2: one long vectorised exp over the whole block (libmvec).
+  // Pass 2: one long vectorised exp over the whole block (vmath.h).
   // Pass 3: row sums, normalisation, and ℓᵢ = shiftᵢ + log Σₖ.
   enum { CHUNK = 256 };
   double total = 0;
@@ -31,16 +31,27 @@ double emz_normalize_rows(double *a, size_t n, size_t K, const double *log_w) {
         m = 0;
       }
       shift[r] = m;
-      for (size_t k = 0; k < K; k++) row[k] -= m;
+      // Terms below e⁻⁷⁰⁰ relative to the largest change nothing, but they would make
+      // subnormals downstream: clamp them here and zero them after the exp.
+      for (size_t k = 0; k < K; k++) {
+        double v = row[k] - m;
+        row[k] = v < -700.0 ? -700.0 : v;
+      }
     }
-    emz_exp_floored_array(block, nb * K);  // 0 below e⁻⁷⁰⁰ of the row's largest (vmath.h)
+    size_t count = nb * K;
+    EMZ_SIMD
+    for (size_t e = 0; e < count; e++) {
+      double v = block[e];
+      double x = emz_exp(v);
+      block[e] = v <= -700.0 ? 0.0 : x;
+    }
     for (size_t r = 0; r < nb; r++) {
       double s = 0;
       for (size_t k = 0; k < K; k++) s += block[r * K + k];
       sums[r] = s;
-      logs[r] = s;
     }
-    emz_log_array(logs, nb);
+    EMZ_SIMD
+    for (size_t r = 0; r < nb; r++) logs[r] = emz_log(sums[r]);
     for (size_t r = 0; r < nb; r++) {
       double inv = 1.0 / sums[r];
       double *row = block + r * K;

@@ -1,86 +1,84 @@
-// Vector exp and log for the kernels, called explicitly (no -fveclib): glibc's libmvec at the
-// width of the instruction set the including file is compiled for. The isa_*.c files set
-// EMZ_ISA_X86_64_V4 (AVX-512: 8 lanes) or EMZ_ISA_X86_64_V3 (AVX2: 4 lanes); otherwise x86-64
-// takes libmvec's SSE2 functions (2 lanes) and other architectures scalar libm, two at a time.
-// Every lane is computed on its own, so a value's result never depends on its neighbours.
+// exp and log for the vectorised loops, in plain C: inlined into an EMZ_SIMD loop, they
+// vectorise at the width of whatever instruction set the loop is compiled for, with no
+// library call and no compiler flag. (Not -fveclib=libmvec: a flag. Not libmvec's
+// _ZGV* functions called by hand either: clang picks the calling convention of a 256- or
+// 512-bit vector argument per file, not per target attribute, so from a file compiled for
+// the x86-64 baseline such a vector reaches them in memory instead of in a register.)
+//
+// Both stay within 1 ulp of glibc's libm on random arguments (glibc: < 1 ulp), on every
+// path; special values are libm's except where noted.
 #ifndef EMZ_VMATH_H
 #define EMZ_VMATH_H
 
 #include <math.h>
-#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
-#if defined(__x86_64__) && defined(EMZ_ISA_X86_64_V4)
-#define EMZ_VW 8
-typedef double emz_vd __attribute__((vector_size(64)));
-emz_vd _ZGVeN8v_exp(emz_vd);  // libmvec's names: the x86-64 vector function ABI's mangling
-emz_vd _ZGVeN8v_log(emz_vd);
-#define emz_vexp _ZGVeN8v_exp
-#define emz_vlog _ZGVeN8v_log
-#elif defined(__x86_64__) && defined(EMZ_ISA_X86_64_V3)
-#define EMZ_VW 4
-typedef double emz_vd __attribute__((vector_size(32)));
-emz_vd _ZGVdN4v_exp(emz_vd);
-emz_vd _ZGVdN4v_log(emz_vd);
-#define emz_vexp _ZGVdN4v_exp
-#define emz_vlog _ZGVdN4v_log
-#elif defined(__x86_64__)
-#define EMZ_VW 2
-typedef double emz_vd __attribute__((vector_size(16)));
-emz_vd _ZGVbN2v_exp(emz_vd);
-emz_vd _ZGVbN2v_log(emz_vd);
-#define emz_vexp _ZGVbN2v_exp
-#define emz_vlog _ZGVbN2v_log
-#else
-#define EMZ_VW 2
-typedef double emz_vd __attribute__((vector_size(16)));
-static inline emz_vd emz_vexp(emz_vd v) { return (emz_vd){exp(v[0]), exp(v[1])}; }
-static inline emz_vd emz_vlog(emz_vd v) { return (emz_vd){log(v[0]), log(v[1])}; }
-#endif
-
-/// The same vector, loaded from and stored to any double-aligned address.
-typedef emz_vd emz_vd_unaligned __attribute__((aligned(8)));
-/// A comparison's result: all ones where true.
-typedef __typeof__((emz_vd){0} < (emz_vd){0}) emz_vmask;
-
-static inline emz_vd emz_vload(const double *p) { return *(const emz_vd_unaligned *)p; }
-static inline void emz_vstore(double *p, emz_vd v) { *(emz_vd_unaligned *)p = v; }
-/// mask ? a : b, lane by lane.
-static inline emz_vd emz_vselect(emz_vmask mask, emz_vd a, emz_vd b) {
-  return (emz_vd)(((emz_vmask)a & mask) | ((emz_vmask)b & ~mask));
+static inline uint64_t emz_bits(double x) {
+  uint64_t u;
+  memcpy(&u, &x, sizeof u);
+  return u;
 }
 
-/// exp(v), and 0 where v ≤ −700 (NaN stays NaN). The kernels exponentiate log-densities
-/// relative to their row's largest: terms below e⁻⁷⁰⁰ of it change no sum, and clamping them
-/// before the vector exp keeps it off its slow scalar path and subnormals out of what follows.
-static inline emz_vd emz_vexp_floored(emz_vd v) {
-  const emz_vd floor = (emz_vd){0} - 700.0, zero = {0};
-  const emz_vmask low = v <= floor;
-  return emz_vselect(low, zero, emz_vexp(emz_vselect(low, floor, v)));
+static inline double emz_from_bits(uint64_t u) {
+  double x;
+  memcpy(&x, &u, sizeof x);
+  return x;
 }
 
-/// a[e] ← `emz_vexp_floored`(a[e]) for e < count; a last partial vector goes through a
-/// zero-padded copy (no read or write past count).
-static inline void emz_exp_floored_array(double *a, size_t count) {
-  size_t e = 0;
-  for (; e + EMZ_VW <= count; e += EMZ_VW) emz_vstore(a + e, emz_vexp_floored(emz_vload(a + e)));
-  if (e < count) {
-    emz_vd v = {0};
-    for (size_t l = 0; e + l < count; l++) v[l] = a[e + l];
-    v = emz_vexp_floored(v);
-    for (size_t l = 0; e + l < count; l++) a[e + l] = v[l];
-  }
+/// e^x; 0 for x < −708 (libm goes on through subnormals down to −745), +∞ above 709.78, NaN
+/// for NaN. With n = round(x / ln 2) and r = x − n ln 2 (|r| ≤ ½ ln 2, Cody–Waite: n·ln2_hi
+/// is exact), e^x = 2ⁿ e^r, e^r by its Taylor polynomial of degree 13 (remainder < 5e-18).
+/// No conversion to an integer (which SSE2 and AVX2 cannot vectorise): n comes out of the
+/// low bits of x/ln 2 + 1.5·2⁵², and 2ⁿ⁻¹ is built from them as a bit pattern.
+static inline double emz_exp(double x) {
+  const double shift = 0x1.8p52, log2e = 0x1.71547652b82fep0;
+  const double ln2_hi = 0x1.62e42fee00000p-1, ln2_lo = 0x1.a39ef35793c76p-33;
+  double xc = x < -708.0 ? -708.0 : x;  // keeps 2ⁿ⁻¹ normal; NaN passes
+  xc = xc > 710.0 ? 710.0 : xc;         // keeps n ≤ 1024 (and e^x = +∞)
+  double kd = xc * log2e + shift;
+  const uint64_t ki = emz_bits(kd);  // n in the low bits
+  kd -= shift;
+  const double r = (xc - kd * ln2_hi) - kd * ln2_lo;
+  double p = 0x1.6124613a86d09p-33;  // 1/13!, ..., 1/2
+  p = p * r + 0x1.1eed8eff8d898p-29;
+  p = p * r + 0x1.ae64567f544e4p-26;
+  p = p * r + 0x1.27e4fb7789f5cp-22;
+  p = p * r + 0x1.71de3a556c734p-19;
+  p = p * r + 0x1.a01a01a01a01ap-16;
+  p = p * r + 0x1.a01a01a01a01ap-13;
+  p = p * r + 0x1.6c16c16c16c17p-10;
+  p = p * r + 0x1.1111111111111p-7;
+  p = p * r + 0x1.5555555555555p-5;
+  p = p * r + 0x1.5555555555555p-3;
+  p = p * r + 0.5;
+  const double er = 1.0 + (r + r * r * p);
+  const double y = (er * 2.0) * emz_from_bits((ki + 1022) << 52);  // e^r · 2 · 2ⁿ⁻¹
+  return x < -708.0 ? 0.0 : y;
 }
 
-/// a[e] ← log a[e] for e < count (a last partial vector padded with ones).
-static inline void emz_log_array(double *a, size_t count) {
-  size_t e = 0;
-  for (; e + EMZ_VW <= count; e += EMZ_VW) emz_vstore(a + e, emz_vlog(emz_vload(a + e)));
-  if (e < count) {
-    emz_vd v = (emz_vd){0} + 1.0;
-    for (size_t l = 0; e + l < count; l++) v[l] = a[e + l];
-    v = emz_vlog(v);
-    for (size_t l = 0; e + l < count; l++) a[e + l] = v[l];
-  }
+/// log x: fdlibm's e_log.c (x = 2ᵏ(1 + f) with 1 + f in [√½, √2), log(1 + f) from
+/// s = f/(2 + f) and a polynomial in s²), its normalisation done on the bit pattern, without
+/// branches or integer conversions. −∞ at 0, NaN below 0 and for NaN, +∞ at +∞.
+static inline double emz_log(double x) {
+  const double ln2_hi = 6.93147180369123816490e-01, ln2_lo = 1.90821492927058770002e-10;
+  const double lg1 = 6.666666666666735130e-01, lg2 = 3.999999999940941908e-01,
+               lg3 = 2.857142874366239149e-01, lg4 = 2.222219843214978396e-01,
+               lg5 = 1.818357216161805012e-01, lg6 = 1.531383769920937332e-01,
+               lg7 = 1.479819860511658591e-01;
+  const int tiny = x < 0x1p-1022;  // subnormal (scaled by 2⁵² first), zero or negative
+  const uint64_t ix = emz_bits(tiny ? x * 0x1p52 : x);
+  // top = k + 1024, where k makes 2⁻ᵏx fall in [√½, √2) (0x3fe6a09e667f3bcd: √½).
+  const uint64_t top = (ix + (0x4000000000000000u - 0x3fe6a09e667f3bcdu)) >> 52;
+  const double k = (emz_from_bits(0x4330000000000000u | top) - 0x1p52) - (tiny ? 1076.0 : 1024.0);
+  const double f = emz_from_bits(ix - ((top - 1024) << 52)) - 1.0;
+  const double s = f / (2.0 + f), s2 = s * s, w = s2 * s2;
+  const double t1 = w * (lg2 + w * (lg4 + w * lg6));
+  const double t2 = s2 * (lg1 + w * (lg3 + w * (lg5 + w * lg7)));
+  const double hfsq = 0.5 * f * f;
+  double y = k * ln2_hi - ((hfsq - (s * (hfsq + (t2 + t1)) + k * ln2_lo)) - f);
+  y = x > 0 ? y : (x == 0 ? -INFINITY : NAN);
+  return x == INFINITY ? INFINITY : y;
 }
 
 #endif
