@@ -18,12 +18,10 @@ let package = Package(
     .target(
       name: "CKernels",
       path: "CKernels",
-      // -O3 and `omp simd` vectorise the blocked loops (no OpenMP runtime: -fopenmp-simd);
-      // -fveclib=libmvec lets them call glibc's vector exp/log. -march=native: the kernels
-      // are compiled on the machine that runs them.
-      cSettings: [
-        .unsafeFlags(["-O3", "-march=native", "-fno-math-errno", "-fopenmp-simd", "-fveclib=libmvec"]),
-      ],
+      // No compiler flags (so emzoo can be a versioned dependency): the hot kernels are
+      // compiled per instruction set inside the sources (AVX-512, AVX2 and baseline on x86-64,
+      // `#pragma clang attribute` target regions), call libmvec's vector exp/log explicitly,
+      // and are chosen at run time (CKernels/dispatch.h).
       linkerSettings: [
         .linkedLibrary("gsl"),
         .linkedLibrary("mvec"),

@@ -1,5 +1,6 @@
-// Block kernels shared by the fused mixture E steps (estep.c) and the separate density and
-// statistics kernels (gaussian.c, discrete.c): one implementation of each formula.
+// Block kernels shared by the fused mixture E steps (kernels/estep.h) and the separate
+// density and statistics kernels (kernels/gaussian.h, discrete.h): one implementation of
+// each formula.
 //
 // A block is EMZ_BLOCK rows transposed to xt[j*EMZ_BLOCK + r] (`transpose_block`); per-block
 // density and weight buffers are k-major: lp[k*EMZ_BLOCK + r]. Every inner loop runs over the

@@ -1,11 +1,11 @@
 // Responsibilities: log-sum-exp fused with normalisation.
 #include "CKernels.h"
-#include "internal.h"
-#include "vmath.h"
+#include "../internal.h"
+#include "../vmath.h"
 
 #include <math.h>
 
-double emz_normalize_rows(double *a, size_t n, size_t K, const double *log_w) {
+static double EMZ_FN(normalize_rows)(double *a, size_t n, size_t K, const double *log_w) {
   // Pass 1: add the log-weights and shift each row by its maximum (kept in `shift`).
   // Pass 2: one long vectorised exp over the whole block (vmath.h).
   // Pass 3: row sums, normalisation, and ℓᵢ = shiftᵢ + log Σₖ.

@@ -1,8 +1,8 @@
 // Missing-value patterns of rows, and per-pattern residual sums (missing-data regression).
 #include "CKernels.h"
 
-void emz_missing_pattern_bits(const double *x, size_t n, size_t width, const int32_t *order,
-                              size_t D, uint64_t *bits) {
+static void EMZ_FN(missing_pattern_bits)(const double *x, size_t n, size_t width,
+                                         const int32_t *order, size_t D, uint64_t *bits) {
   for (size_t i = 0; i < n; i++) {
     const double *row = x + i * width;
     uint64_t b = 0;
@@ -14,10 +14,11 @@ void emz_missing_pattern_bits(const double *x, size_t n, size_t width, const int
   }
 }
 
-void emz_pattern_residual_sums(const double *x, size_t n, size_t width, const int32_t *group_of_row,
-                               const int32_t *columns, const double *means,
-                               const int32_t *coordinate_start, const int32_t *sizes,
-                               const int32_t *sum_start, double *counts, double *sums) {
+static void EMZ_FN(pattern_residual_sums)(const double *x, size_t n, size_t width,
+                                          const int32_t *group_of_row, const int32_t *columns,
+                                          const double *means,
+                                          const int32_t *coordinate_start, const int32_t *sizes,
+                                          const int32_t *sum_start, double *counts, double *sums) {
   double r[64];
   for (size_t i = 0; i < n; i++) {
     const double *row = x + i * width;

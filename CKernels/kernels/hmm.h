@@ -5,8 +5,8 @@
 // log P = Σ_t log c_t. Emissions are shifted by their row maximum before exponentiation,
 // and the shift is added back to the log-likelihood, so no step underflows.
 #include "CKernels.h"
-#include "internal.h"
-#include "vmath.h"
+#include "../internal.h"
+#include "../vmath.h"
 
 #include <math.h>
 
@@ -58,20 +58,20 @@ enum { EMZ_HMM_MAX_STATES = 64 };
 
 /// Eight doubles: with at most 8 states one vector holds a whole state distribution, so the
 /// recursions keep it in a register instead of round-tripping through memory each step.
-typedef double v8d __attribute__((vector_size(64)));
+typedef double v8s __attribute__((vector_size(64)));
 
 // The helpers take vectors by pointer: a 64-byte vector passed by value would change the
 // calling convention with the instruction set (AVX-512 or not: -Wpsabi).
-static inline void load_states(v8d *v, const double *p, size_t K) {
-  *v = (v8d){0};
+static inline void load_states(v8s *v, const double *p, size_t K) {
+  *v = (v8s){0};
   for (size_t k = 0; k < K; k++) (*v)[k] = p[k];
 }
 
-static inline void store_states(double *p, const v8d *v, size_t K) {
+static inline void store_states(double *p, const v8s *v, size_t K) {
   for (size_t k = 0; k < K; k++) p[k] = (*v)[k];
 }
 
-static inline double sum_states(const v8d *v) {
+static inline double sum_states(const v8s *v) {
   return (((*v)[0] + (*v)[4]) + ((*v)[1] + (*v)[5])) + (((*v)[2] + (*v)[6]) + ((*v)[3] + (*v)[7]));
 }
 
@@ -79,11 +79,11 @@ static inline double sum_states(const v8d *v) {
 static double forward_backward_small(size_t T, size_t K, double *logb, const double *initial,
                                      const double *transition, double *alpha, double *scale,
                                      double *init_acc, double *trans_acc, double loglik) {
-  v8d rows[8], columns[8], outer[8];
+  v8s rows[8], columns[8], outer[8];
   for (size_t i = 0; i < 8; i++) {
-    rows[i] = (v8d){0};
-    columns[i] = (v8d){0};
-    outer[i] = (v8d){0};
+    rows[i] = (v8s){0};
+    columns[i] = (v8s){0};
+    outer[i] = (v8s){0};
   }
   for (size_t i = 0; i < K; i++)
     for (size_t j = 0; j < K; j++) {
@@ -91,7 +91,7 @@ static double forward_backward_small(size_t T, size_t K, double *logb, const dou
       columns[j][i] = transition[i * K + j];  // A_·j
     }
   double product = 1;
-  v8d a, b;
+  v8s a, b;
   load_states(&a, initial, K);
   load_states(&b, logb, K);
   a *= b;
@@ -102,7 +102,7 @@ static double forward_backward_small(size_t T, size_t K, double *logb, const dou
   store_states(alpha, &a, K);
   emz_add_log(c, &product, &loglik);
   for (size_t t = 1; t < T; t++) {
-    v8d next = {0};
+    v8s next = {0};
     for (size_t i = 0; i < K; i++) next += a[i] * rows[i];
     load_states(&b, logb + t * K, K);
     next *= b;
@@ -114,15 +114,15 @@ static double forward_backward_small(size_t T, size_t K, double *logb, const dou
     emz_add_log(c, &product, &loglik);
   }
   loglik += log(product);
-  v8d beta = {0};
+  v8s beta = {0};
   for (size_t k = 0; k < K; k++) beta[k] = 1;
   for (size_t t = T - 1; t > 0; t--) {
-    v8d u, prev, cur;
+    v8s u, prev, cur;
     load_states(&u, logb + t * K, K);
     u = u * beta * (1.0 / scale[t]);
     load_states(&prev, alpha + (t - 1) * K, K);
     for (size_t i = 0; i < K; i++) outer[i] += prev[i] * u;
-    v8d next = {0};
+    v8s next = {0};
     for (size_t j = 0; j < K; j++) next += u[j] * columns[j];
     load_states(&cur, alpha + t * K, K);
     cur *= beta;
@@ -138,19 +138,27 @@ static double forward_backward_small(size_t T, size_t K, double *logb, const dou
   return loglik;
 }
 
-double emz_hmm_forward_backward(size_t T, size_t K, double *logb, const double *initial,
-                                const double *transition, double *alpha, double *scale,
-                                double *work, double *init_acc, double *trans_acc) {
+static double EMZ_FN(hmm_forward_backward_densities)(size_t T, size_t K, double *b,
+                                                     const double *initial,
+                                                     const double *transition, double *alpha,
+                                                     double *scale, double *work,
+                                                     double *init_acc, double *trans_acc);
+
+static double EMZ_FN(hmm_forward_backward)(size_t T, size_t K, double *logb, const double *initial,
+                                           const double *transition, double *alpha, double *scale,
+                                           double *work, double *init_acc, double *trans_acc) {
   if (T == 0) return 0;
   double shift = scale_emissions(logb, T, K);
   if (!(shift > -INFINITY) || shift != shift) return shift;
-  return shift + emz_hmm_forward_backward_densities(T, K, logb, initial, transition, alpha, scale, work,
-                                                    init_acc, trans_acc);
+  return shift + EMZ_FN(hmm_forward_backward_densities)(T, K, logb, initial, transition, alpha,
+                                                       scale, work, init_acc, trans_acc);
 }
 
-double emz_hmm_forward_backward_densities(size_t T, size_t K, double *b, const double *initial,
-                                          const double *transition, double *alpha, double *scale,
-                                          double *work, double *init_acc, double *trans_acc) {
+static double EMZ_FN(hmm_forward_backward_densities)(size_t T, size_t K, double *b,
+                                                     const double *initial,
+                                                     const double *transition, double *alpha,
+                                                     double *scale, double *work,
+                                                     double *init_acc, double *trans_acc) {
   if (T == 0) return 0;
   double *logb = b;  // the emission densities, overwritten with γ
   double loglik = 0, product = 1;
@@ -253,9 +261,9 @@ double emz_hmm_forward_backward_densities(size_t T, size_t K, double *b, const d
   return loglik;
 }
 
-double emz_hmm_viterbi(size_t T, size_t K, const double *logb, const double *log_initial,
-                       const double *log_transition, double *delta, int32_t *back,
-                       int32_t *path) {
+static double EMZ_FN(hmm_viterbi)(size_t T, size_t K, const double *logb, const double *log_initial,
+                                  const double *log_transition, double *delta, int32_t *back,
+                                  int32_t *path) {
   if (T == 0) return 0;
   double *cur = delta, *nxt = delta + K;
   for (size_t k = 0; k < K; k++) cur[k] = log_initial[k] + logb[k];
