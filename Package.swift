@@ -20,11 +20,10 @@ let package = Package(
       path: "CKernels",
       // No compiler flags (so emzoo can be a versioned dependency): the hot kernels are
       // compiled per instruction set inside the sources (AVX-512, AVX2 and baseline on x86-64,
-      // `#pragma clang attribute` target regions), call libmvec's vector exp/log explicitly,
-      // and are chosen at run time (CKernels/dispatch.h).
+      // `#pragma clang attribute` target regions), with their own vectorisable exp/log
+      // (CKernels/vmath.h), and chosen at run time (CKernels/dispatch.h).
       linkerSettings: [
         .linkedLibrary("gsl"),
-        .linkedLibrary("mvec"),
         .linkedLibrary("gslcblas"),
         .linkedLibrary("m"),
       ]
