@@ -54,12 +54,8 @@ static inline double block_normalize(double *lp, size_t nb, size_t K, const doub
     double *row = lp + k * EMZ_BLOCK;
     EMZ_SIMD
     for (size_t r = 0; r < nb; r++) {
-      // Terms below e⁻⁷⁰⁰ relative to the largest change nothing: clamped, and zeroed after
-      // the exp (so no subnormals reach the sums).
-      double v = row[r] - m[r];
-      v = v < -700.0 ? -700.0 : v;
-      double e = emz_exp(v);
-      e = v <= -700.0 ? 0.0 : e;
+      // Terms below e⁻⁷⁰⁰ relative to the largest change nothing: they become 0.
+      double e = emz_exp_floored(row[r] - m[r]);
       row[r] = e;
       s[r] += e;
     }

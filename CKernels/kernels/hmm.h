@@ -24,18 +24,11 @@ static double scale_emissions(double *logb, size_t T, size_t K) {
     }
     if (!(m > -INFINITY)) return -INFINITY;
     shift += m;
-    for (size_t k = 0; k < K; k++) {
-      double v = row[k] - m;
-      row[k] = v < -700.0 ? -700.0 : v;
-    }
+    for (size_t k = 0; k < K; k++) row[k] -= m;
   }
   const size_t count = T * K;
   EMZ_SIMD
-  for (size_t e = 0; e < count; e++) {
-    double v = logb[e];
-    double x = emz_exp(v);
-    logb[e] = v <= -700.0 ? 0.0 : x;
-  }
+  for (size_t e = 0; e < count; e++) logb[e] = emz_exp_floored(logb[e]);
   return shift;
 }
 

@@ -31,20 +31,11 @@ static double EMZ_FN(normalize_rows)(double *a, size_t n, size_t K, const double
         m = 0;
       }
       shift[r] = m;
-      // Terms below e⁻⁷⁰⁰ relative to the largest change nothing, but they would make
-      // subnormals downstream: clamp them here and zero them after the exp.
-      for (size_t k = 0; k < K; k++) {
-        double v = row[k] - m;
-        row[k] = v < -700.0 ? -700.0 : v;
-      }
+      for (size_t k = 0; k < K; k++) row[k] -= m;
     }
     size_t count = nb * K;
     EMZ_SIMD
-    for (size_t e = 0; e < count; e++) {
-      double v = block[e];
-      double x = emz_exp(v);
-      block[e] = v <= -700.0 ? 0.0 : x;
-    }
+    for (size_t e = 0; e < count; e++) block[e] = emz_exp_floored(block[e]);  // 0 below e⁻⁷⁰⁰
     for (size_t r = 0; r < nb; r++) {
       double s = 0;
       for (size_t k = 0; k < K; k++) s += block[r * K + k];
