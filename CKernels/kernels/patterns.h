@@ -14,6 +14,16 @@ static void EMZ_FN(missing_pattern_bits)(const double *x, size_t n, size_t width
   }
 }
 
+/// squares[a*o + b] += r[a] r[b] for b ≤ a < o.
+static inline __attribute__((always_inline)) void add_lower_outer(double *squares, const double *r,
+                                                                 int32_t o) {
+  for (int32_t a = 0; a < o; a++) {
+    const double ra = r[a];
+    double *sa = squares + a * o;
+    for (int32_t b = 0; b <= a; b++) sa[b] += ra * r[b];
+  }
+}
+
 static void EMZ_FN(pattern_residual_sums)(const double *x, size_t n, size_t width,
                                           const int32_t *group_of_row, const int32_t *columns,
                                           const double *means,
@@ -30,10 +40,16 @@ static void EMZ_FN(pattern_residual_sums)(const double *x, size_t n, size_t widt
       r[a] = row[columns[start + a]] - means[start + a];
       sum[a] += r[a];
     }
-    for (int32_t a = 0; a < o; a++) {
-      const double ra = r[a];
-      double *sa = squares + a * o;
-      for (int32_t b = 0; b <= a; b++) sa[b] += ra * r[b];
+    switch (o) {  // small groups with their size a constant: fully unrolled
+      case 1: add_lower_outer(squares, r, 1); break;
+      case 2: add_lower_outer(squares, r, 2); break;
+      case 3: add_lower_outer(squares, r, 3); break;
+      case 4: add_lower_outer(squares, r, 4); break;
+      case 5: add_lower_outer(squares, r, 5); break;
+      case 6: add_lower_outer(squares, r, 6); break;
+      case 7: add_lower_outer(squares, r, 7); break;
+      case 8: add_lower_outer(squares, r, 8); break;
+      default: add_lower_outer(squares, r, o); break;
     }
   }
 }
