@@ -1,9 +1,7 @@
-// swift-tools-version:6.2
+// swift-tools-version:6.0
 import PackageDescription
 
-// Tools version 6.2: SwiftPM before 6.2 refuses a package whose target uses `unsafeFlags`
-// (CKernels' -O3 -march=native …) as a dependency resolved by version, so a plugin package
-// (Examples/ExponentialMixture) could not depend on emzoo `from: "0.1.0"`.
+// No `unsafeFlags` anywhere, so any package can depend on emzoo by version (`from:`).
 
 // The targets enforce the architecture's one-way arrows; a dependency against an arrow does
 // not compile:
@@ -34,12 +32,12 @@ let package = Package(
     .target(
       name: "CKernels",
       path: "CKernels",
-      cSettings: [
-        .unsafeFlags(["-O3", "-march=native", "-fno-math-errno", "-fopenmp-simd", "-fveclib=libmvec"]),
-      ],
+      // No compiler flags (so emzoo can be a versioned dependency): the hot kernels are
+      // compiled per instruction set inside the sources (AVX-512, AVX2 and baseline on x86-64,
+      // `#pragma clang attribute` target regions), with their own vectorisable exp/log
+      // (CKernels/vmath.h), and chosen at run time (CKernels/dispatch.h).
       linkerSettings: [
         .linkedLibrary("gsl"),
-        .linkedLibrary("mvec"),
         .linkedLibrary("gslcblas"),
         .linkedLibrary("m"),
       ]

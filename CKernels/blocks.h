@@ -1,5 +1,6 @@
-// Block kernels shared by the fused mixture E steps (estep.c) and the separate density and
-// statistics kernels (gaussian.c, discrete.c): one implementation of each formula.
+// Block kernels shared by the fused mixture E steps (kernels/estep.h) and the separate
+// density and statistics kernels (kernels/gaussian.h, discrete.h): one implementation of
+// each formula.
 //
 // A block is EMZ_BLOCK rows transposed to xt[j*EMZ_BLOCK + r] (`transpose_block`); per-block
 // density and weight buffers are k-major: lp[k*EMZ_BLOCK + r]. Every inner loop runs over the
@@ -9,6 +10,7 @@
 #define EMZ_BLOCKS_H
 
 #include "internal.h"
+#include "vmath.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -18,8 +20,10 @@
 typedef double v8d __attribute__((vector_size(64), aligned(8)));  // unaligned loads are fine
 #define EMZ_VECTORS (EMZ_BLOCK / 8)
 
-static inline double horizontal_sum(v8d v) {
-  return ((v[0] + v[4]) + (v[1] + v[5])) + ((v[2] + v[6]) + (v[3] + v[7]));
+/// By pointer: a 64-byte vector passed by value would change the calling convention with the
+/// instruction set (AVX-512 or not: -Wpsabi).
+static inline double horizontal_sum(const v8d *v) {
+  return (((*v)[0] + (*v)[4]) + ((*v)[1] + (*v)[5])) + (((*v)[2] + (*v)[6]) + ((*v)[3] + (*v)[7]));
 }
 
 /// Adds log w_k, turns each row's K log-densities into responsibilities, and returns
@@ -30,7 +34,7 @@ static inline double block_normalize(double *lp, size_t nb, size_t K, const doub
   for (size_t k = 0; k < K; k++) {
     const double lw = log_w[k];
     double *row = lp + k * EMZ_BLOCK;
-#pragma omp simd
+    EMZ_SIMD
     for (size_t r = 0; r < nb; r++) {
       double v = row[r] + lw;
       row[r] = v;
@@ -48,27 +52,23 @@ static inline double block_normalize(double *lp, size_t nb, size_t K, const doub
   }
   for (size_t k = 0; k < K; k++) {
     double *row = lp + k * EMZ_BLOCK;
-#pragma omp simd
+    EMZ_SIMD
     for (size_t r = 0; r < nb; r++) {
-      // Terms below e⁻⁷⁰⁰ relative to the largest change nothing: clamped before the vector
-      // exp (whose slow path they would take) and zeroed after it.
-      double v = row[r] - m[r];
-      v = v < -700.0 ? -700.0 : v;
-      double e = exp(v);
-      e = v <= -700.0 ? 0.0 : e;
+      // Terms below e⁻⁷⁰⁰ relative to the largest change nothing: they become 0.
+      double e = emz_exp_floored(row[r] - m[r]);
       row[r] = e;
       s[r] += e;
     }
   }
   double total = 0;
-#pragma omp simd reduction(+ : total)
+  EMZ_SIMD
   for (size_t r = 0; r < nb; r++) {
-    total += m[r] + log(s[r]);
+    total += m[r] + emz_log(s[r]);
     s[r] = 1.0 / s[r];
   }
   for (size_t k = 0; k < K; k++) {
     double *row = lp + k * EMZ_BLOCK;
-#pragma omp simd
+    EMZ_SIMD
     for (size_t r = 0; r < nb; r++) row[r] *= s[r];
   }
   return bad != 0 ? bad : total;
@@ -79,7 +79,7 @@ static inline void block_totals(const double *w, size_t nb, size_t K, double *to
   for (size_t k = 0; k < K; k++) {
     const double *wk = w + k * EMZ_BLOCK;
     double t = 0;
-#pragma omp simd reduction(+ : t)
+    EMZ_SIMD
     for (size_t r = 0; r < nb; r++) t += wk[r];
     totals[k] = t;
   }
@@ -111,22 +111,22 @@ static inline void block_logpdf_diag(const double *xt, size_t nb, size_t d, size
     } else if (complete) {
       double c = 0;
       for (size_t j = 0; j < d; j++) c += h[j];
-#pragma omp simd
+      EMZ_SIMD
       for (size_t r = 0; r < nb; r++) out[r] = c;
       for (size_t j = 0; j < d; j++) {
         const double m = mu[j], p = -0.5 * prec[j], *xj = xt + j * EMZ_BLOCK;
-#pragma omp simd
+        EMZ_SIMD
         for (size_t r = 0; r < nb; r++) {
           double e = xj[r] - m;
           out[r] += p * e * e;
         }
       }
     } else {
-#pragma omp simd
+      EMZ_SIMD
       for (size_t r = 0; r < nb; r++) out[r] = 0;
       for (size_t j = 0; j < d; j++) {
         const double m = mu[j], p = -0.5 * prec[j], hj = h[j], *xj = xt + j * EMZ_BLOCK;
-#pragma omp simd
+        EMZ_SIMD
         for (size_t r = 0; r < nb; r++) {
           double e = xj[r] - m;
           out[r] += (e == e) ? hj + p * e * e : 0.0;  // a missing entry adds nothing
@@ -157,18 +157,18 @@ static inline void block_accumulate_diag(const double *xt, size_t nb, size_t d, 
           a1 += we;
           a2 += we * e;
         }
-        s1 = horizontal_sum(a1);
-        s2 = horizontal_sum(a2);
+        s1 = horizontal_sum(&a1);
+        s2 = horizontal_sum(&a2);
       } else if (complete) {
         n0 = totals[k];
-#pragma omp simd reduction(+ : s1, s2)
+        EMZ_SIMD
         for (size_t r = 0; r < nb; r++) {
           double e = xj[r] - cj, we = w[r] * e;
           s1 += we;
           s2 += we * e;
         }
       } else {
-#pragma omp simd reduction(+ : n0, s1, s2)
+        EMZ_SIMD
         for (size_t r = 0; r < nb; r++) {
           double e = xj[r] - cj;
           int seen = (e == e);
@@ -196,25 +196,25 @@ static inline void block_logpdf_full(const double *xt, size_t nb, size_t d, size
     for (size_t l = 0; l < d; l++) {
       const double m = mu[l], *xl = xt + l * EMZ_BLOCK;
       double *dl = diff + l * EMZ_BLOCK;
-#pragma omp simd
+      EMZ_SIMD
       for (size_t r = 0; r < nb; r++) dl[r] = xl[r] - m;
     }
-#pragma omp simd
+    EMZ_SIMD
     for (size_t r = 0; r < nb; r++) q[r] = 0;
     for (size_t j = 0; j < d; j++) {
-#pragma omp simd
+      EMZ_SIMD
       for (size_t r = 0; r < nb; r++) z[r] = 0;
       for (size_t l = 0; l <= j; l++) {
         const double m = M[j * d + l], *dl = diff + l * EMZ_BLOCK;
-#pragma omp simd
+        EMZ_SIMD
         for (size_t r = 0; r < nb; r++) z[r] += m * dl[r];
       }
-#pragma omp simd
+      EMZ_SIMD
       for (size_t r = 0; r < nb; r++) q[r] += z[r] * z[r];
     }
     const double c = log_consts[k];
     double *out = lp + k * EMZ_BLOCK;
-#pragma omp simd
+    EMZ_SIMD
     for (size_t r = 0; r < nb; r++) out[r] = c - 0.5 * q[r];
   }
 }
@@ -235,7 +235,7 @@ static inline void block_accumulate_full(const double *xt, size_t nb, size_t d, 
       const double cj = c[j], *xj = xt + j * EMZ_BLOCK;
       double *dj = diff + j * EMZ_BLOCK, *wj = wdiff + j * EMZ_BLOCK;
       double s1 = 0;
-#pragma omp simd reduction(+ : s1)
+      EMZ_SIMD
       for (size_t r = 0; r < nb; r++) {
         dj[r] = xj[r] - cj;
         wj[r] = w[r] * dj[r];
@@ -249,7 +249,7 @@ static inline void block_accumulate_full(const double *xt, size_t nb, size_t d, 
       for (size_t l = 0; l <= j; l++) {
         const double *dl = diff + l * EMZ_BLOCK;
         double acc = 0;
-#pragma omp simd reduction(+ : acc)
+        EMZ_SIMD
         for (size_t r = 0; r < nb; r++) acc += wj[r] * dl[r];
         s2[j * d + l] += acc;
       }
@@ -278,19 +278,19 @@ static inline void block_logpdf_linear(const double *xt, size_t nb, size_t d, si
     } else if (complete) {
       double c = 0;
       for (size_t j = 0; j < d; j++) c += bk[j];
-#pragma omp simd
+      EMZ_SIMD
       for (size_t r = 0; r < nb; r++) out[r] = c;
       for (size_t j = 0; j < d; j++) {
         const double aj = ak[j], *xj = xt + j * EMZ_BLOCK;
-#pragma omp simd
+        EMZ_SIMD
         for (size_t r = 0; r < nb; r++) out[r] += aj * xj[r];
       }
     } else {
-#pragma omp simd
+      EMZ_SIMD
       for (size_t r = 0; r < nb; r++) out[r] = 0;
       for (size_t j = 0; j < d; j++) {
         const double aj = ak[j], bj = bk[j], *xj = xt + j * EMZ_BLOCK;
-#pragma omp simd
+        EMZ_SIMD
         for (size_t r = 0; r < nb; r++) {
           double v = xj[r];
           out[r] += (v == v) ? aj * v + bj : 0.0;
@@ -320,13 +320,14 @@ static inline void block_accumulate_independent(const double *xt, size_t nb, siz
           a1 += ((const v8d *)w)[v] * ((const v8d *)xj)[v];
           a2 += ((const v8d *)w)[v + 1] * ((const v8d *)xj)[v + 1];
         }
-        s1 = horizontal_sum(a1 + a2);
+        a1 += a2;
+        s1 = horizontal_sum(&a1);
       } else if (complete) {
         n0 = totals[k];
-#pragma omp simd reduction(+ : s1)
+        EMZ_SIMD
         for (size_t r = 0; r < nb; r++) s1 += w[r] * xj[r];
       } else {
-#pragma omp simd reduction(+ : n0, s1)
+        EMZ_SIMD
         for (size_t r = 0; r < nb; r++) {
           double v = xj[r];
           int seen = (v == v);

@@ -11,6 +11,15 @@
 
 #include <stddef.h>
 
+/// Marks a loop whose iterations are independent (no dependences through memory; reductions
+/// may be reassociated): what `#pragma omp simd` says, without needing -fopenmp-simd. The
+/// order of a reduction then depends on the vector width, never on the number of threads.
+#if defined(__clang__)
+#define EMZ_SIMD _Pragma("clang loop vectorize(assume_safety)")
+#else
+#define EMZ_SIMD
+#endif
+
 /// xt[j*EMZ_BLOCK + r] = x[r*d + j] for r < nb (rows to columns, so the kernels' inner loops
 /// run over rows); returns whether no entry is missing (NaN).
 static inline int transpose_block(const double *x, size_t nb, size_t d, double *xt) {
@@ -19,7 +28,7 @@ static inline int transpose_block(const double *x, size_t nb, size_t d, double *
   // x − x is 0 for every finite entry and NaN for a missing one (data is finite or NaN).
   double probe = 0;
   const size_t count = nb * d;
-#pragma omp simd reduction(+ : probe)
+  EMZ_SIMD
   for (size_t e = 0; e < count; e++) probe += x[e] - x[e];
   int complete = probe == probe;
   for (size_t j = 0; j < d; j++)

@@ -1,5 +1,5 @@
 // Gaussian log-densities and weighted sufficient statistics, each on its own (the HMM and
-// the mixture's missing-value path use them; complete mixture rows go through estep.c).
+// the mixture's missing-value path use them; complete mixture rows go through estep.h).
 //
 // The log-density of a full-covariance Gaussian with Σ = L Lᵀ is
 //   log N(x | μ, Σ) = −d/2 log 2π − Σ_j log L_jj − ½ ‖L⁻¹(x − μ)‖²,
@@ -7,15 +7,15 @@
 // of up to 64 columns and 64 components goes through the block kernels of blocks.h; wider
 // data through plain row-by-row loops.
 #include "CKernels.h"
-#include "blocks.h"
+#include "../blocks.h"
 
 #include <math.h>
 
 #define EMZ_BLOCKED(d, K) ((d) <= EMZ_MAX_BLOCK_DIM && (K) <= EMZ_MAX_COMPONENTS)
 
-void emz_gaussian_logpdf_full(const double *x, size_t n, size_t d, size_t K,
-                              const double *means, const double *inv_chols,
-                              const double *log_consts, double *out) {
+static void EMZ_FN(gaussian_logpdf_full)(const double *x, size_t n, size_t d, size_t K,
+                                         const double *means, const double *inv_chols,
+                                         const double *log_consts, double *out) {
   if (!EMZ_BLOCKED(d, K)) {
     double e[d];
     for (size_t i = 0; i < n; i++)
@@ -42,9 +42,9 @@ void emz_gaussian_logpdf_full(const double *x, size_t n, size_t d, size_t K,
   }
 }
 
-void emz_gaussian_accumulate_full(const double *x, size_t n, size_t d, size_t K,
-                                  const double *weights, const double *centers,
-                                  double *stats) {
+static void EMZ_FN(gaussian_accumulate_full)(const double *x, size_t n, size_t d, size_t K,
+                                             const double *weights, const double *centers,
+                                             double *stats) {
   if (!EMZ_BLOCKED(d, K)) {
     const size_t stride = 1 + d + d * d;
     double e[d];
@@ -77,9 +77,9 @@ void emz_gaussian_accumulate_full(const double *x, size_t n, size_t d, size_t K,
   }
 }
 
-void emz_gaussian_logpdf_diag(const double *x, size_t n, size_t d, size_t K,
-                              const double *means, const double *precisions,
-                              const double *half_log_terms, double *out) {
+static void EMZ_FN(gaussian_logpdf_diag)(const double *x, size_t n, size_t d, size_t K,
+                                         const double *means, const double *precisions,
+                                         const double *half_log_terms, double *out) {
   if (!EMZ_BLOCKED(d, K)) {
     for (size_t i = 0; i < n; i++)
       for (size_t k = 0; k < K; k++) {
@@ -102,9 +102,9 @@ void emz_gaussian_logpdf_diag(const double *x, size_t n, size_t d, size_t K,
   }
 }
 
-void emz_gaussian_accumulate_diag(const double *x, size_t n, size_t d, size_t K,
-                                  const double *weights, const double *centers,
-                                  double *stats) {
+static void EMZ_FN(gaussian_accumulate_diag)(const double *x, size_t n, size_t d, size_t K,
+                                             const double *weights, const double *centers,
+                                             double *stats) {
   if (!EMZ_BLOCKED(d, K)) {
     const size_t stride = 1 + 3 * d;
     for (size_t i = 0; i < n; i++)

@@ -2,7 +2,7 @@
 // the responsibilities (log-sum-exp fused with normalisation) and the weighted statistics,
 // all on one transposed block that stays in L1 (the block kernels are in blocks.h).
 #include "CKernels.h"
-#include "blocks.h"
+#include "../blocks.h"
 
 #define EMZ_FUSED_BUFFERS                                                  \
   double xt[EMZ_MAX_BLOCK_DIM * EMZ_BLOCK] __attribute__((aligned(64)));  \
@@ -10,9 +10,10 @@
   double totals[EMZ_MAX_COMPONENTS];                                       \
   double loglik = 0
 
-double emz_mixture_estep_diag(const double *x, size_t n, size_t d, size_t K, const double *means,
-                              const double *precisions, const double *half_log_terms,
-                              const double *log_w, double *stats) {
+static double EMZ_FN(mixture_estep_diag)(const double *x, size_t n, size_t d, size_t K,
+                                         const double *means, const double *precisions,
+                                         const double *half_log_terms, const double *log_w,
+                                         double *stats) {
   EMZ_FUSED_BUFFERS;
   for (size_t start = 0; start < n; start += EMZ_BLOCK) {
     size_t nb = n - start < EMZ_BLOCK ? n - start : EMZ_BLOCK;
@@ -25,9 +26,10 @@ double emz_mixture_estep_diag(const double *x, size_t n, size_t d, size_t K, con
   return loglik;
 }
 
-double emz_mixture_estep_full(const double *x, size_t n, size_t d, size_t K, const double *means,
-                              const double *inv_chols, const double *log_consts,
-                              const double *log_w, double *stats) {
+static double EMZ_FN(mixture_estep_full)(const double *x, size_t n, size_t d, size_t K,
+                                         const double *means, const double *inv_chols,
+                                         const double *log_consts, const double *log_w,
+                                         double *stats) {
   EMZ_FUSED_BUFFERS;
   double diff[EMZ_MAX_BLOCK_DIM * EMZ_BLOCK], wdiff[EMZ_MAX_BLOCK_DIM * EMZ_BLOCK];
   for (size_t start = 0; start < n; start += EMZ_BLOCK) {
@@ -41,8 +43,9 @@ double emz_mixture_estep_full(const double *x, size_t n, size_t d, size_t K, con
   return loglik;
 }
 
-double emz_mixture_estep_linear(const double *x, size_t n, size_t d, size_t K, const double *a,
-                                const double *b, const double *log_w, double *stats) {
+static double EMZ_FN(mixture_estep_linear)(const double *x, size_t n, size_t d, size_t K,
+                                           const double *a, const double *b, const double *log_w,
+                                           double *stats) {
   EMZ_FUSED_BUFFERS;
   for (size_t start = 0; start < n; start += EMZ_BLOCK) {
     size_t nb = n - start < EMZ_BLOCK ? n - start : EMZ_BLOCK;

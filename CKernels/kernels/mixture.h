@@ -1,11 +1,13 @@
 // Responsibilities: log-sum-exp fused with normalisation.
 #include "CKernels.h"
+#include "../internal.h"
+#include "../vmath.h"
 
 #include <math.h>
 
-double emz_normalize_rows(double *a, size_t n, size_t K, const double *log_w) {
+static double EMZ_FN(normalize_rows)(double *a, size_t n, size_t K, const double *log_w) {
   // Pass 1: add the log-weights and shift each row by its maximum (kept in `shift`).
-  // Pass 2: one long vectorised exp over the whole block (libmvec).
+  // Pass 2: one long vectorised exp over the whole block (vmath.h).
   // Pass 3: row sums, normalisation, and ℓᵢ = shiftᵢ + log Σₖ.
   enum { CHUNK = 256 };
   double total = 0;
@@ -29,28 +31,18 @@ double emz_normalize_rows(double *a, size_t n, size_t K, const double *log_w) {
         m = 0;
       }
       shift[r] = m;
-      // Terms below e⁻⁷⁰⁰ relative to the largest change nothing, but they would send the
-      // vector exp to its slow scalar path and make subnormals downstream: clamp them here
-      // and zero them after the exp.
-      for (size_t k = 0; k < K; k++) {
-        double v = row[k] - m;
-        row[k] = v < -700.0 ? -700.0 : v;
-      }
+      for (size_t k = 0; k < K; k++) row[k] -= m;
     }
     size_t count = nb * K;
-#pragma omp simd
-    for (size_t e = 0; e < count; e++) {
-      double v = block[e];
-      double x = exp(v);
-      block[e] = v <= -700.0 ? 0.0 : x;
-    }
+    EMZ_SIMD
+    for (size_t e = 0; e < count; e++) block[e] = emz_exp_floored(block[e]);  // 0 below e⁻⁷⁰⁰
     for (size_t r = 0; r < nb; r++) {
       double s = 0;
       for (size_t k = 0; k < K; k++) s += block[r * K + k];
       sums[r] = s;
     }
-#pragma omp simd
-    for (size_t r = 0; r < nb; r++) logs[r] = log(sums[r]);
+    EMZ_SIMD
+    for (size_t r = 0; r < nb; r++) logs[r] = emz_log(sums[r]);
     for (size_t r = 0; r < nb; r++) {
       double inv = 1.0 / sums[r];
       double *row = block + r * K;

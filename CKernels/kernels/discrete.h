@@ -1,13 +1,13 @@
 // Count, binary and categorical log-probabilities and their weighted statistics, each on
-// its own (the HMM uses them; mixtures go through estep.c). Up to 64 columns and 64
+// its own (the HMM uses them; mixtures go through estep.h). Up to 64 columns and 64
 // components go through the block kernels of blocks.h; wider data through plain loops.
 #include "CKernels.h"
-#include "blocks.h"
+#include "../blocks.h"
 
 #include <math.h>
 
-void emz_linear_logpmf(const double *x, size_t n, size_t d, size_t K, const double *a,
-                       const double *b, double *out) {
+static void EMZ_FN(linear_logpmf)(const double *x, size_t n, size_t d, size_t K, const double *a,
+                                  const double *b, double *out) {
   if (d > EMZ_MAX_BLOCK_DIM || K > EMZ_MAX_COMPONENTS) {
     for (size_t i = 0; i < n; i++)
       for (size_t k = 0; k < K; k++) {
@@ -30,8 +30,8 @@ void emz_linear_logpmf(const double *x, size_t n, size_t d, size_t K, const doub
   }
 }
 
-void emz_independent_accumulate(const double *x, size_t n, size_t d, size_t K,
-                                const double *weights, double *stats) {
+static void EMZ_FN(independent_accumulate)(const double *x, size_t n, size_t d, size_t K,
+                                           const double *weights, double *stats) {
   if (d > EMZ_MAX_BLOCK_DIM || K > EMZ_MAX_COMPONENTS) {
     const size_t stride = 1 + 2 * d;
     for (size_t i = 0; i < n; i++)
@@ -61,8 +61,8 @@ void emz_independent_accumulate(const double *x, size_t n, size_t d, size_t K,
   }
 }
 
-void emz_categorical_logpmf(const double *x, size_t n, size_t K, size_t M,
-                            const double *log_p, double *out) {
+static void EMZ_FN(categorical_logpmf)(const double *x, size_t n, size_t K, size_t M,
+                                       const double *log_p, double *out) {
   for (size_t i = 0; i < n; i++) {
     double v = x[i];
     if (v != v) {
@@ -74,8 +74,8 @@ void emz_categorical_logpmf(const double *x, size_t n, size_t K, size_t M,
   }
 }
 
-void emz_categorical_accumulate(const double *x, size_t n, size_t K, size_t M,
-                                const double *weights, double *stats) {
+static void EMZ_FN(categorical_accumulate)(const double *x, size_t n, size_t K, size_t M,
+                                           const double *weights, double *stats) {
   const size_t stride = 1 + M;
   enum { LOCAL = 4096 };
   if ((M + 1) * K > LOCAL) {
@@ -97,7 +97,7 @@ void emz_categorical_accumulate(const double *x, size_t n, size_t K, size_t M,
     double v = x[i];
     const double *w = weights + i * K;
     double *target = counts + (v == v ? (size_t)v : M) * K;
-#pragma omp simd
+    EMZ_SIMD
     for (size_t k = 0; k < K; k++) target[k] += w[k];
   }
   for (size_t k = 0; k < K; k++) {
@@ -110,8 +110,9 @@ void emz_categorical_accumulate(const double *x, size_t n, size_t K, size_t M,
   }
 }
 
-double emz_categorical_scaled_densities(const double *x, size_t n, size_t K, const double *table,
-                                        const double *log_max, double *out) {
+static double EMZ_FN(categorical_scaled_densities)(const double *x, size_t n, size_t K,
+                                                   const double *table, const double *log_max,
+                                                   double *out) {
   double shift = 0;
   for (size_t i = 0; i < n; i++) {
     double v = x[i];

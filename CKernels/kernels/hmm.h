@@ -5,6 +5,8 @@
 // log P = Σ_t log c_t. Emissions are shifted by their row maximum before exponentiation,
 // and the shift is added back to the log-likelihood, so no step underflows.
 #include "CKernels.h"
+#include "../internal.h"
+#include "../vmath.h"
 
 #include <math.h>
 
@@ -22,18 +24,11 @@ static double scale_emissions(double *logb, size_t T, size_t K) {
     }
     if (!(m > -INFINITY)) return -INFINITY;
     shift += m;
-    for (size_t k = 0; k < K; k++) {
-      double v = row[k] - m;
-      row[k] = v < -700.0 ? -700.0 : v;
-    }
+    for (size_t k = 0; k < K; k++) row[k] -= m;
   }
   const size_t count = T * K;
-#pragma omp simd
-  for (size_t e = 0; e < count; e++) {
-    double v = logb[e];
-    double x = exp(v);
-    logb[e] = v <= -700.0 ? 0.0 : x;
-  }
+  EMZ_SIMD
+  for (size_t e = 0; e < count; e++) logb[e] = emz_exp_floored(logb[e]);
   return shift;
 }
 
@@ -56,31 +51,32 @@ enum { EMZ_HMM_MAX_STATES = 64 };
 
 /// Eight doubles: with at most 8 states one vector holds a whole state distribution, so the
 /// recursions keep it in a register instead of round-tripping through memory each step.
-typedef double v8d __attribute__((vector_size(64)));
+typedef double v8s __attribute__((vector_size(64)));
 
-static inline v8d load_states(const double *p, size_t K) {
-  v8d v = {0};
-  for (size_t k = 0; k < K; k++) v[k] = p[k];
-  return v;
+// The helpers take vectors by pointer: a 64-byte vector passed by value would change the
+// calling convention with the instruction set (AVX-512 or not: -Wpsabi).
+static inline void load_states(v8s *v, const double *p, size_t K) {
+  *v = (v8s){0};
+  for (size_t k = 0; k < K; k++) (*v)[k] = p[k];
 }
 
-static inline void store_states(double *p, v8d v, size_t K) {
-  for (size_t k = 0; k < K; k++) p[k] = v[k];
+static inline void store_states(double *p, const v8s *v, size_t K) {
+  for (size_t k = 0; k < K; k++) p[k] = (*v)[k];
 }
 
-static inline double sum_states(v8d v) {
-  return ((v[0] + v[4]) + (v[1] + v[5])) + ((v[2] + v[6]) + (v[3] + v[7]));
+static inline double sum_states(const v8s *v) {
+  return (((*v)[0] + (*v)[4]) + ((*v)[1] + (*v)[5])) + (((*v)[2] + (*v)[6]) + ((*v)[3] + (*v)[7]));
 }
 
 /// `emz_hmm_forward_backward` for K ≤ 8 (same recursions, same scaling; emissions already scaled).
 static double forward_backward_small(size_t T, size_t K, double *logb, const double *initial,
                                      const double *transition, double *alpha, double *scale,
                                      double *init_acc, double *trans_acc, double loglik) {
-  v8d rows[8], columns[8], outer[8];
+  v8s rows[8], columns[8], outer[8];
   for (size_t i = 0; i < 8; i++) {
-    rows[i] = (v8d){0};
-    columns[i] = (v8d){0};
-    outer[i] = (v8d){0};
+    rows[i] = (v8s){0};
+    columns[i] = (v8s){0};
+    outer[i] = (v8s){0};
   }
   for (size_t i = 0; i < K; i++)
     for (size_t j = 0; j < K; j++) {
@@ -88,35 +84,42 @@ static double forward_backward_small(size_t T, size_t K, double *logb, const dou
       columns[j][i] = transition[i * K + j];  // A_·j
     }
   double product = 1;
-  v8d a = load_states(initial, K) * load_states(logb, K);
-  double c = sum_states(a);
+  v8s a, b;
+  load_states(&a, initial, K);
+  load_states(&b, logb, K);
+  a *= b;
+  double c = sum_states(&a);
   if (!(c > 0)) return -INFINITY;
   scale[0] = c;
   a *= 1.0 / c;
-  store_states(alpha, a, K);
+  store_states(alpha, &a, K);
   emz_add_log(c, &product, &loglik);
   for (size_t t = 1; t < T; t++) {
-    v8d next = {0};
+    v8s next = {0};
     for (size_t i = 0; i < K; i++) next += a[i] * rows[i];
-    next *= load_states(logb + t * K, K);
-    c = sum_states(next);
+    load_states(&b, logb + t * K, K);
+    next *= b;
+    c = sum_states(&next);
     if (!(c > 0)) return -INFINITY;
     scale[t] = c;
     a = next * (1.0 / c);
-    store_states(alpha + t * K, a, K);
+    store_states(alpha + t * K, &a, K);
     emz_add_log(c, &product, &loglik);
   }
   loglik += log(product);
-  v8d beta = {0};
+  v8s beta = {0};
   for (size_t k = 0; k < K; k++) beta[k] = 1;
   for (size_t t = T - 1; t > 0; t--) {
-    double *b = logb + t * K;
-    v8d u = load_states(b, K) * beta * (1.0 / scale[t]);
-    v8d prev = load_states(alpha + (t - 1) * K, K);
+    v8s u, prev, cur;
+    load_states(&u, logb + t * K, K);
+    u = u * beta * (1.0 / scale[t]);
+    load_states(&prev, alpha + (t - 1) * K, K);
     for (size_t i = 0; i < K; i++) outer[i] += prev[i] * u;
-    v8d next = {0};
+    v8s next = {0};
     for (size_t j = 0; j < K; j++) next += u[j] * columns[j];
-    store_states(b, load_states(alpha + t * K, K) * beta, K);
+    load_states(&cur, alpha + t * K, K);
+    cur *= beta;
+    store_states(logb + t * K, &cur, K);
     beta = next;
   }
   for (size_t i = 0; i < K; i++)
@@ -128,19 +131,27 @@ static double forward_backward_small(size_t T, size_t K, double *logb, const dou
   return loglik;
 }
 
-double emz_hmm_forward_backward(size_t T, size_t K, double *logb, const double *initial,
-                                const double *transition, double *alpha, double *scale,
-                                double *work, double *init_acc, double *trans_acc) {
+static double EMZ_FN(hmm_forward_backward_densities)(size_t T, size_t K, double *b,
+                                                     const double *initial,
+                                                     const double *transition, double *alpha,
+                                                     double *scale, double *work,
+                                                     double *init_acc, double *trans_acc);
+
+static double EMZ_FN(hmm_forward_backward)(size_t T, size_t K, double *logb, const double *initial,
+                                           const double *transition, double *alpha, double *scale,
+                                           double *work, double *init_acc, double *trans_acc) {
   if (T == 0) return 0;
   double shift = scale_emissions(logb, T, K);
   if (!(shift > -INFINITY) || shift != shift) return shift;
-  return shift + emz_hmm_forward_backward_densities(T, K, logb, initial, transition, alpha, scale, work,
-                                                    init_acc, trans_acc);
+  return shift + EMZ_FN(hmm_forward_backward_densities)(T, K, logb, initial, transition, alpha,
+                                                       scale, work, init_acc, trans_acc);
 }
 
-double emz_hmm_forward_backward_densities(size_t T, size_t K, double *b, const double *initial,
-                                          const double *transition, double *alpha, double *scale,
-                                          double *work, double *init_acc, double *trans_acc) {
+static double EMZ_FN(hmm_forward_backward_densities)(size_t T, size_t K, double *b,
+                                                     const double *initial,
+                                                     const double *transition, double *alpha,
+                                                     double *scale, double *work,
+                                                     double *init_acc, double *trans_acc) {
   if (T == 0) return 0;
   double *logb = b;  // the emission densities, overwritten with γ
   double loglik = 0, product = 1;
@@ -160,15 +171,15 @@ double emz_hmm_forward_backward_densities(size_t T, size_t K, double *b, const d
     const double *prev = alpha + (t - 1) * K;
     double *cur = alpha + t * K;
     const double *b = logb + t * K;
-#pragma omp simd
+    EMZ_SIMD
     for (size_t j = 0; j < K; j++) cur[j] = 0;
     for (size_t i = 0; i < K; i++) {
       const double a = prev[i], *Ai = transition + i * K;
-#pragma omp simd
+      EMZ_SIMD
       for (size_t j = 0; j < K; j++) cur[j] += a * Ai[j];
     }
     c = 0;
-#pragma omp simd reduction(+ : c)
+    EMZ_SIMD
     for (size_t j = 0; j < K; j++) {
       cur[j] *= b[j];
       c += cur[j];
@@ -176,7 +187,7 @@ double emz_hmm_forward_backward_densities(size_t T, size_t K, double *b, const d
     if (!(c > 0)) return -INFINITY;
     scale[t] = c;
     const double inv = 1.0 / c;
-#pragma omp simd
+    EMZ_SIMD
     for (size_t j = 0; j < K; j++) cur[j] *= inv;
     emz_add_log(c, &product, &loglik);
   }
@@ -197,21 +208,21 @@ double emz_hmm_forward_backward_densities(size_t T, size_t K, double *b, const d
   for (size_t t = T - 1; t > 0; t--) {
     double *b = logb + t * K;
     const double inv = 1.0 / scale[t];
-#pragma omp simd
+    EMZ_SIMD
     for (size_t j = 0; j < K; j++) u[j] = b[j] * beta[j] * inv;
     const double *a_prev = alpha + (t - 1) * K;
     if (small) {
       for (size_t i = 0; i < K; i++) {
         const double ai = a_prev[i];
         double *Oi = outer + i * K;
-#pragma omp simd
+        EMZ_SIMD
         for (size_t j = 0; j < K; j++) Oi[j] += ai * u[j];
       }
-#pragma omp simd
+      EMZ_SIMD
       for (size_t i = 0; i < K; i++) next[i] = 0;
       for (size_t j = 0; j < K; j++) {
         const double uj = u[j], *Tj = transposed + j * K;
-#pragma omp simd
+        EMZ_SIMD
         for (size_t i = 0; i < K; i++) next[i] += Tj[i] * uj;
       }
     } else {
@@ -228,7 +239,7 @@ double emz_hmm_forward_backward_densities(size_t T, size_t K, double *b, const d
       }
     }
     const double *a_t = alpha + t * K;
-#pragma omp simd
+    EMZ_SIMD
     for (size_t k = 0; k < K; k++) b[k] = a_t[k] * beta[k];
     double *swap = beta;
     beta = next;
@@ -243,9 +254,9 @@ double emz_hmm_forward_backward_densities(size_t T, size_t K, double *b, const d
   return loglik;
 }
 
-double emz_hmm_viterbi(size_t T, size_t K, const double *logb, const double *log_initial,
-                       const double *log_transition, double *delta, int32_t *back,
-                       int32_t *path) {
+static double EMZ_FN(hmm_viterbi)(size_t T, size_t K, const double *logb, const double *log_initial,
+                                  const double *log_transition, double *delta, int32_t *back,
+                                  int32_t *path) {
   if (T == 0) return 0;
   double *cur = delta, *nxt = delta + K;
   for (size_t k = 0; k < K; k++) cur[k] = log_initial[k] + logb[k];
