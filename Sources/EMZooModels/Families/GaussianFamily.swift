@@ -395,19 +395,14 @@ public struct GaussianFamily: EmissionFamily, FusedMixtureExpectation {
     let matrices = covariance == .tied ? 1 : components
     var total = 0.0
     for k in 0..<matrices {
-      var chol = Array(p.covariances[(k * d * d)..<((k + 1) * d * d)])
-      guard emz_cholesky(d, &chol) == 0, emz_lower_triangular_invert(d, &chol) == 0 else { return -.infinity }
-      // chol now holds L⁻¹, so Σ⁻¹ = L⁻ᵀ L⁻¹ and log|Σ| = −2 Σ log (L⁻¹)ⱼⱼ.
+      guard let chol = SymmetricMatrix.inverseCholesky(Array(p.covariances[(k * d * d)..<((k + 1) * d * d)]), dimension: d)
+      else { return -.infinity }
+      // chol is L⁻¹, so Σ⁻¹ = L⁻ᵀ L⁻¹ and log|Σ| = −2 Σ log (L⁻¹)ⱼⱼ.
       let logDet = (0..<d).reduce(0.0) { $0 - 2 * log(chol[$1 * d + $1]) }
       // tr(Ψ Σ⁻¹) = Σ_{a,b} Ψ_ab (Σ⁻¹)_ab
+      let inverse = SymmetricMatrix.inverse(fromInverseCholesky: chol, dimension: d)
       var trace = 0.0
-      for a in 0..<d {
-        for b in 0..<d {
-          var inv = 0.0
-          for m in max(a, b)..<d { inv += chol[m * d + a] * chol[m * d + b] }
-          trace += prior.scale[a * d + b] * inv
-        }
-      }
+      for e in 0..<(d * d) { trace += prior.scale[e] * inverse[e] }
       total += nu / 2 * logDetScale - nu * Double(d) / 2 * log(2) - logMultiGamma
         - (nu + Double(d) + 1) / 2 * logDet - trace / 2
     }
@@ -415,8 +410,8 @@ public struct GaussianFamily: EmissionFamily, FusedMixtureExpectation {
       let kappa = prior.shrinkage
       for k in 0..<components {
         let m = covariance == .tied ? 0 : k
-        var chol = Array(p.covariances[(m * d * d)..<((m + 1) * d * d)])
-        guard emz_cholesky(d, &chol) == 0, emz_lower_triangular_invert(d, &chol) == 0 else { return -.infinity }
+        guard let chol = SymmetricMatrix.inverseCholesky(Array(p.covariances[(m * d * d)..<((m + 1) * d * d)]), dimension: d)
+        else { return -.infinity }
         let logDet = (0..<d).reduce(0.0) { $0 - 2 * log(chol[$1 * d + $1]) }
         var q = 0.0
         for j in 0..<d {

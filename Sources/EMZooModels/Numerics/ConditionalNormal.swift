@@ -37,6 +37,8 @@ public struct ConditionalNormal: Sendable {
   public let missing: [Int]
   /// L_OO⁻¹ (o×o, lower), with Σ_OO = L_OO L_OOᵀ.
   let inverseCholesky: [Double]
+  /// Σ_OO⁻¹ = L_OO⁻ᵀ L_OO⁻¹ (o×o).
+  let precision: [Double]
   /// −o/2 log 2π − ½ log|Σ_OO|.
   public let logConstant: Double
   /// B = Σ_MO Σ_OO⁻¹ (m×o).
@@ -64,6 +66,7 @@ public struct ConditionalNormal: Sendable {
     inverseCholesky = sOO
     // Σ_OO⁻¹ = L⁻ᵀ L⁻¹, then B = Σ_MO Σ_OO⁻¹ and C = Σ_MM − B Σ_OM.
     let inverse = SymmetricMatrix.inverse(fromInverseCholesky: sOO, dimension: o)
+    precision = inverse
     var regression = [Double](repeating: 0, count: m * o)
     for i in 0..<m {
       for b in 0..<o {

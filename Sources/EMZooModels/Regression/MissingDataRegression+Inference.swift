@@ -1,4 +1,3 @@
-internal import CKernels
 public import EMZooCore
 import Foundation
 
@@ -129,17 +128,15 @@ extension MissingDataRegression {
       }
       scale[k] = 1 / diagonal.squareRoot()
     }
-    var factor = [Double](repeating: 0, count: q * q)
-    for k in 0..<q { for l in 0..<q { factor[k * q + l] = information[k * q + l] * scale[k] * scale[l] } }
-    guard emz_cholesky(q, &factor) == 0, emz_lower_triangular_invert(q, &factor) == 0 else {
+    var equilibrated = [Double](repeating: 0, count: q * q)
+    for k in 0..<q { for l in 0..<q { equilibrated[k * q + l] = information[k * q + l] * scale[k] * scale[l] } }
+    guard let inverseFactor = SymmetricMatrix.inverseCholesky(equilibrated, dimension: q) else {
       return .failure(InferenceFailure(description: "the observed information is not positive definite (a parameter is not identified by the observed entries)"))
     }
-    var covariance = [Double](repeating: 0, count: q * q)
+    var covariance = SymmetricMatrix.inverse(fromInverseCholesky: inverseFactor, dimension: q)
     for k in 0..<q {
       for l in 0...k {
-        var s = 0.0
-        for m in k..<q { s += factor[m * q + k] * factor[m * q + l] }
-        covariance[k * q + l] = s * scale[k] * scale[l]
+        covariance[k * q + l] = covariance[k * q + l] * scale[k] * scale[l]
         covariance[l * q + k] = covariance[k * q + l]
       }
     }

@@ -241,16 +241,10 @@ public struct MissingDataRegression: GenerativeModel {
           squares[b * o + a] = squares[a * o + b]
         }
       }
-      // ℓ: tr(Σ_OO⁻¹ R) = Σ over the rows of |L⁻¹ r|², with L⁻¹ lower triangular.
+      // ℓ: tr(Σ_OO⁻¹ R) = Σ over the rows of rᵀ Σ_OO⁻¹ r.
       var quadratic = 0.0
-      let inverse = conditional.inverseCholesky
-      for a in 0..<o {
-        for b in 0..<o {
-          var precision = 0.0
-          for k in max(a, b)..<o { precision += inverse[k * o + a] * inverse[k * o + b] }
-          quadratic += precision * squares[a * o + b]
-        }
-      }
+      let precision = conditional.precision
+      for e in 0..<(o * o) { quadratic += precision[e] * squares[e] }
       logLikelihood += n * conditional.logConstant - 0.5 * quadratic
       // A Σ r and A R Aᵀ + n C in model coordinates.
       let B = conditional.regression
