@@ -110,3 +110,45 @@ public struct ConditionalNormal: Sendable {
     }
   }
 }
+
+/// The `ConditionalNormal` splits of one or more covariance matrices (K of them, d×d each,
+/// row-major, one after another) by each missingness pattern asked for, factorised when a
+/// pattern is first met and reused for every later row with that pattern.
+///
+/// A pattern whose Σₖ,OO is not positive definite for some k gives nil (and is tried again if
+/// asked for again).
+struct ConditionalNormalCache {
+  let covariances: [Double]
+  let dimension: Int
+  private var splits: [MissingPattern: [ConditionalNormal]] = [:]
+
+  /// - Parameter covariances: K×d×d, K ≥ 1.
+  init(covariances: [Double], dimension: Int) {
+    self.covariances = covariances
+    self.dimension = dimension
+  }
+
+  /// Each matrix's split by `pattern`, in order; nil when one of them has a Σ_OO that is not
+  /// positive definite.
+  mutating func conditionals(_ pattern: MissingPattern) -> [ConditionalNormal]? {
+    if let known = splits[pattern] { return known }
+    let d = dimension
+    let count = d == 0 ? 0 : covariances.count / (d * d)
+    var made: [ConditionalNormal] = []
+    made.reserveCapacity(count)
+    for k in 0..<count {
+      let split = covariances.withUnsafeBufferPointer {
+        ConditionalNormal(covariance: $0.baseAddress! + k * d * d, dimension: d, pattern: pattern)
+      }
+      guard let split else { return nil }
+      made.append(split)
+    }
+    splits[pattern] = made
+    return made
+  }
+
+  /// The split of the first (for a single covariance: the only) matrix by `pattern`.
+  subscript(pattern: MissingPattern) -> ConditionalNormal? {
+    mutating get { conditionals(pattern)?.first }
+  }
+}

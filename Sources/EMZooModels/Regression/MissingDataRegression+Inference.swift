@@ -231,26 +231,17 @@ extension MissingDataRegression: MissingValueImputer {
     try checkResponseColumn(data)
     let D = dimension, order = checkedLayout(of: data)
     var out = data
-    var cache: [MissingPattern: ConditionalNormal] = [:]
+    var cache = ConditionalNormalCache(covariances: parameters.covariance, dimension: D)
     var z = [Double](repeating: 0, count: D), completed = [Double](repeating: 0, count: D)
-    parameters.covariance.withUnsafeBufferPointer { sigma in
-      for i in 0..<data.rows {
-        for a in 0..<D { z[a] = data[i, order[a]] }
-        guard z.contains(where: \.isNaN) else { continue }
-        let pattern = z.withUnsafeBufferPointer { MissingPattern(row: $0.baseAddress!, dimension: D) }
-        let conditional: ConditionalNormal
-        if let known = cache[pattern] {
-          conditional = known
-        } else {
-          guard let made = ConditionalNormal(covariance: sigma.baseAddress!, dimension: D, pattern: pattern) else {
-            preconditionFailure("decoded parameters have a positive-definite covariance")
-          }
-          cache[pattern] = made
-          conditional = made
-        }
-        conditional.completed(z, mean: parameters.mean, into: &completed)
-        for a in 0..<D { out.values[i * data.dimension + order[a]] = completed[a] }
+    for i in 0..<data.rows {
+      for a in 0..<D { z[a] = data[i, order[a]] }
+      guard z.contains(where: \.isNaN) else { continue }
+      let pattern = z.withUnsafeBufferPointer { MissingPattern(row: $0.baseAddress!, dimension: D) }
+      guard let conditional = cache[pattern] else {
+        preconditionFailure("decoded parameters have a positive-definite covariance")
       }
+      conditional.completed(z, mean: parameters.mean, into: &completed)
+      for a in 0..<D { out.values[i * data.dimension + order[a]] = completed[a] }
     }
     return out
   }
