@@ -19,7 +19,6 @@ public struct MissingPattern: Hashable, Sendable {
   public func isObserved(_ j: Int) -> Bool { bits & (1 << UInt64(j)) != 0 }
   public func observed(dimension d: Int) -> [Int] { (0..<d).filter { isObserved($0) } }
   public func missing(dimension d: Int) -> [Int] { (0..<d).filter { !isObserved($0) } }
-  public static func complete(dimension d: Int) -> MissingPattern { MissingPattern(bits: d >= 64 ? ~0 : (1 << UInt64(d)) - 1) }
 }
 
 /// A multivariate normal N(μ, Σ) split by a missingness pattern into its observed part O and
@@ -28,9 +27,10 @@ public struct MissingPattern: Hashable, Sendable {
 ///     x_O ~ N(μ_O, Σ_OO)                                  (the marginal: the likelihood of a row)
 ///     x_M | x_O ~ N(μ_M + B (x_O − μ_O), Σ_MM − B Σ_OM),  B = Σ_MO Σ_OO⁻¹   (the E step's completion)
 ///
-/// Factorised once per pattern (and component) per iteration, then applied to every row with
-/// that pattern. Shared by the Gaussian mixture with missing values and by
-/// `missing-data-regression`.
+/// Factorised once per pattern (and component) by its user (`ConditionalNormalCache`: once per
+/// E-step chunk, prediction or imputation; `MissingDataRegression.prepare`: once per iteration),
+/// then applied to every row with that pattern. Shared by the Gaussian mixture with missing
+/// values and by `missing-data-regression`.
 public struct ConditionalNormal: Sendable {
   public let dimension: Int
   public let observed: [Int]
