@@ -52,6 +52,15 @@ public enum EMEngine {
           iterations: 0, evaluations: 0, converged: false, failure: "\(error)", repairs: [], trace: []))
       }
     }
+    return try outcome(model, best: best, restarts: summaries, clock: clock, shortRuns: 0)
+  }
+
+  /// The fit's outcome: the best start's run with every start's summary, or a `FitFailure`
+  /// naming the first failure when no start succeeded.
+  static func outcome<Model: EMModel>(
+    _ model: Model, best: (index: Int, run: StartRun<Model.Parameters>)?, restarts summaries: [RestartSummary],
+    clock: ContinuousClock.Instant, shortRuns: Int
+  ) throws -> FitOutcome<Model.Parameters> {
     guard let best else {
       let reasons = summaries.compactMap(\.failure)
       throw FitFailure(description: "every start failed: \(reasons.first ?? "unknown reason")")
@@ -62,7 +71,7 @@ public enum EMEngine {
       logPosterior: model.hasPrior ? best.run.objective : nil, iterations: best.run.trace.count,
       evaluations: best.run.evaluations, converged: best.run.converged, trace: best.run.trace, restarts: summaries,
       bestRestart: best.index, seconds: (ContinuousClock.now - clock).seconds,
-      restartsAtBest: atBest.count, atBestTolerance: atBest.tolerance, shortRuns: 0)
+      restartsAtBest: atBest.count, atBestTolerance: atBest.tolerance, shortRuns: shortRuns)
   }
 
   /// Evaluates the log-likelihood of `data` at `parameters` (one E step).

@@ -107,18 +107,7 @@ extension EMEngine {
       if best.map({ run.objective > $0.run.objective }) ?? true { best = (summaries.count - 1, run) }
     }
     summaries += failures
-    guard let best else {
-      let reasons = summaries.compactMap(\.failure)
-      throw FitFailure(description: "every start failed: \(reasons.first ?? "unknown reason")")
-    }
-    let atBest = restartsAtBest(summaries.map { $0.logPosterior ?? $0.logLikelihood })
-    return FitOutcome(
-      parameters: best.run.parameters, logLikelihood: best.run.logLikelihood,
-      logPosterior: model.hasPrior ? best.run.objective : nil, iterations: best.run.trace.count,
-      evaluations: best.run.evaluations,
-      converged: best.run.converged, trace: best.run.trace, restarts: summaries,
-      bestRestart: best.index, seconds: (ContinuousClock.now - clock).seconds,
-      restartsAtBest: atBest.count, atBestTolerance: atBest.tolerance, shortRuns: count)
+    return try outcome(model, best: best, restarts: summaries, clock: clock, shortRuns: count)
   }
 
   /// One short run: its index j, seed, start method and where its iterations ended.

@@ -170,11 +170,11 @@ public struct GaussianFamily: EmissionFamily, FusedMixtureExpectation {
       emz_gaussian_logpdf_diag(x, rows, d, K, prepared.means, prepared.precisions, prepared.halfLogTerms, out)
       return
     }
-    var cache: [MissingPattern: [ConditionalNormal]] = [:]
+    var cache = ConditionalNormalCache(covariances: prepared.covariances, dimension: d)
     forEachRun(x, rows: rows) { start, count, pattern in
       if let pattern {
         // Marginalise the missing coordinates: log N(x_O | μ_O, Σ_OO) per component.
-        let conditionals = self.conditionals(pattern, prepared: prepared, cache: &cache)
+        let conditionals = self.conditionals(pattern, cache: &cache)
         for k in 0..<K {
           out[start * K + k] = pattern.bits == 0 ? 0
             : conditionals[k].logDensity(x + start * d, mean: prepared.means.withUnsafeBufferPointer { $0.baseAddress! + k * d })
@@ -193,7 +193,7 @@ public struct GaussianFamily: EmissionFamily, FusedMixtureExpectation {
       emz_gaussian_accumulate_diag(x, rows, d, K, weights, prepared.means, statistics)
       return
     }
-    var cache: [MissingPattern: [ConditionalNormal]] = [:]
+    var cache = ConditionalNormalCache(covariances: prepared.covariances, dimension: d)
     var completed = [Double](repeating: 0, count: d)
     forEachRun(x, rows: rows) { start, count, pattern in
       guard let pattern else {
@@ -202,7 +202,7 @@ public struct GaussianFamily: EmissionFamily, FusedMixtureExpectation {
       }
       // E[x | x_O, k] fills the missing block; E[(x−c)(x−c)ᵀ | x_O, k] adds the conditional
       // covariance of the missing block to the outer product of the completed row.
-      let conditionals = self.conditionals(pattern, prepared: prepared, cache: &cache)
+      let conditionals = self.conditionals(pattern, cache: &cache)
       for k in 0..<K {
         let w = weights[start * K + k]
         guard w != 0 else { continue }
@@ -259,18 +259,12 @@ public struct GaussianFamily: EmissionFamily, FusedMixtureExpectation {
     if rows > runStart { body(runStart, rows - runStart, nil) }
   }
 
-  /// Each component's split of N(μₖ, Σₖ) by `pattern`, factorised once per call per pattern.
-  private func conditionals(_ pattern: MissingPattern, prepared: Prepared,
-                            cache: inout [MissingPattern: [ConditionalNormal]]) -> [ConditionalNormal] {
-    if let hit = cache[pattern] { return hit }
-    let d = dimension
-    let made = prepared.covariances.withUnsafeBufferPointer { sigma in
-      (0..<components).map { k in
-        // Σₖ passed `prepare`, so every principal submatrix is positive definite.
-        ConditionalNormal(covariance: sigma.baseAddress! + k * d * d, dimension: d, pattern: pattern)!
-      }
+  /// Each component's split of N(μₖ, Σₖ) by `pattern`, from `cache` (made from covariances
+  /// that passed `prepare`, so every principal submatrix is positive definite).
+  func conditionals(_ pattern: MissingPattern, cache: inout ConditionalNormalCache) -> [ConditionalNormal] {
+    guard let made = cache.conditionals(pattern) else {
+      preconditionFailure("a covariance accepted by prepare(_:) has a principal submatrix that is not positive definite")
     }
-    cache[pattern] = made
     return made
   }
 
@@ -395,19 +389,14 @@ public struct GaussianFamily: EmissionFamily, FusedMixtureExpectation {
     let matrices = covariance == .tied ? 1 : components
     var total = 0.0
     for k in 0..<matrices {
-      var chol = Array(p.covariances[(k * d * d)..<((k + 1) * d * d)])
-      guard emz_cholesky(d, &chol) == 0, emz_lower_triangular_invert(d, &chol) == 0 else { return -.infinity }
-      // chol now holds L⁻¹, so Σ⁻¹ = L⁻ᵀ L⁻¹ and log|Σ| = −2 Σ log (L⁻¹)ⱼⱼ.
+      guard let chol = SymmetricMatrix.inverseCholesky(Array(p.covariances[(k * d * d)..<((k + 1) * d * d)]), dimension: d)
+      else { return -.infinity }
+      // chol is L⁻¹, so Σ⁻¹ = L⁻ᵀ L⁻¹ and log|Σ| = −2 Σ log (L⁻¹)ⱼⱼ.
       let logDet = (0..<d).reduce(0.0) { $0 - 2 * log(chol[$1 * d + $1]) }
       // tr(Ψ Σ⁻¹) = Σ_{a,b} Ψ_ab (Σ⁻¹)_ab
+      let inverse = SymmetricMatrix.inverse(fromInverseCholesky: chol, dimension: d)
       var trace = 0.0
-      for a in 0..<d {
-        for b in 0..<d {
-          var inv = 0.0
-          for m in max(a, b)..<d { inv += chol[m * d + a] * chol[m * d + b] }
-          trace += prior.scale[a * d + b] * inv
-        }
-      }
+      for e in 0..<(d * d) { trace += prior.scale[e] * inverse[e] }
       total += nu / 2 * logDetScale - nu * Double(d) / 2 * log(2) - logMultiGamma
         - (nu + Double(d) + 1) / 2 * logDet - trace / 2
     }
@@ -415,8 +404,8 @@ public struct GaussianFamily: EmissionFamily, FusedMixtureExpectation {
       let kappa = prior.shrinkage
       for k in 0..<components {
         let m = covariance == .tied ? 0 : k
-        var chol = Array(p.covariances[(m * d * d)..<((m + 1) * d * d)])
-        guard emz_cholesky(d, &chol) == 0, emz_lower_triangular_invert(d, &chol) == 0 else { return -.infinity }
+        guard let chol = SymmetricMatrix.inverseCholesky(Array(p.covariances[(m * d * d)..<((m + 1) * d * d)]), dimension: d)
+        else { return -.infinity }
         let logDet = (0..<d).reduce(0.0) { $0 - 2 * log(chol[$1 * d + $1]) }
         var q = 0.0
         for j in 0..<d {

@@ -16,27 +16,22 @@ extension Mixture: MissingValueImputer where Family == GaussianFamily {
     var out = data
     var densities = [Double](repeating: 0, count: K)
     var completed = [Double](repeating: 0, count: d)
-    var cache: [MissingPattern: [ConditionalNormal]] = [:]
-    parameters.emission.covariances.withUnsafeBufferPointer { sigma in
-      parameters.emission.means.withUnsafeBufferPointer { means in
-        data.values.withUnsafeBufferPointer { all in
-          for i in 0..<data.rows {
-            let row = all.baseAddress! + i * d
-            guard (0..<d).contains(where: { row[$0].isNaN }) else { continue }
-            // p(k | x_O): the family scores the observed entries only.
-            family.logDensities(row, rows: 1, prepared: prepared.emission, into: &densities)
-            _ = emz_normalize_rows(&densities, 1, K, prepared.logWeights)
-            let pattern = MissingPattern(row: row, dimension: d)
-            let conditionals = cache[pattern] ?? (0..<K).map { k in
-              // Σₖ passed `prepare`: every principal submatrix is positive definite.
-              ConditionalNormal(covariance: sigma.baseAddress! + k * d * d, dimension: d, pattern: pattern)!
-            }
-            cache[pattern] = conditionals
-            for j in 0..<d where row[j].isNaN { out.values[i * d + j] = 0 }
-            for k in 0..<K {
-              conditionals[k].completed(row, mean: means.baseAddress! + k * d, into: &completed)
-              for j in 0..<d where row[j].isNaN { out.values[i * d + j] += densities[k] * completed[j] }
-            }
+    var cache = ConditionalNormalCache(covariances: parameters.emission.covariances, dimension: d)
+    parameters.emission.means.withUnsafeBufferPointer { means in
+      data.values.withUnsafeBufferPointer { all in
+        for i in 0..<data.rows {
+          let row = all.baseAddress! + i * d
+          guard (0..<d).contains(where: { row[$0].isNaN }) else { continue }
+          // p(k | x_O): the family scores the observed entries only.
+          family.logDensities(row, rows: 1, prepared: prepared.emission, into: &densities)
+          _ = emz_normalize_rows(&densities, 1, K, prepared.logWeights)
+          let pattern = MissingPattern(row: row, dimension: d)
+          // Σₖ passed `prepare`: every principal submatrix is positive definite.
+          let conditionals = family.conditionals(pattern, cache: &cache)
+          for j in 0..<d where row[j].isNaN { out.values[i * d + j] = 0 }
+          for k in 0..<K {
+            conditionals[k].completed(row, mean: means.baseAddress! + k * d, into: &completed)
+            for j in 0..<d where row[j].isNaN { out.values[i * d + j] += densities[k] * completed[j] }
           }
         }
       }

@@ -19,7 +19,6 @@ public struct MissingPattern: Hashable, Sendable {
   public func isObserved(_ j: Int) -> Bool { bits & (1 << UInt64(j)) != 0 }
   public func observed(dimension d: Int) -> [Int] { (0..<d).filter { isObserved($0) } }
   public func missing(dimension d: Int) -> [Int] { (0..<d).filter { !isObserved($0) } }
-  public static func complete(dimension d: Int) -> MissingPattern { MissingPattern(bits: d >= 64 ? ~0 : (1 << UInt64(d)) - 1) }
 }
 
 /// A multivariate normal N(μ, Σ) split by a missingness pattern into its observed part O and
@@ -28,15 +27,18 @@ public struct MissingPattern: Hashable, Sendable {
 ///     x_O ~ N(μ_O, Σ_OO)                                  (the marginal: the likelihood of a row)
 ///     x_M | x_O ~ N(μ_M + B (x_O − μ_O), Σ_MM − B Σ_OM),  B = Σ_MO Σ_OO⁻¹   (the E step's completion)
 ///
-/// Factorised once per pattern (and component) per iteration, then applied to every row with
-/// that pattern. Shared by the Gaussian mixture with missing values and by
-/// `missing-data-regression`.
+/// Factorised once per pattern (and component) by its user (`ConditionalNormalCache`: once per
+/// E-step chunk, prediction or imputation; `MissingDataRegression.prepare`: once per iteration),
+/// then applied to every row with that pattern. Shared by the Gaussian mixture with missing
+/// values and by `missing-data-regression`.
 public struct ConditionalNormal: Sendable {
   public let dimension: Int
   public let observed: [Int]
   public let missing: [Int]
   /// L_OO⁻¹ (o×o, lower), with Σ_OO = L_OO L_OOᵀ.
   let inverseCholesky: [Double]
+  /// Σ_OO⁻¹ = L_OO⁻ᵀ L_OO⁻¹ (o×o).
+  let precision: [Double]
   /// −o/2 log 2π − ½ log|Σ_OO|.
   public let logConstant: Double
   /// B = Σ_MO Σ_OO⁻¹ (m×o).
@@ -64,6 +66,7 @@ public struct ConditionalNormal: Sendable {
     inverseCholesky = sOO
     // Σ_OO⁻¹ = L⁻ᵀ L⁻¹, then B = Σ_MO Σ_OO⁻¹ and C = Σ_MM − B Σ_OM.
     let inverse = SymmetricMatrix.inverse(fromInverseCholesky: sOO, dimension: o)
+    precision = inverse
     var regression = [Double](repeating: 0, count: m * o)
     for i in 0..<m {
       for b in 0..<o {
@@ -105,5 +108,47 @@ public struct ConditionalNormal: Sendable {
       for a in 0..<o { s += regression[i * o + a] * (x[observed[a]] - mean[observed[a]]) }
       out[j] = s
     }
+  }
+}
+
+/// The `ConditionalNormal` splits of one or more covariance matrices (K of them, d×d each,
+/// row-major, one after another) by each missingness pattern asked for, factorised when a
+/// pattern is first met and reused for every later row with that pattern.
+///
+/// A pattern whose Σₖ,OO is not positive definite for some k gives nil (and is tried again if
+/// asked for again).
+struct ConditionalNormalCache {
+  let covariances: [Double]
+  let dimension: Int
+  private var splits: [MissingPattern: [ConditionalNormal]] = [:]
+
+  /// - Parameter covariances: K×d×d, K ≥ 1.
+  init(covariances: [Double], dimension: Int) {
+    self.covariances = covariances
+    self.dimension = dimension
+  }
+
+  /// Each matrix's split by `pattern`, in order; nil when one of them has a Σ_OO that is not
+  /// positive definite.
+  mutating func conditionals(_ pattern: MissingPattern) -> [ConditionalNormal]? {
+    if let known = splits[pattern] { return known }
+    let d = dimension
+    let count = d == 0 ? 0 : covariances.count / (d * d)
+    var made: [ConditionalNormal] = []
+    made.reserveCapacity(count)
+    for k in 0..<count {
+      let split = covariances.withUnsafeBufferPointer {
+        ConditionalNormal(covariance: $0.baseAddress! + k * d * d, dimension: d, pattern: pattern)
+      }
+      guard let split else { return nil }
+      made.append(split)
+    }
+    splits[pattern] = made
+    return made
+  }
+
+  /// The split of the first (for a single covariance: the only) matrix by `pattern`.
+  subscript(pattern: MissingPattern) -> ConditionalNormal? {
+    mutating get { conditionals(pattern)?.first }
   }
 }

@@ -1,4 +1,3 @@
-internal import CKernels
 public import EMZooCore
 import Foundation
 
@@ -129,17 +128,15 @@ extension MissingDataRegression {
       }
       scale[k] = 1 / diagonal.squareRoot()
     }
-    var factor = [Double](repeating: 0, count: q * q)
-    for k in 0..<q { for l in 0..<q { factor[k * q + l] = information[k * q + l] * scale[k] * scale[l] } }
-    guard emz_cholesky(q, &factor) == 0, emz_lower_triangular_invert(q, &factor) == 0 else {
+    var equilibrated = [Double](repeating: 0, count: q * q)
+    for k in 0..<q { for l in 0..<q { equilibrated[k * q + l] = information[k * q + l] * scale[k] * scale[l] } }
+    guard let inverseFactor = SymmetricMatrix.inverseCholesky(equilibrated, dimension: q) else {
       return .failure(InferenceFailure(description: "the observed information is not positive definite (a parameter is not identified by the observed entries)"))
     }
-    var covariance = [Double](repeating: 0, count: q * q)
+    var covariance = SymmetricMatrix.inverse(fromInverseCholesky: inverseFactor, dimension: q)
     for k in 0..<q {
       for l in 0...k {
-        var s = 0.0
-        for m in k..<q { s += factor[m * q + k] * factor[m * q + l] }
-        covariance[k * q + l] = s * scale[k] * scale[l]
+        covariance[k * q + l] = covariance[k * q + l] * scale[k] * scale[l]
         covariance[l * q + k] = covariance[k * q + l]
       }
     }
@@ -234,26 +231,17 @@ extension MissingDataRegression: MissingValueImputer {
     try checkResponseColumn(data)
     let D = dimension, order = checkedLayout(of: data)
     var out = data
-    var cache: [MissingPattern: ConditionalNormal] = [:]
+    var cache = ConditionalNormalCache(covariances: parameters.covariance, dimension: D)
     var z = [Double](repeating: 0, count: D), completed = [Double](repeating: 0, count: D)
-    parameters.covariance.withUnsafeBufferPointer { sigma in
-      for i in 0..<data.rows {
-        for a in 0..<D { z[a] = data[i, order[a]] }
-        guard z.contains(where: \.isNaN) else { continue }
-        let pattern = z.withUnsafeBufferPointer { MissingPattern(row: $0.baseAddress!, dimension: D) }
-        let conditional: ConditionalNormal
-        if let known = cache[pattern] {
-          conditional = known
-        } else {
-          guard let made = ConditionalNormal(covariance: sigma.baseAddress!, dimension: D, pattern: pattern) else {
-            preconditionFailure("decoded parameters have a positive-definite covariance")
-          }
-          cache[pattern] = made
-          conditional = made
-        }
-        conditional.completed(z, mean: parameters.mean, into: &completed)
-        for a in 0..<D { out.values[i * data.dimension + order[a]] = completed[a] }
+    for i in 0..<data.rows {
+      for a in 0..<D { z[a] = data[i, order[a]] }
+      guard z.contains(where: \.isNaN) else { continue }
+      let pattern = z.withUnsafeBufferPointer { MissingPattern(row: $0.baseAddress!, dimension: D) }
+      guard let conditional = cache[pattern] else {
+        preconditionFailure("decoded parameters have a positive-definite covariance")
       }
+      conditional.completed(z, mean: parameters.mean, into: &completed)
+      for a in 0..<D { out.values[i * data.dimension + order[a]] = completed[a] }
     }
     return out
   }

@@ -14,30 +14,24 @@ extension MissingDataRegression {
     try checkColumns(data)
     try checkResponseColumn(data)
     let D = dimension, order = checkedLayout(of: data)
-    var cache: [MissingPattern: ConditionalNormal] = [:]
+    var cache = ConditionalNormalCache(covariances: p.covariance, dimension: D)
+    func conditional(_ pattern: MissingPattern) throws -> ConditionalNormal {
+      guard let made = cache[pattern] else { throw NotPositiveDefinite() }
+      return made
+    }
     var predictions = [Double](repeating: 0, count: data.rows)
     var logLikelihoods = [Double](repeating: 0, count: data.rows)
     var z = [Double](repeating: 0, count: D), completed = [Double](repeating: 0, count: D)
-    try p.covariance.withUnsafeBufferPointer { sigma in
-      func conditional(_ pattern: MissingPattern) throws -> ConditionalNormal {
-        if let known = cache[pattern] { return known }
-        guard let made = ConditionalNormal(covariance: sigma.baseAddress!, dimension: D, pattern: pattern) else {
-          throw NotPositiveDefinite()
-        }
-        cache[pattern] = made
-        return made
-      }
-      for i in 0..<data.rows {
-        for a in 0..<D { z[a] = data[i, order[a]] }
-        let pattern = z.withUnsafeBufferPointer { MissingPattern(row: $0.baseAddress!, dimension: D) }
-        logLikelihoods[i] = try conditional(pattern).logDensity(z, mean: p.mean)
-        let response = z[D - 1]
-        z[D - 1] = .nan
-        let covariates = MissingPattern(bits: pattern.bits & ~(UInt64(1) << UInt64(D - 1)))
-        try conditional(covariates).completed(z, mean: p.mean, into: &completed)
-        predictions[i] = completed[D - 1]
-        z[D - 1] = response
-      }
+    for i in 0..<data.rows {
+      for a in 0..<D { z[a] = data[i, order[a]] }
+      let pattern = z.withUnsafeBufferPointer { MissingPattern(row: $0.baseAddress!, dimension: D) }
+      logLikelihoods[i] = try conditional(pattern).logDensity(z, mean: p.mean)
+      let response = z[D - 1]
+      z[D - 1] = .nan
+      let covariates = MissingPattern(bits: pattern.bits & ~(UInt64(1) << UInt64(D - 1)))
+      try conditional(covariates).completed(z, mean: p.mean, into: &completed)
+      predictions[i] = completed[D - 1]
+      z[D - 1] = response
     }
     return RowPosteriors(logLikelihoods: logLikelihoods, predictions: predictions)
   }

@@ -18,7 +18,8 @@ import Foundation
 ///     ℓ(μ, Σ) = Σᵢ log N(z_{i,O} | μ_O, Σ_OO)        (every constant included)
 ///
 /// - E step: for each row, ẑ_M = μ_M + Σ_MO Σ_OO⁻¹ (z_O − μ_O) and C = Σ_MM − Σ_MO Σ_OO⁻¹ Σ_OM
-///   (`ConditionalNormal`, factorised once per missingness pattern and chunk); statistics
+///   (`ConditionalNormal`, factorised once per missingness pattern and iteration up to
+///   `factorisedPatternLimit` columns, once per pattern and chunk beyond); statistics
 ///   n, Σ (ẑ − c) and Σ [(ẑ − c)(ẑ − c)ᵀ + C], centred on the current mean c = μ.
 /// - M step: μ = c + S₁/n and Σ = S₂/n − (S₁/n)(S₁/n)ᵀ, the mean and covariance of the
 ///   completed data. With no missing entries this is the sample mean and covariance (divisor n),
@@ -131,8 +132,9 @@ public struct MissingDataRegression: GenerativeModel {
   /// n, S₁ (p + 1), S₂ ((p + 1)², lower triangle used).
   public var statisticsCount: Int { 1 + dimension + dimension * dimension }
 
-  /// One row's observed residuals.
-  public func scratchCount(rows: Int) -> Int { dimension }
+  /// None: `expectation` never reads its scratch (its per-chunk pattern tables, about 12 bytes
+  /// a row, are its own).
+  public func scratchCount(rows: Int) -> Int { 0 }
 
   /// Blocks of 16384 rows: each chunk factorises every missingness pattern it meets once, so
   /// larger chunks mean fewer factorisations (up to 2^(p+1) patterns per chunk).
@@ -241,16 +243,10 @@ public struct MissingDataRegression: GenerativeModel {
           squares[b * o + a] = squares[a * o + b]
         }
       }
-      // ℓ: tr(Σ_OO⁻¹ R) = Σ over the rows of |L⁻¹ r|², with L⁻¹ lower triangular.
+      // ℓ: tr(Σ_OO⁻¹ R) = Σ over the rows of rᵀ Σ_OO⁻¹ r.
       var quadratic = 0.0
-      let inverse = conditional.inverseCholesky
-      for a in 0..<o {
-        for b in 0..<o {
-          var precision = 0.0
-          for k in max(a, b)..<o { precision += inverse[k * o + a] * inverse[k * o + b] }
-          quadratic += precision * squares[a * o + b]
-        }
-      }
+      let precision = conditional.precision
+      for e in 0..<(o * o) { quadratic += precision[e] * squares[e] }
       logLikelihood += n * conditional.logConstant - 0.5 * quadratic
       // A Σ r and A R Aᵀ + n C in model coordinates.
       let B = conditional.regression

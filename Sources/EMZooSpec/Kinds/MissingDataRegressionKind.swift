@@ -4,7 +4,7 @@ internal import EMZooModels
 /// The `missing-data-regression` registry entry.
 ///
 /// Options: `response`, the name of the response column (required); `missing`
-/// `{ "rate": r, "mechanism": "MCAR" | "MAR" }` (default mechanism MCAR), used only by `sample`.
+/// `{ "rate": r, "mechanism": "MCAR" | "MAR" }` (default mechanism MCAR, see `MissingOption`), used only by `sample`.
 /// The covariates are the other selected columns (the spec's `columns`, or every numeric data
 /// column), in column order; p is their number. No prior.
 let missingDataRegressionKind = ModelKind(
@@ -19,19 +19,9 @@ let missingDataRegressionKind = ModelKind(
   }
   let response = try options["response"].string()
   guard !response.isEmpty else { throw options["response"].error("expected a non-empty column name") }
-  var missing: MissingDataRegression.MissingMechanism? = nil
-  let missingField = options["missing"]
-  if missingField.isPresent {
-    try missingField.object(allowing: ["rate", "mechanism"])
-    let rate = try missingField["rate"].number(in: 0...1, "a rate in [0, 1)")
-    guard rate < 1 else { throw missingField["rate"].error("expected a rate in [0, 1), found 1 (every entry missing)") }
-    let kinds = MissingDataRegression.MissingMechanism.Kind.allCases
-    var mechanism = MissingDataRegression.MissingMechanism.Kind.mcar
-    if missingField["mechanism"].isPresent {
-      let name = try missingField["mechanism"].choice(kinds.map(\.rawValue))
-      mechanism = kinds.first { $0.rawValue == name } ?? .mcar
-    }
-    missing = MissingDataRegression.MissingMechanism(rate: rate, kind: mechanism)
+  let kinds = MissingDataRegression.MissingMechanism.Kind.allCases
+  let missing = try MissingOption.parse(options["missing"], mechanisms: kinds.map(\.rawValue)).map { option in
+    MissingDataRegression.MissingMechanism(rate: option.rate, kind: kinds.first { $0.rawValue == option.mechanism } ?? .mcar)
   }
   if spec.prior.isPresent { throw spec.prior.error("missing-data-regression takes no prior") }
   // The number of columns: from the data, the spec's columns, or the parameters.

@@ -2,8 +2,8 @@ internal import EMZooCore
 internal import EMZooModels
 
 /// The mixture kind of a registered family: options `components` K, the family's own options
-/// and `missing {rate}` (entries `sample` removes, MCAR); parameters `weights` and the family's;
-/// prior `weights: {dirichlet: α}` and the family's.
+/// and `missing {rate}` (entries `sample` removes, MCAR: see `MissingOption`); parameters
+/// `weights` and the family's; prior `weights: {dirichlet: α}` and the family's.
 func mixtureKind(named name: String, of family: FamilyKind) -> ModelKind {
   let familyOptions = family.optionSummary.isEmpty ? "" : "; \(family.optionSummary)"
   return ModelKind(
@@ -19,7 +19,7 @@ func mixtureKind(named name: String, of family: FamilyKind) -> ModelKind {
     return try specifiedMixture(
       made, kind: name, weightPrior: try Probability.dirichlet(spec.prior["weights"]),
       options: .object(options), prior: spec.prior.isPresent ? spec.prior.value : nil,
-      missingRate: try Probability.missingRate(spec.options["missing"]))
+      missingRate: try MissingOption.parse(spec.options["missing"], mechanisms: ["MCAR"])?.rate ?? 0)
   }
 }
 
@@ -71,15 +71,5 @@ public enum Probability {
       throw field["dirichlet"].error("expected a concentration ≥ 1 (the MAP estimate needs it), found \(JSONValue.format(alpha))")
     }
     return alpha
-  }
-
-  /// `options.missing` of a mixture: `{ "rate": r, "mechanism": "MCAR" }` with 0 ≤ r < 1.
-  static func missingRate(_ field: Field) throws -> Double {
-    guard field.isPresent else { return 0 }
-    try field.object(allowing: ["rate", "mechanism"])
-    if field["mechanism"].isPresent { _ = try field["mechanism"].choice(["MCAR"]) }
-    let rate = try field["rate"].number()
-    guard rate >= 0, rate < 1 else { throw field["rate"].error("expected a rate in [0, 1), found \(JSONValue.format(rate))") }
-    return rate
   }
 }
