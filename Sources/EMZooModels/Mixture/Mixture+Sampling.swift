@@ -4,8 +4,9 @@ import Foundation
 extension Mixture {
   public var dimension: Int { family.dimension }
   public var labelCount: Int { family.components }
-  /// Rows are independent, unless entries are removed afterwards (`sampleMissingRate`).
-  public var sampleBlockRows: Int? { sampleMissingRate > 0 ? nil : 1 }
+  /// Rows are independent (a row's missing entries are drawn right after the row), so any
+  /// block of rows can be drawn on its own.
+  public var sampleBlockRows: Int? { 1 }
 
   /// Every row needs one observed entry; then the family's own checks.
   public func validate(_ data: DataSet) throws {
@@ -18,8 +19,9 @@ extension Mixture {
 
   public func validateForFitting(_ data: DataSet) throws { try family.validateForFitting(data) }
 
-  /// Component labels drawn from the weights, each row from its component; then entries
-  /// removed at `sampleMissingRate`.
+  /// Component labels drawn from the weights, each row from its component, then the row's
+  /// entries removed at `sampleMissingRate` (all of one row's draws together, so drawing the
+  /// rows in blocks gives the same rows as drawing them at once).
   public func sample(_ p: Parameters, count: Int, random: RandomSource) throws -> DataSet {
     let d = dimension
     let prepared = try family.prepare(p.emission)
@@ -31,10 +33,10 @@ extension Mixture {
         let k = chooser.draw(using: random)
         latent[i] = k
         family.sample(component: k, prepared: prepared, random: random, into: out.baseAddress! + i * d)
+        if sampleMissingRate > 0 {
+          MissingValues.remove(fromRow: out.baseAddress! + i * d, dimension: d, rate: sampleMissingRate, random: random)
+        }
       }
-    }
-    if sampleMissingRate > 0 {
-      MissingValues.remove(from: &values, dimension: d, rate: sampleMissingRate, random: random)
     }
     return DataSet(source: "sample", columns: defaultColumns, values: values, latent: latent)
   }
@@ -71,11 +73,10 @@ extension Mixture {
 public enum MissingValues {
   /// Removes each entry independently with probability `rate` (missing completely at random),
   /// except that a row never loses all of its entries: one of them, chosen uniformly, stays.
-  public static func remove(from values: inout [Double], dimension d: Int, rate: Double, random: RandomSource) {
+  public static func remove(fromRow row: UnsafeMutablePointer<Double>, dimension d: Int, rate: Double,
+                            random: RandomSource) {
     guard d > 0 else { return }
-    for i in 0..<(values.count / d) {
-      let keep = random.integer(below: d)
-      for j in 0..<d where random.uniform() < rate && j != keep { values[i * d + j] = .nan }
-    }
+    let keep = random.integer(below: d)
+    for j in 0..<d where random.uniform() < rate && j != keep { row[j] = .nan }
   }
 }

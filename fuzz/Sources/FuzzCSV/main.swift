@@ -2,7 +2,8 @@
 // mixture kind. Any input must give a data set or an `InputError`: never a trap.
 import FuzzDriver
 import Foundation
-@testable import EMZoo
+import EMZoo
+@testable import EMZooSpec
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzCSV(_ bytes: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
@@ -19,8 +20,8 @@ public func fuzzCSV(_ bytes: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
                #"{"model": "bernoulli-mixture", "options": {"components": 1}}"#,
                #"{"model": "gaussian-mixture", "options": {"components": 1}}"#] {
     if let spec = try? ModelSpec(text: text, file: "fuzz.json"),
-       let kind = registry.first(where: { $0.name == spec.model }),
-       let model = try? kind.make(spec, data.dimension) {
+       let kind = ModelRegistry.standard.kinds.first(where: { $0.name == spec.model }),
+       let model = try? kind.make(spec, data.dimension, .standard) {
       _ = try? model.validate(data)
     }
   }
