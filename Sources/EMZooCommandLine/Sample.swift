@@ -25,7 +25,7 @@ struct Sample: ParsableCommand {
   func run() throws {
     try checkOutputPath(output, reading: [spec])
     let (spec, model) = try loadModel(spec)
-    let count = try checkedCount(n, dimension: model.dimension, streaming: model.sampleBlockRows.map { $0 <= 1_000_000 } ?? false)
+    let count = try checkedCount(n, dimension: model.dimension, streaming: model.streamsSamples)
     _ = try Limits.seed(seed, "--seed")
     try withOutput(output, inputs: [self.spec]) { writer in
       try model.sampleCSV(spec: spec, count: count, seed: seed, latent: latent) { try writer.write($0) }

@@ -36,6 +36,14 @@ public protocol GenerativeModel: EMModel {
   /// Rows that `sample` may draw in separate calls with the same random source and still give
   /// the same rows as one call (1 for independent rows); nil when it must draw all at once.
   var sampleBlockRows: Int? { get }
+  /// Draws `count` rows from one random stream in consecutive blocks of about `blockRows` rows,
+  /// calling `body` with each; the blocks put together equal `sample(_:count:random:)` on the
+  /// same stream. The default draws blocks of whole `sampleBlockRows` with `sample`, or one
+  /// block when the rows cannot be split.
+  func sampleInBlocks(_ parameters: Parameters, count: Int, blockRows: Int, random: RandomSource,
+                      _ body: (DataSet) throws -> Void) throws
+  /// Whether `sampleInBlocks` really splits (so `sample` runs in bounded memory for any n).
+  var streamsSamples: Bool { get }
   /// What the model says about each row of `data` under fixed `parameters`: labels and their
   /// posterior probabilities, per-row (or per-sequence) log-likelihoods, predictions
   /// (`emzoo predict`). Nil by default: the kind has nothing per row to report.
@@ -55,6 +63,22 @@ extension GenerativeModel {
   public var requiredColumns: [(name: String, field: String)] { [] }
   public func validateForFitting(_ data: DataSet) throws {}
   public var sampleBlockRows: Int? { nil }
+  public var streamsSamples: Bool { sampleBlockRows.map { $0 <= 1_000_000 } ?? false }
+
+  public func sampleInBlocks(_ parameters: Parameters, count: Int, blockRows: Int, random: RandomSource,
+                             _ body: (DataSet) throws -> Void) throws {
+    guard let granularity = sampleBlockRows, granularity >= 1 else {
+      try body(sample(parameters, count: count, random: random))
+      return
+    }
+    let block = max(granularity, blockRows / granularity * granularity)
+    var done = 0
+    while done < count {
+      let rows = min(block, count - done)
+      try body(sample(parameters, count: rows, random: random))
+      done += rows
+    }
+  }
   public func rowPosteriors(_ parameters: Parameters, data: DataSet) throws -> RowPosteriors? { nil }
   public func classificationLogLikelihood(_ parameters: Parameters, data: DataSet) throws -> Double? {
     try rowPosteriors(parameters, data: data)?.classificationLogLikelihood

@@ -8,23 +8,17 @@ extension SpecifiedModel {
   /// megabyte when the kind allows it (`sampleBlockRows`), else in one piece.
   public func sampleCSV(spec: ModelSpec, count: Int, seed: UInt64, latent: Bool,
                         write: (String) throws -> Void) throws {
-    guard let granularity = sampleBlockRows, granularity >= 1, granularity <= 1_000_000 else {
-      var data = try sampleData(spec: spec, count: count, seed: seed)
-      if !latent { data.latent = nil }
-      try write(data.csv())
-      return
-    }
     guard let truth = try specParameters(spec) else {
       throw spec.parameters.error("expected the model's parameters to sample from")
     }
     let random = RandomSource(seed: seed)
+    let granularity = max(sampleBlockRows ?? 1, 1)
     let target = max(1, (1 << 20) / (10 * max(dimension, 1) + 10))
-    let block = max(granularity, target / granularity * granularity)
     let sequenceIDs = sampleBlockRows.map { $0 > 1 && count > $0 } ?? false
     var done = 0
-    while done < count {
-      let rows = min(block, count - done)
-      var data = try sample(truth, count: rows, random: random)
+    try sampleInBlocks(truth, count: count, blockRows: target, random: random) { block in
+      var data = block
+      let rows = data.rows
       if let columns = spec.columns {
         guard columns.count == data.columns.count else {
           throw InputError("\(spec.file): columns: expected \(data.columns.count) names for this model, found \(columns.count)")

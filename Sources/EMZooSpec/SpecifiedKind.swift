@@ -67,6 +67,11 @@ public struct SpecifiedKind<Model: GenerativeModel>: SpecifiedModel {
   public func blocks(_ p: Parameters) -> [(name: String, values: [Double])] { model.blocks(p) }
   public var requiredColumns: [(name: String, field: String)] { model.requiredColumns }
   public var sampleBlockRows: Int? { model.sampleBlockRows }
+  public var streamsSamples: Bool { model.streamsSamples }
+  public func sampleInBlocks(_ p: Parameters, count: Int, blockRows: Int, random: RandomSource,
+                             _ body: (DataSet) throws -> Void) throws {
+    try model.sampleInBlocks(p, count: count, blockRows: blockRows, random: random, body)
+  }
   public func rowPosteriors(_ p: Parameters, data: DataSet) throws -> RowPosteriors? {
     try model.rowPosteriors(p, data: data)
   }

@@ -414,3 +414,27 @@ struct PathEnumeration {
     #expect(!FileManager.default.fileExists(atPath: out + ".2"))
   }
 }
+
+/// `emzoo sample` streams an HMM in blocks: the chain goes on across blocks.
+struct HiddenMarkovModelStreamingTests {
+  @Test(arguments: [nil, 5] as [Int?])
+  func blocksPutTogetherEqualOneDraw(length: Int?) throws {
+    let text = """
+      {"model": "hmm", "options": {"states": 2, "emission": "poisson"\(length.map { ", \"length\": \($0)" } ?? "")},
+       "parameters": {"initial": [0.5, 0.5], "transition": [[0.9, 0.1], [0.2, 0.8]], "rates": [[1], [6]]}}
+      """
+    let s = try spec(text)
+    try Self.compare(model(s), spec: s)
+  }
+
+  static func compare<M: SpecifiedModel>(_ m: M, spec s: ModelSpec) throws {
+    guard let truth = try m.specParameters(s) else { Issue.record("no parameters"); return }
+    let whole = try m.sample(truth, count: 103, random: RandomSource(seed: 9))
+    var values: [Double] = [], latent: [Int] = []
+    try m.sampleInBlocks(truth, count: 103, blockRows: 7, random: RandomSource(seed: 9)) { block in
+      values += block.values
+      latent += block.latent ?? []
+    }
+    #expect(values == whole.values && latent == whole.latent)
+  }
+}

@@ -13,27 +13,46 @@ extension HiddenMarkovModel: HiddenStateDecoder {
   /// `count` rows of state paths and emissions; with `sequenceLength` L, independent sequences
   /// of L rows (the last one shorter when L does not divide `count`), each starting from π.
   public func sample(_ p: Parameters, count: Int, random: RandomSource) throws -> DataSet {
+    var whole: DataSet? = nil
+    try sampleInBlocks(p, count: count, blockRows: max(count, 1), random: random) { whole = $0 }
+    return whole ?? DataSet(source: "sample", columns: defaultColumns, values: [], latent: [])
+  }
+
+  /// The chain goes on from block to block (a sequence may span blocks), so one endless
+  /// sequence streams too; the draws per row (state, then emission) are those of one call.
+  public func sampleInBlocks(_ p: Parameters, count: Int, blockRows: Int, random: RandomSource,
+                             _ body: (DataSet) throws -> Void) throws {
     let K = states, d = dimension
     let prepared = try family.prepare(p.emission)
     let first = CategoricalSampler(p.initial)
     let next = (0..<K).map { CategoricalSampler(Array(p.transition[($0 * K)..<(($0 + 1) * K)])) }
     let length = max(sequenceLength ?? count, 1)
-    var values = [Double](repeating: 0, count: count * d)
-    var latent = [Int](repeating: 0, count: count)
-    var sequences: [Range<Int>] = []
-    values.withUnsafeMutableBufferPointer { out in
-      for start in stride(from: 0, to: count, by: length) {
-        let sequence = start..<min(start + length, count)
-        sequences.append(sequence)
-        var state = first.draw(using: random)
-        for i in sequence {
-          if i > start { state = next[state].draw(using: random) }
-          latent[i] = state
-          family.sample(component: state, prepared: prepared, random: random, into: out.baseAddress! + i * d)
+    var state = 0, done = 0
+    repeat {
+      let rows = min(max(blockRows, 1), count - done)
+      var values = [Double](repeating: 0, count: rows * d)
+      var latent = [Int](repeating: 0, count: rows)
+      var starts: [Int] = []
+      values.withUnsafeMutableBufferPointer { out in
+        for r in 0..<rows {
+          let i = done + r
+          if i % length == 0 {
+            state = first.draw(using: random)
+            starts.append(r)
+          } else {
+            state = next[state].draw(using: random)
+          }
+          latent[r] = state
+          family.sample(component: state, prepared: prepared, random: random, into: out.baseAddress! + r * d)
         }
       }
-    }
-    return DataSet(source: "sample", columns: defaultColumns, values: values, sequences: sequences, latent: latent)
+      // The block's sequences, split where one starts (the first may continue the last block's).
+      let bounds = [0] + starts.filter { $0 > 0 } + [rows]
+      let sequences = zip(bounds, bounds.dropFirst()).map { $0..<$1 }.filter { !$0.isEmpty }
+      try body(DataSet(source: "sample", columns: defaultColumns, values: values,
+                       sequences: sequences.isEmpty ? [0..<0] : sequences, latent: latent))
+      done += rows
+    } while done < count
   }
 
   // MARK: - Labels

@@ -74,6 +74,8 @@ public struct HiddenMarkovModel<Family: EmissionFamily>: GenerativeModel {
   public var labelCount: Int { family.components }
   /// Whole sequences of `length` rows are independent; one endless sequence is not split.
   public var sampleBlockRows: Int? { sequenceLength }
+  /// The chain goes on across blocks (`sampleInBlocks`), so even one endless sequence streams.
+  public var streamsSamples: Bool { true }
 
   // MARK: - EMModel
 
