@@ -30,18 +30,7 @@ import Testing
   static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:])
     throws -> (status: Int32, stdout: String, stderr: String)
   {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    try runProcess(executable, arguments, environment: environment)
   }
 
   static func emzoo(_ arguments: [String], environment: [String: String] = [:]) throws

@@ -74,10 +74,18 @@ func emzooExecutable() -> URL {
 /// Runs `emzoo` with arguments; returns the exit status, stdout and stderr.
 @discardableResult
 func runEMZoo(_ arguments: [String], in directory: URL? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+  try runProcess(emzooExecutable().path, arguments, in: directory)
+}
+
+/// Runs a program with arguments (and extra environment variables); returns the exit status,
+/// stdout and stderr.
+func runProcess(_ executable: String, _ arguments: [String], in directory: URL? = nil,
+                environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
   let process = Process()
-  process.executableURL = emzooExecutable()
+  process.executableURL = URL(fileURLWithPath: executable)
   process.arguments = arguments
   if let directory { process.currentDirectoryURL = directory }
+  if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
   let out = Pipe(), err = Pipe()
   process.standardOutput = out
   process.standardError = err
