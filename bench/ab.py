@@ -3,7 +3,7 @@
 from the result JSON (exactly what bench/run.py reports for emzoo). Usage:
   ab.py ROUNDS name=/path/emzoo [name2=/path2 ...] [--workloads a,b]"""
 import json, subprocess, sys, statistics, os, tempfile
-DATA = "/work/h-kernels/bench/data"
+DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")  # made by bench/run.py
 W = "gmm-full,gmm-diag,poisson-mix,bern-mix,hmm-gauss,hmm-cat,missreg".split(",")
 args = sys.argv[1:]
 if "--workloads" in args:
