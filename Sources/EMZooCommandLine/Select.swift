@@ -39,6 +39,8 @@ struct Select: ParsableCommand {
   var output: String?
   @Option(help: "File for every row as JSON (default: none).")
   var table: String?
+  @Option(help: "Folder for SVG pictures: criterion.svg (the criterion against K, one line per covariance type, the best marked) and the best model's pictures (default: none).")
+  var plot: String?
   @OptionGroup var flags: FitFlags
   @Flag(help: "No progress on stderr.")
   var quiet = false
@@ -48,6 +50,7 @@ struct Select: ParsableCommand {
     let covariances = try covariance.map(Self.parseList)
     try checkOutputPath(output)
     try checkOutputPath(table)
+    try PlotFolder.check(plot, option: "--plot")
     let (spec, data, _) = try loadSpecAndData(spec, data: self.data)
     let selection = try ModelSelection(spec: spec, labels: labels, covariances: covariances)
     let settings = try flags.settings(spec)
@@ -65,6 +68,21 @@ struct Select: ParsableCommand {
     }
     if let output, let best = ranked.first?.report {
       try emit(best.result.formatted() + "\n", to: output)
+    }
+    if let plot {
+      try PlotFolder.create(plot, option: "--plot")
+      let points = ranked.map { row in
+        CriterionPoint(components: row.labels, covariance: row.covariance ?? spec.model,
+                       value: (criterion == .bic ? row.bic : row.icl) ?? .nan)
+      }
+      let path = try writeCriterionPlot(
+        points, criterion: criterion.rawValue.uppercased(), title: "\(spec.model) \(spec.name): n = \(data.rows)",
+        to: plot)
+      if !quiet { printError("emzoo: wrote \(path)") }
+      if let best = ranked.first, let report = best.report {
+        let model = try EMZooCommandLine.registry.model(for: best.spec, dimension: data.dimension)
+        try PlotFolder.write(report, data: data, model: model, resultFile: output, to: plot, announce: !quiet)
+      }
     }
     try emit(Self.text(ranked, spec: spec, n: data.rows, criterion: criterion), to: nil)
   }

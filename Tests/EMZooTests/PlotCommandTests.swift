@@ -167,6 +167,16 @@ import Testing
     #expect(check.stderr.contains("check/classification.svg"))
     let text = try String(contentsOfFile: checked + "/classification.svg", encoding: .utf8)
     #expect(text.contains("n = 5000"))
+    // select --plot: criterion.svg (one line per covariance type) and the best model's pictures.
+    let selected = dir.appendingPathComponent("select").path
+    let select = try runEMZoo(["select", spec, "--data", csv, "--components", "1...3", "--covariance", "full,diagonal",
+                               "--quiet", "--plot", selected])
+    #expect(select.status == 0, "\(select.stderr)")
+    #expect(try FileManager.default.contentsOfDirectory(atPath: selected).sorted()
+      == (pictures + ["criterion.svg"]).sorted())
+    let criterion = try String(contentsOfFile: selected + "/criterion.svg", encoding: .utf8)
+    #expect(criterion.components(separatedBy: "class=\"criterion").count - 1 == 2)
+    #expect(SVGDocument.parse(criterion) != nil)
   }
 
   @Test func badInputExitsTwoWithOneLine() throws {
