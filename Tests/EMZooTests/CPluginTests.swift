@@ -374,3 +374,33 @@ private func readCSVWithHeader(_ path: String) throws -> (header: [String], rows
 }
 
 private func readCSV(_ path: String) throws -> [[Double]] { try readCSVWithHeader(path).rows }
+
+/// Coordinates for C families (logit of probability blocks): SQUAREM and standard errors.
+struct CPluginStandardErrorTests {
+  /// One component of d = 1 geometric counts: the MLE is p̂ = n / (n + Σx), and the observed
+  /// information is I(p̂) = n / (p̂²(1 − p̂)), so SE(p̂) = √(p̂²(1 − p̂) / n).
+  @Test func oneGeometricComponentHasTheTextbookStandardError() throws {
+    let dir = try temporaryDirectory()
+    let library = try CPluginTests.geometric(in: dir)
+    let spec = dir.appendingPathComponent("g.json").path
+    try """
+      {"model": "geometric-mixture", "options": {"components": 1},
+       "parameters": {"weights": [1], "probabilities": [[0.3]]},
+       "fit": {"standardErrors": true, "tolerance": 1e-12}}
+      """.write(toFile: spec, atomically: true, encoding: .utf8)
+    let csv = dir.appendingPathComponent("d.csv").path
+    let sample = try CPluginTests.emzoo(["--plugin", library, "sample", spec, "--n", "4000", "--seed", "5", "--output", csv])
+    #expect(sample.status == 0, "\(sample.stderr)")
+    let fit = try CPluginTests.emzoo(["--plugin", library, "fit", spec, "--data", csv, "--quiet"])
+    #expect(fit.status == 0, "\(fit.stderr)")
+    let result = try JSONValue.parse(fit.stdout)
+    let xs = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n").dropFirst().compactMap { Double($0) }
+    let n = Double(xs.count), p = n / (n + xs.reduce(0, +))
+    guard case .array(let rows)? = result["standardErrors"]?["probabilities"], case .array(let row) = rows[0],
+          case .number(let se) = row[0], case .array(let fitted)? = result["parameters"]?["probabilities"],
+          case .array(let fittedRow) = fitted[0], case .number(let pHat) = fittedRow[0]
+    else { Issue.record("no standard error in \(fit.stdout.prefix(400))"); return }
+    #expect(pHat.isApproximatelyEqual(to: p, relativeTolerance: 1e-8))
+    #expect(se.isApproximatelyEqual(to: (p * p * (1 - p) / n).squareRoot(), relativeTolerance: 1e-4))
+  }
+}

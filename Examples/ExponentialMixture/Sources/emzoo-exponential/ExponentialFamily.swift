@@ -109,3 +109,14 @@ let exponentialFamilyKind = FamilyKind(
 ) { context in
   ExponentialFamily(components: context.components, dimension: try context.dimension(fromMatrix: "rates"))
 }
+
+/// Optional: unconstrained coordinates (log rates) give the family SQUAREM and standard errors.
+extension ExponentialFamily: CoordinatizedFamily {
+  var coordinateCount: Int { components * dimension }
+  func coordinates(_ p: Parameters) -> [Double] { p.rates.map { log($0) } }
+  func parameters(fromCoordinates c: ArraySlice<Double>, like p: Parameters) -> Parameters? {
+    let rates = c.map { exp($0) }
+    return rates.allSatisfy({ $0 > 0 && $0.isFinite }) ? Parameters(rates: rates) : nil
+  }
+  var coordinateBlocks: [CoordinateBlock] { [CoordinateBlock(name: "rates", range: 0..<coordinateCount, transform: .log)] }
+}
