@@ -129,3 +129,76 @@ extension SpecifiedModel {
     return standardErrorMembers(p, data: data).standardErrors
   }
 }
+
+/// The HMM's standard errors against a Hessian computed here, independently: a scaled forward
+/// algorithm written out below, the free parameters (a₀₀, a₁₁, λ₀, λ₁) differenced directly,
+/// with `initial` held fixed (one sequence cannot estimate it: its MLE sits on the boundary).
+@Suite struct HiddenMarkovModelStandardErrorTests {
+  static func logLikelihood(_ x: [Double], a00: Double, a11: Double, rates: [Double]) -> Double {
+    let transition = [[a00, 1 - a00], [1 - a11, a11]]
+    func density(_ value: Double, _ k: Int) -> Double {
+      exp(value * log(rates[k]) - rates[k] - lgamma(value + 1))
+    }
+    var alpha = [0.5 * density(x[0], 0), 0.5 * density(x[0], 1)]
+    var total = log(alpha[0] + alpha[1])
+    alpha = alpha.map { $0 / (alpha[0] + alpha[1]) }
+    for t in 1..<x.count {
+      let next = (0..<2).map { j in (alpha[0] * transition[0][j] + alpha[1] * transition[1][j]) * density(x[t], j) }
+      let scale = next[0] + next[1]
+      total += log(scale)
+      alpha = next.map { $0 / scale }
+    }
+    return total
+  }
+
+  @Test func poissonHMMMatchesANumericalHessian() throws {
+    let text = """
+      { "model": "hmm", "options": { "states": 2, "emission": "poisson" },
+        "parameters": { "initial": [0.5, 0.5], "transition": [[0.9, 0.1], [0.2, 0.8]], "rates": [[1.5], [7]] },
+        "fit": { "fixed": ["initial"], "tolerance": 1e-14, "maxIterations": 5000 } }
+      """
+    let s = try spec(text)
+    let m = try model(s)
+    let data = try m.sampleData(spec: s, count: 600, seed: 21)
+    let report = try m.fitReport(spec: s, data: data, options: options(restarts: 2, maxIterations: 5000, tolerance: 1e-14,
+                                                                       standardErrors: true))
+    let p = report.result["parameters"]
+    let transition = p?["transition"]?.flatNumbers ?? [], rates = p?["rates"]?.flatNumbers ?? []
+    let theta = [transition[0], transition[3], rates[0], rates[1]]
+    func f(_ v: [Double]) -> Double { Self.logLikelihood(data.values, a00: v[0], a11: v[1], rates: [v[2], v[3]]) }
+    // Central differences (steps 1e-4 relative: truncation ~1e-8, rounding ~1e-8 of the entries).
+    let q = theta.count, h = theta.map { 1e-4 * max(abs($0), 0.1) }
+    var hessian = [Double](repeating: 0, count: q * q)
+    for i in 0..<q {
+      for j in 0..<q {
+        func at(_ si: Double, _ sj: Double) -> Double {
+          var v = theta
+          v[i] += si * h[i]
+          v[j] += sj * h[j]
+          return f(v)
+        }
+        hessian[i * q + j] = (at(1, 1) - at(1, -1) - at(-1, 1) + at(-1, -1)) / (4 * h[i] * h[j])
+      }
+    }
+    // Invert −H (4×4) by Gauss–Jordan.
+    var a = hessian.map { -$0 }, inverse = [Double](repeating: 0, count: q * q)
+    for i in 0..<q { inverse[i * q + i] = 1 }
+    for c in 0..<q {
+      let pivot = a[c * q + c]
+      for k in 0..<q { a[c * q + k] /= pivot; inverse[c * q + k] /= pivot }
+      for r in 0..<q where r != c {
+        let factor = a[r * q + c]
+        for k in 0..<q { a[r * q + k] -= factor * a[c * q + k]; inverse[r * q + k] -= factor * inverse[c * q + k] }
+      }
+    }
+    let expected = (0..<q).map { inverse[$0 * q + $0].squareRoot() }
+    let se = report.result["standardErrors"]
+    let seTransition = se?["transition"]?.flatNumbers ?? [], seRates = se?["rates"]?.flatNumbers ?? []
+    let got = [seTransition[0], seTransition[3], seRates[0], seRates[1]]
+    for (g, e) in zip(got, expected) {
+      #expect(g.isApproximatelyEqual(to: e, relativeTolerance: 1e-4), "\(got) vs \(expected)")
+    }
+    // The held initial distribution has no standard error.
+    #expect(se?["initial"] == .array([.null, .null]))
+  }
+}
