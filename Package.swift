@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// No `unsafeFlags` anywhere, so any package can depend on emzoo by version (`from:`).
+// No unsafe build flags anywhere, so any package can depend on emzoo by version (`from:`).
 
 // The targets enforce the architecture's one-way arrows; a dependency against an arrow does
 // not compile:
