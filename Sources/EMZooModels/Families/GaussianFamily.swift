@@ -237,11 +237,9 @@ public struct GaussianFamily: EmissionFamily, FusedMixtureExpectation {
       return emz_mixture_estep_diag(x, rows, d, K, prepared.means, prepared.precisions, prepared.halfLogTerms,
                                     logWeights, statistics)
     }
-    // Rows with missing entries need the conditional statistics of the unfused path. The scan
-    // ORs a flag without an early exit, so it vectorises (it reads the chunk once per E step).
-    var missing = 0
-    for e in 0..<(rows * d) { missing |= x[e].isNaN ? 1 : 0 }
-    if missing != 0 { return nil }
+    // Rows with missing entries need the conditional statistics of the unfused path (the scan
+    // is vectorised C: it reads the chunk once per E step).
+    if emz_has_nan(x, rows * d) != 0 { return nil }
     return emz_mixture_estep_full(x, rows, d, K, prepared.means, prepared.inverseCholesky, prepared.logConstants,
                                   logWeights, statistics)
   }
@@ -251,9 +249,7 @@ public struct GaussianFamily: EmissionFamily, FusedMixtureExpectation {
   private func forEachRun(_ x: UnsafePointer<Double>, rows: Int, _ body: (Int, Int, MissingPattern?) -> Void) {
     let d = dimension
     // Complete data (the usual case): one vectorised scan of the chunk, then one run.
-    var missing = 0
-    for e in 0..<(rows * d) { missing |= x[e].isNaN ? 1 : 0 }
-    if missing == 0 {
+    if emz_has_nan(x, rows * d) == 0 {
       if rows > 0 { body(0, rows, nil) }
       return
     }
