@@ -216,6 +216,24 @@ def gen_hmm_cat(total: int, n_seq: int, m: int, k: int, seed: int) -> dict:
                 n=total, d=1)
 
 
+def gen_hmm_pois(total: int, n_seq: int, d: int, k: int, seed: int) -> dict:
+    """Poisson-emission HMM: d independent Poisson counts per step, sticky chain."""
+    rng = np.random.default_rng(seed)
+    initial = rng.dirichlet(np.full(k, 2.0))
+    transition = sticky_transition(rng, k, 0.9)
+    rates = np.exp(rng.uniform(np.log(2.0), np.log(30.0), size=(k, d)))
+    lengths = split_lengths(rng, total, n_seq)
+    states = sample_states(rng, initial, transition, lengths)
+    x = rng.poisson(rates[states]).astype(np.int64)
+    seq = np.repeat(np.arange(n_seq), lengths)
+    start = {"initial": np.full(k, 1.0 / k), "transition": start_transition(k, 0.7),
+             "rates": rates * np.exp(rng.normal(0.0, 0.25, size=rates.shape))}
+    truth = {"initial": initial, "transition": transition, "rates": rates}
+    return dict(kind="hmm", options={"states": k, "emission": "poisson"},
+                truth=truth, start=start, names=["sequence"] + [f"x{j + 1}" for j in range(d)],
+                columns=[seq] + list(x.T), features=x, lengths=lengths, n=total, d=d)
+
+
 def gen_missreg(n: int, p: int, rate: float, seed: int) -> dict:
     rng = np.random.default_rng(seed)
     mean = rng.normal(0.0, 2.0, size=p)
@@ -279,6 +297,9 @@ WORKLOADS: dict[str, Workload] = {w.name: w for w in [
     Workload("missreg", "numpy EM (MVN, missing patterns)",
              lambda small: gen_missreg(25_000 if small else 500_000, 6, 0.2, seed=107),
              "Regression with 20% MCAR missing entries, p=6"),
+    Workload("hmm-pois", "hmmlearn PoissonHMM",
+             lambda small: gen_hmm_pois(50_000 if small else 500_000, 50, 4, 8, seed=108),
+             "Poisson HMM, d=4, K=8, 50 sequences"),
 ]}
 
 

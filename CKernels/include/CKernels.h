@@ -57,6 +57,11 @@ double emz_lnfact(double x);
 /// log B(a, b).
 double emz_lnbeta(double a, double b);
 
+// MARK: - Scans
+
+/// 1 when some of the `count` values at x is NaN (a missing entry), else 0.
+int emz_has_nan(const double *x, size_t count);
+
 // MARK: - Dense linear algebra (small matrices)
 
 /// In-place Cholesky factorisation of the symmetric d×d matrix `a` (lower triangle read):

@@ -13,23 +13,43 @@
 /// Emission rows to scaled densities b_t(k) = exp(log b_t(k) − max_k log b_t(k)), all T rows
 /// in one vectorised pass; returns Σ_t max_k log b_t(k) (−infinity when some step is impossible
 /// in every state, NaN for a NaN density). Terms below e⁻⁷⁰⁰ of their row's largest are 0.
-static double scale_emissions(double *logb, size_t T, size_t K) {
+static inline __attribute__((always_inline)) double scale_emissions_k(double *logb, size_t T,
+                                                                        const size_t K) {
+  // Row maxima without early exits (K a constant: unrolled), so the row loop runs branch-free;
+  // NaN and all-impossible rows are flagged and reported after the pass.
   double shift = 0;
+  int nan = 0, impossible = 0;
   for (size_t t = 0; t < T; t++) {
     double *row = logb + t * K;
-    double m = -INFINITY;
+    double m = row[0];
     for (size_t k = 0; k < K; k++) {
-      if (row[k] != row[k]) return NAN;
+      nan |= row[k] != row[k];
       m = row[k] > m ? row[k] : m;
     }
-    if (!(m > -INFINITY)) return -INFINITY;
+    impossible |= !(m > -INFINITY);
     shift += m;
     for (size_t k = 0; k < K; k++) row[k] -= m;
   }
+  if (nan) return NAN;
+  if (impossible) return -INFINITY;
   const size_t count = T * K;
   EMZ_SIMD
   for (size_t e = 0; e < count; e++) logb[e] = emz_exp_floored(logb[e]);
   return shift;
+}
+
+static double scale_emissions(double *logb, size_t T, size_t K) {
+  switch (K) {
+    case 1: return scale_emissions_k(logb, T, 1);
+    case 2: return scale_emissions_k(logb, T, 2);
+    case 3: return scale_emissions_k(logb, T, 3);
+    case 4: return scale_emissions_k(logb, T, 4);
+    case 5: return scale_emissions_k(logb, T, 5);
+    case 6: return scale_emissions_k(logb, T, 6);
+    case 7: return scale_emissions_k(logb, T, 7);
+    case 8: return scale_emissions_k(logb, T, 8);
+    default: return K == 0 ? -INFINITY : scale_emissions_k(logb, T, K);
+  }
 }
 
 /// Adds log c to the log-likelihood through a running product, so a log is taken once every
@@ -68,10 +88,67 @@ static inline double sum_states(const v8s *v) {
   return (((*v)[0] + (*v)[4]) + ((*v)[1] + (*v)[5])) + (((*v)[2] + (*v)[6]) + ((*v)[3] + (*v)[7]));
 }
 
-/// `emz_hmm_forward_backward` for K ≤ 8 (same recursions, same scaling; emissions already scaled).
-static double forward_backward_small(size_t T, size_t K, double *logb, const double *initial,
-                                     const double *transition, double *alpha, double *scale,
-                                     double *init_acc, double *trans_acc, double loglik) {
+/// Σ_i a[i] · m[i] over the first K of the 8-lane vectors m (K a constant after inlining), as
+/// four independent chains of at most two products, added pairwise: the latency of a step is
+/// two FMAs and two adds instead of K dependent FMAs.
+static inline __attribute__((always_inline)) void combine_states(v8s *out, const v8s *a,
+                                                                 const v8s *m, size_t K) {
+  v8s p[4];
+  for (size_t i = 0; i < 4; i++) p[i] = i < K ? (*a)[i] * m[i] : (v8s){0};
+  for (size_t i = 4; i < K; i++) p[i - 4] += (*a)[i] * m[i];
+  *out = (p[0] + p[1]) + (p[2] + p[3]);
+}
+
+typedef int64_t v8i __attribute__((vector_size(64)));
+
+/// The largest of the states' values (all ≥ 0, padding lanes 0) in every lane: for
+/// non-negative doubles the bit patterns order as the values, so an integer maximum over three
+/// lane swaps finds it, a shorter chain than a floating-point sum.
+static inline void max_state(v8i *out, const v8s *v) {
+  v8i m = (v8i)(*v);
+  m = __builtin_elementwise_max(m, __builtin_shufflevector(m, m, 4, 5, 6, 7, 0, 1, 2, 3));
+  m = __builtin_elementwise_max(m, __builtin_shufflevector(m, m, 2, 3, 0, 1, 6, 7, 4, 5));
+  *out = __builtin_elementwise_max(m, __builtin_shufflevector(m, m, 1, 0, 3, 2, 5, 4, 7, 6));
+}
+
+/// In every lane, 2^−e and e + 1023 for the e with m·2^−e in [1, 2), from the bits of a
+/// positive m (`max_state`); e ≥ −1022, so a subnormal m is scaled by 2^1022 only. All in vector
+/// registers: exact powers of two, no division, no trip through a general-purpose register.
+static inline void inverse_power_of_two_lanes(v8s *inverse, v8i *biased, const v8i *m) {
+  v8i e = (*m >> 52) & 0x7ff;
+  e = __builtin_elementwise_max(e, (v8i){1, 1, 1, 1, 1, 1, 1, 1});
+  *biased = e;
+  *inverse = (v8s)((2046 - e) << 52);
+}
+
+/// 2^−e for the e with s·2^−e in [1, 2), for a positive finite s; e ≥ −1022, so a subnormal s
+/// is scaled by 2^1022 only. Exact: a power of two, built from s's exponent bits.
+static inline double emz_inverse_power_of_two(double s, int64_t *e) {
+  int64_t biased = (int64_t)((emz_bits(s) >> 52) & 0x7ff);
+  if (biased == 0) biased = 1;  // subnormal: scale as if s were 2^−1022
+  *e = biased - 1023;
+  return emz_from_bits((uint64_t)(2046 - biased) << 52);
+}
+
+/// `emz_hmm_forward_backward` for K ≤ 8 states (a compile-time constant after inlining): one
+/// 8-lane vector holds a whole state distribution and the recursions stay in registers.
+///
+/// Scaling, chosen to keep the forward recursion's dependency chain short: α̃_t =
+/// (α̃_{t−1} A ∘ b_t) · 2^−e_t, where 2^e_t is the power of two just below max_k α̃_{t−1}(k)
+/// (the PREVIOUS step's largest value, which the processor finds while this step's product
+/// runs, and a power of two: exact, no division). Since the rows of A sum to one and b ≤ 1
+/// after the row shift (any positive b for the densities entry point: then the bound scales
+/// with b), Σ α̃_t ≤ Σ α̃_{t−1} 2^−e_t < 2K, and α̃_t only shrinks by one step's likelihood
+/// ratio before it is rescaled. With S = Σ_k α̃_{T−1}(k), P = S · 2^(Σ_t e_t), so
+/// log P = (Σ_t e_t) log 2 + log S (an integer sum: no per-step logarithm), and the backward
+/// variables β̂_{T−1} = 1/S, β̂_t = A (b_{t+1} ∘ β̂_{t+1}) 2^−e_{t+1} give γ_t = α̃_t ∘ β̂_t and
+/// ξ_t(i, j) = α̃_t(i) A_ij b_{t+1}(j) β̂_{t+1}(j) 2^−e_{t+1}, the same posteriors as Rabiner's
+/// per-step normalisation (which divides by Σ α at every step, on the chain).
+/// `scale[t]` receives 2^−e_t.
+static inline __attribute__((always_inline)) double
+forward_backward_states(size_t T, const size_t K, double *logb, const double *initial,
+                        const double *transition, double *alpha, double *scale,
+                        double *init_acc, double *trans_acc, double loglik) {
   v8s rows[8], columns[8], outer[8];
   for (size_t i = 0; i < 8; i++) {
     rows[i] = (v8s){0};
@@ -83,40 +160,46 @@ static double forward_backward_small(size_t T, size_t K, double *logb, const dou
       rows[i][j] = transition[i * K + j];     // A_i·
       columns[j][i] = transition[i * K + j];  // A_·j
     }
-  double product = 1;
+  int64_t exponents = 0, e;
   v8s a, b;
   load_states(&a, initial, K);
   load_states(&b, logb, K);
   a *= b;
-  double c = sum_states(&a);
-  if (!(c > 0)) return -INFINITY;
-  scale[0] = c;
-  a *= 1.0 / c;
+  double s = sum_states(&a);
+  if (!(s > 0)) return -INFINITY;
+  scale[0] = emz_inverse_power_of_two(s, &e);
+  exponents += e;
+  a *= scale[0];
   store_states(alpha, &a, K);
-  emz_add_log(c, &product, &loglik);
   for (size_t t = 1; t < T; t++) {
-    v8s next = {0};
-    for (size_t i = 0; i < K; i++) next += a[i] * rows[i];
+    v8i m, biased;
+    max_state(&m, &a);  // of α̃_{t−1}: off the chain of the product below
+    if (m[0] <= 0 || m[0] >= 0x7ff0000000000000) return -INFINITY;  // all 0 (impossible), or ∞/NaN
+    v8s inv;
+    inverse_power_of_two_lanes(&inv, &biased, &m);
+    exponents += biased[0] - 1023;
+    scale[t] = inv[0];
+    v8s next;
+    combine_states(&next, &a, rows, K);
     load_states(&b, logb + t * K, K);
-    next *= b;
-    c = sum_states(&next);
-    if (!(c > 0)) return -INFINITY;
-    scale[t] = c;
-    a = next * (1.0 / c);
+    a = next * (b * inv);
     store_states(alpha + t * K, &a, K);
-    emz_add_log(c, &product, &loglik);
   }
-  loglik += log(product);
+  s = sum_states(&a);
+  if (!(s > 0)) return -INFINITY;
+  loglik += (double)exponents * 0x1.62e42fefa39efp-1 + log(s);
   v8s beta = {0};
-  for (size_t k = 0; k < K; k++) beta[k] = 1;
+  for (size_t k = 0; k < K; k++) beta[k] = 1.0 / s;
   for (size_t t = T - 1; t > 0; t--) {
-    v8s u, prev, cur;
+    v8s u, cur;
     load_states(&u, logb + t * K, K);
-    u = u * beta * (1.0 / scale[t]);
-    load_states(&prev, alpha + (t - 1) * K, K);
+    u = beta * (u * scale[t]);
+    // α̃_{t−1}(i) broadcast straight from memory (a load, not a lane shuffle: the shuffle unit
+    // is busy with the recursion's own broadcasts).
+    const double *prev = alpha + (t - 1) * K;
     for (size_t i = 0; i < K; i++) outer[i] += prev[i] * u;
-    v8s next = {0};
-    for (size_t j = 0; j < K; j++) next += u[j] * columns[j];
+    v8s next;
+    combine_states(&next, &u, columns, K);
     load_states(&cur, alpha + t * K, K);
     cur *= beta;
     store_states(logb + t * K, &cur, K);
@@ -129,6 +212,21 @@ static double forward_backward_small(size_t T, size_t K, double *logb, const dou
     init_acc[k] += logb[k];
   }
   return loglik;
+}
+
+/// `forward_backward_states` with K ≤ 8 made a constant, so every state loop is unrolled.
+static double forward_backward_small(size_t T, size_t K, double *logb, const double *initial,
+                                     const double *transition, double *alpha, double *scale,
+                                     double *init_acc, double *trans_acc, double loglik) {
+#define EMZ_FB_CASE(k) \
+  case k: return forward_backward_states(T, k, logb, initial, transition, alpha, scale, init_acc, trans_acc, loglik);
+  switch (K) {
+    case 0: return -INFINITY;  // no state can emit anything
+    EMZ_FB_CASE(1) EMZ_FB_CASE(2) EMZ_FB_CASE(3) EMZ_FB_CASE(4)
+    EMZ_FB_CASE(5) EMZ_FB_CASE(6) EMZ_FB_CASE(7)
+    default: return forward_backward_states(T, 8, logb, initial, transition, alpha, scale, init_acc, trans_acc, loglik);
+  }
+#undef EMZ_FB_CASE
 }
 
 static double EMZ_FN(hmm_forward_backward_densities)(size_t T, size_t K, double *b,

@@ -242,8 +242,9 @@ public struct GaussianFamily: EmissionFamily, FusedMixtureExpectation {
       return emz_mixture_estep_diag(x, rows, d, K, prepared.means, prepared.precisions, prepared.halfLogTerms,
                                     logWeights, statistics)
     }
-    // Rows with missing entries need the conditional statistics of the unfused path.
-    for e in 0..<(rows * d) where x[e].isNaN { return nil }
+    // Rows with missing entries need the conditional statistics of the unfused path (the scan
+    // is vectorised C: it reads the chunk once per E step).
+    if emz_has_nan(x, rows * d) != 0 { return nil }
     return emz_mixture_estep_full(x, rows, d, K, prepared.means, prepared.inverseCholesky, prepared.logConstants,
                                   logWeights, statistics)
   }
@@ -252,6 +253,11 @@ public struct GaussianFamily: EmissionFamily, FusedMixtureExpectation {
   /// with missing entries (with their pattern).
   private func forEachRun(_ x: UnsafePointer<Double>, rows: Int, _ body: (Int, Int, MissingPattern?) -> Void) {
     let d = dimension
+    // Complete data (the usual case): one vectorised scan of the chunk, then one run.
+    if emz_has_nan(x, rows * d) == 0 {
+      if rows > 0 { body(0, rows, nil) }
+      return
+    }
     var runStart = 0
     for i in 0..<rows {
       var complete = true
