@@ -308,10 +308,13 @@ def workload_dir(name: str, small: bool) -> Path:
 
 
 def make_spec(name: str, meta: dict, start: dict, iterations: int) -> dict:
-    """The emzoo spec: shared start as parameters, fit from exactly those."""
+    """The emzoo spec: shared start as parameters, fit from exactly those, by plain EM (the
+    peers have no SQUAREM: the same path on both sides) and without standard errors (the
+    peers compute none)."""
     return {"name": name, "model": meta["kind"], "options": meta["options"],
             "parameters": start,
-            "fit": {"init": "spec", "maxIterations": iterations, "tolerance": 0, "restarts": 1}}
+            "fit": {"init": "spec", "maxIterations": iterations, "tolerance": 0, "restarts": 1,
+                    "accelerate": "none", "standardErrors": False}}
 
 
 def prepare(name: str, small: bool, iterations: int, log=print) -> Path:
