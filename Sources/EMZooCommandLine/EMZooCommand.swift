@@ -161,7 +161,7 @@ func loadSpecAndData(_ specPath: String, data dataPath: String?, output: String?
   try Limits.checkMemory(
     model.memoryEstimate(rows: table.rows, dimension: table.dimension,
                          longestSequence: table.sequences.map(\.count).max() ?? table.rows,
-                         threads: ProcessInfo.processInfo.activeProcessorCount),
+                         threads: ProcessInfo.processInfo.activeProcessorCount, mapped: table.values.isExternal),
     "\(spec.file): \(spec.model) on \(table.rows) rows of \(table.dimension) columns")
   return (spec, table, model)
 }
