@@ -198,6 +198,32 @@ func littleEndianBytes<T: FixedWidthInteger>(_ xs: [T]) -> [UInt8] {
     #expect(outputs[0].contains("logLikelihood"))
   }
 
+  @Test func hmmSequencesFromAnNpyColumnFitLikeTheCSVSequenceColumn() throws {
+    let dir = try temporaryDirectory()
+    let model = repositoryRoot.appendingPathComponent("models/hmm-gaussian-3state.json").path
+    let npy = dir.appendingPathComponent("h.npy").path, csv = dir.appendingPathComponent("h.csv").path
+    for output in [npy, csv] {
+      #expect(try runEMZoo(["sample", model, "--n", "3000", "--seed", "2", "--output", output]).status == 0)
+    }
+    // The .npy file has the CSV's columns (sequence, x1, x2) as c0, c1, c2.
+    let text = try String(contentsOfFile: model, encoding: .utf8)
+    var json = try JSONValue.parse(text)
+    guard case .object(var members) = json else { Issue.record("spec is not an object"); return }
+    members.removeAll { $0.key == "columns" }
+    json = .object(members)
+    let specCSV = dir.appendingPathComponent("c.json").path, specNpy = dir.appendingPathComponent("n.json").path
+    try json.formatted().write(toFile: specCSV, atomically: true, encoding: .utf8)
+    try JSONValue.object(members + [("sequence", .string("c0"))]).formatted()
+      .write(toFile: specNpy, atomically: true, encoding: .utf8)
+    let a = dir.appendingPathComponent("a.json").path, b = dir.appendingPathComponent("b.json").path
+    let r1 = try runEMZoo(["fit", specNpy, "--data", npy, "--output", a, "--quiet"])
+    let r2 = try runEMZoo(["fit", specCSV, "--data", csv, "--output", b, "--quiet"])
+    #expect(r1.status == 0 && r2.status == 0, "\(r1.stderr) \(r2.stderr)")
+    #expect(try fitted(a) == fitted(b))
+    let result = try JSONValue.parse(String(contentsOfFile: a, encoding: .utf8))
+    #expect(result["sequence"] == .string("c0") && result["columns"] == .array([.string("c1"), .string("c2")]))
+  }
+
   @Test func initializationSampleIsAFixedOrderedSubset() throws {
     let n = 1000, d = 2
     let values = (0..<(n * d)).map { Double($0) }
