@@ -31,6 +31,7 @@ extension DataSet {
     }
     var sample = DataSet(source: source, columns: columns, values: picked, latent: latent.map { l in order.map { l[$0] } })
     sample.firstLine = firstLine
+    sample.rowNoun = rowNoun
     return sample
   }
 }

@@ -15,6 +15,9 @@ public struct DataSet: Sendable {
   public var latent: [Int]?
   /// The file line of row 0 (rows follow one per line).
   public var firstLine = 2
+  /// What a row is called in error messages: "line" for text files, "row" for `.npy` files
+  /// (whose rows are numbered from 0 with `firstLine` 0).
+  public var rowNoun = "line"
 
   public var dimension: Int { columns.count }
 
@@ -37,9 +40,9 @@ public struct DataSet: Sendable {
 
   public subscript(row: Int, column: Int) -> Double { values[row * columns.count + column] }
 
-  /// "FILE: line L, column 'x'" for the entry at (row, column).
+  /// "FILE: line L, column 'x'" (or "row R" for an `.npy` file) for the entry at (row, column).
   public func place(row: Int, column: Int) -> String {
-    "\(source): line \(row + firstLine), column '\(columns[column])'"
+    "\(source): \(rowNoun) \(row + firstLine), column '\(columns[column])'"
   }
 
   /// Whether any entry is missing.

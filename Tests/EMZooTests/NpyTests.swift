@@ -121,6 +121,8 @@ func littleEndianBytes<T: FixedWidthInteger>(_ xs: [T]) -> [UInt8] {
       ("not npy", Array("x,y\n1,2\n".utf8), "no \\x93NUMPY magic"),
       ("infinite", npyFile(descr: "<f8", shape: "(4, 2)", payload: littleEndianBytes(([1, 2, 3, Double.infinity, 5, 6, 7, 8]).map(\.bitPattern))),
        "row 1, column 'c1': expected a finite number, found inf"),
+      ("missing row", npyFile(descr: "<f8", shape: "(4, 2)", payload: littleEndianBytes(([1, 2, .nan, .nan, 5, 6, 7, 8] as [Double]).map(\.bitPattern))),
+       "row 1: every value is missing"),
       ("huge shape", npyFile(descr: "<f8", shape: "(9223372036854775807, 2)", payload: good), "truncated .npy file"),
     ]
     for (name, bytes, fragment) in cases {

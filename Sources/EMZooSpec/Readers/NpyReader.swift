@@ -153,11 +153,13 @@ public enum NpyReader {
       let buffer = ExternalBuffer(base: values, count: rows.count * header.columns, release: unmap)
       var data = DataSet(source: path, columns: plan.names, storage: DataValues(buffer))
       data.firstLine = rows.lowerBound
+      data.rowNoun = "row"
       return data
     }
     defer { unmap() }
     var data = try plan.dataSet(from: base, rows: rows.count, firstRow: rows.lowerBound)
     data.firstLine = rows.lowerBound
+    data.rowNoun = "row"
     return data
   }
 
@@ -174,6 +176,7 @@ public enum NpyReader {
                        rows: rows.count, firstRow: rows.lowerBound)
     }
     data.firstLine = rows.lowerBound
+    data.rowNoun = "row"
     return data
   }
 
