@@ -149,7 +149,7 @@ func loadSpecAndData(_ specPath: String, data dataPath: String?, output: String?
     throw InputError("\(spec.file): no data: give --data FILE.csv or a \"data\" field in the spec")
   }
   try checkOutputPath(output, reading: [specPath, path])
-  let table = try CSVReader.read(path: path, columns: spec.columns)
+  let table = try CSVReader.read(path: path, columns: spec.columns, sequence: spec.sequenceColumn)
   if let declared = try? kind.make(spec, nil, registry),
      let absent = declared.requiredColumns.first(where: { !table.columns.contains($0.name) }) {
     throw InputError("\(table.source): no column \(Quote.value(absent.name)) (\(absent.field)); the data has \(Quote.list(table.columns))")
@@ -161,7 +161,7 @@ func loadSpecAndData(_ specPath: String, data dataPath: String?, output: String?
   try Limits.checkMemory(
     model.memoryEstimate(rows: table.rows, dimension: table.dimension,
                          longestSequence: table.sequences.map(\.count).max() ?? table.rows,
-                         threads: ProcessInfo.processInfo.activeProcessorCount),
+                         threads: ProcessInfo.processInfo.activeProcessorCount, mapped: table.values.isExternal),
     "\(spec.file): \(spec.model) on \(table.rows) rows of \(table.dimension) columns")
   return (spec, table, model)
 }

@@ -17,7 +17,7 @@ struct Sample: ParsableCommand {
   var n: Int
   @Option(help: "Random seed.")
   var seed: UInt64 = 1
-  @Option(help: "Output CSV file (default: stdout).")
+  @Option(help: "Output file (default: stdout): CSV, or NumPy .npy (float64) when the name ends in .npy.")
   var output: String?
   @Flag(help: "Add the hidden component/state as a column 'latent'.")
   var latent = false
@@ -28,7 +28,11 @@ struct Sample: ParsableCommand {
     let count = try checkedCount(n, dimension: model.dimension, streaming: model.streamsSamples)
     _ = try Limits.seed(seed, "--seed")
     try withOutput(output, inputs: [self.spec]) { writer in
-      try model.sampleCSV(spec: spec, count: count, seed: seed, latent: latent) { try writer.write($0) }
+      if let output, output.lowercased().hasSuffix(".npy") {
+        try model.sampleNpy(spec: spec, count: count, seed: seed, latent: latent) { try writer.write($0) }
+      } else {
+        try model.sampleCSV(spec: spec, count: count, seed: seed, latent: latent) { try writer.write($0) }
+      }
     }
   }
 }

@@ -1,11 +1,13 @@
 /// Observations as one contiguous row-major matrix of `Double`, NaN for a missing entry,
 /// with the row ranges of independent sequences (for hidden Markov models).
+///
+/// The entries are an array or a read-only memory map (`DataValues`); a fit never copies them.
 public struct DataSet: Sendable {
   /// Where the rows came from, for error messages.
   public var source: String
   public var columns: [String]
   public var rows: Int
-  public var values: [Double]
+  public var values: DataValues
   /// Consecutive row ranges that form independent sequences; one range when there is no
   /// `sequence` column.
   public var sequences: [Range<Int>]
@@ -13,10 +15,19 @@ public struct DataSet: Sendable {
   public var latent: [Int]?
   /// The file line of row 0 (rows follow one per line).
   public var firstLine = 2
+  /// What a row is called in error messages: "line" for text files, "row" for `.npy` files
+  /// (whose rows are numbered from 0 with `firstLine` 0).
+  public var rowNoun = "line"
 
   public var dimension: Int { columns.count }
 
   public init(source: String, columns: [String], values: [Double], sequences: [Range<Int>]? = nil,
+              latent: [Int]? = nil) {
+    self.init(source: source, columns: columns, storage: DataValues(values), sequences: sequences, latent: latent)
+  }
+
+  /// A data set over `storage` (an array or external memory, used as is).
+  public init(source: String, columns: [String], storage values: DataValues, sequences: [Range<Int>]? = nil,
               latent: [Int]? = nil) {
     precondition(columns.isEmpty ? values.isEmpty : values.count % columns.count == 0)
     self.source = source
@@ -29,13 +40,13 @@ public struct DataSet: Sendable {
 
   public subscript(row: Int, column: Int) -> Double { values[row * columns.count + column] }
 
-  /// "FILE: line L, column 'x'" for the entry at (row, column).
+  /// "FILE: line L, column 'x'" (or "row R" for an `.npy` file) for the entry at (row, column).
   public func place(row: Int, column: Int) -> String {
-    "\(source): line \(row + firstLine), column '\(columns[column])'"
+    "\(source): \(rowNoun) \(row + firstLine), column '\(columns[column])'"
   }
 
   /// Whether any entry is missing.
-  public var hasMissing: Bool { values.contains { $0.isNaN } }
+  public var hasMissing: Bool { values.withUnsafeBufferPointer { $0.contains { $0.isNaN } } }
 }
 
 extension DataSet {

@@ -61,6 +61,9 @@ extension SpecifiedModel {
     if let dataPath { members.append(("data", .string(dataPath))) }
     members += [
       ("columns", .array(data.columns.map { .string($0) })),
+    ]
+    if let sequence = spec.sequenceColumn { members.append(("sequence", .string(sequence))) }
+    members += [
       ("parameters", encodeParameters(outcome.parameters)),
     ]
     if let priorJSON { members.append(("prior", priorJSON)) }

@@ -102,6 +102,9 @@ public struct ModelSpec: Sendable {
   /// The data file, resolved relative to the spec's folder.
   public var dataPath: String?
   public var columns: [String]?
+  /// The `sequence` member: the column holding sequence ids when the data is an `.npy` file
+  /// (a name `c<j>`); a CSV file's sequence column is always the one named `sequence`.
+  public var sequenceColumn: String?
   public var fit: FitSettings
   public var check: CheckSettings
 
@@ -148,6 +151,7 @@ public struct ModelSpec: Sendable {
       columns = try root["columns"].elements().map { try $0.string() }
       if columns?.isEmpty == true { throw root["columns"].error("expected at least one column name") }
     }
+    if root["sequence"].isPresent { sequenceColumn = try root["sequence"].string() }
     fit = try FitSettings(root["fit"])
     check = try CheckSettings(root["check"])
   }

@@ -89,6 +89,9 @@ public struct SpecDraft: Sendable {
 
   /// The header fields of a CSV file (its first line).
   static func header(of path: String) throws -> [String] {
+    if NpyReader.isNpy(path: path), FileManager.default.fileExists(atPath: path) {
+      return try NpyReader.header(path: path).columnNames
+    }
     guard let handle = FileHandle(forReadingAtPath: path) else { throw InputError("\(path): no such data file") }
     defer { try? handle.close() }
     var bytes: [UInt8] = []

@@ -201,7 +201,7 @@ struct PathEnumeration {
     #expect(try m.logLikelihood(spec: s, data: data).isApproximatelyEqual(to: truth.logLikelihood, relativeTolerance: 1e-12))
     // And the model still fits such data (missing rows carry no emission statistics).
     let sample = try m.sampleData(spec: s, count: 400, seed: 3)
-    var values = sample.values
+    var values = sample.values.array
     for i in stride(from: 5, to: 400, by: 7) { values[2 * i] = .nan; values[2 * i + 1] = .nan }
     let holes = DataSet(source: "holes", columns: sample.columns, values: values)
     let report = try m.fitReport(spec: s, data: holes, options: options())
@@ -435,6 +435,6 @@ struct HiddenMarkovModelStreamingTests {
       values += block.values
       latent += block.latent ?? []
     }
-    #expect(values == whole.values && latent == whole.latent)
+    #expect(values == whole.values.array && latent == whole.latent)
   }
 }

@@ -290,7 +290,7 @@ import Testing
     var moved = data
     moved.columns = ["a", "b", "y"]
     for i in 0..<data.rows {
-      moved.values[i * 3 ..< i * 3 + 3] = [data[i, 1], data[i, 2], data[i, 0]]
+      for (o, x) in [data[i, 1], data[i, 2], data[i, 0]].enumerated() { moved.values[i * 3 + o] = x }
     }
     let first = try m.fitReport(spec: s, data: data, options: options(restarts: 1))
     let last = try regressionModel(twoCovariates()).fitReport(spec: spec(twoCovariates()), data: moved, options: options(restarts: 1))

@@ -165,7 +165,7 @@ extension SpecifiedModel {
     let p = report.result["parameters"]
     let transition = p?["transition"]?.flatNumbers ?? [], rates = p?["rates"]?.flatNumbers ?? []
     let theta = [transition[0], transition[3], rates[0], rates[1]]
-    func f(_ v: [Double]) -> Double { Self.logLikelihood(data.values, a00: v[0], a11: v[1], rates: [v[2], v[3]]) }
+    func f(_ v: [Double]) -> Double { Self.logLikelihood(data.values.array, a00: v[0], a11: v[1], rates: [v[2], v[3]]) }
     // Central differences (steps 1e-4 relative: truncation ~1e-8, rounding ~1e-8 of the entries).
     let q = theta.count, h = theta.map { 1e-4 * max(abs($0), 0.1) }
     var hessian = [Double](repeating: 0, count: q * q)

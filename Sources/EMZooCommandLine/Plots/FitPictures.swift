@@ -62,7 +62,7 @@ enum FitPictures {
     let gaussian = !means.isEmpty && means.count == covariances.count
     if gaussian, data.dimension == 1 {
       figures.append(("density.svg", DensityPlot.gaussian(
-        values: data.values, weights: weights, means: means.map { $0.first ?? .nan },
+        values: data.values.array, weights: weights, means: means.map { $0.first ?? .nan },
         variances: covariances.map { $0.first?.first ?? .nan }, columnName: data.columns[0],
         title: title)))
     }

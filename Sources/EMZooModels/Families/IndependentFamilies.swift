@@ -182,7 +182,9 @@ public struct PoissonFamily: PerDimensionFamily {
   }
 
   public func constantLogLikelihood(of data: DataSet) -> Double {
-    emz_poisson_constant(data.values, data.rows, data.dimension, reference, reference.map { log($0) })
+    data.values.withUnsafeBufferPointer {
+      emz_poisson_constant($0.baseAddress, data.rows, data.dimension, reference, reference.map { log($0) })
+    }
   }
 
   /// Σⱼ xᵢⱼ log mⱼ − mⱼ − log xᵢⱼ! of each row i (missing entries contribute nothing).

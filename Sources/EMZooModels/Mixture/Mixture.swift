@@ -120,7 +120,12 @@ public struct Mixture<Family: EmissionFamily>: GenerativeModel {
 
   // MARK: - Initialisation
 
+  /// Starting parameters by `method`; on more than `DataSet.initializationRows` rows they come
+  /// from the fixed-seed subsample `data.initializationSample()`, so no start allocates O(n).
   public func initialParameters(for data: DataSet, method: InitMethod, random: RandomSource) throws -> Parameters {
+    if data.rows > DataSet.initializationRows {
+      return try initialParameters(for: data.initializationSample(), method: method, random: random)
+    }
     let K = family.components
     let distinct = KMeans.distinctRows(data, atMost: K)
     guard distinct >= K else {

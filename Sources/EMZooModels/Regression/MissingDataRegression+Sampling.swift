@@ -31,7 +31,7 @@ extension MissingDataRegression {
     }
     let d = data.dimension
     for i in 0..<data.rows where (0..<d).allSatisfy({ data[i, $0].isNaN }) {
-      throw InputError("\(data.source): line \(i + data.firstLine): every entry is missing (columns \(data.columns.joined(separator: ", "))); expected at least one observed value (drop the row)")
+      throw InputError("\(data.source): \(data.rowNoun) \(i + data.firstLine): every entry is missing (columns \(data.columns.joined(separator: ", "))); expected at least one observed value (drop the row)")
     }
     for j in 0..<d {
       var first: Double? = nil

@@ -14,7 +14,11 @@ public enum CSVReader {
   static let maxHeaderBytes = 256 << 20
 
   /// Reads `path`, keeping `columns` (default: every numeric column but `sequence` and `latent`).
-  public static func read(path: String, columns wanted: [String]? = nil) throws -> DataSet {
+  ///
+  /// A NumPy `.npy` file (by its extension or its `\x93NUMPY` magic) is read by `NpyReader`
+  /// instead, its columns named `c0`, `c1`, … and the sequence ids in column `sequence` (a
+  /// name `c<j>`; a CSV file's sequence column is always the one named `sequence`).
+  public static func read(path: String, columns wanted: [String]? = nil, sequence: String? = nil) throws -> DataSet {
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
       throw InputError("\(path): no such data file")
@@ -22,9 +26,16 @@ public enum CSVReader {
     guard !isDirectory.boolValue, FileManager.default.isReadableFile(atPath: path) else {
       throw InputError("\(path): cannot read the data file")
     }
-    if try InputFile.kind(path, what: "data file") == .stream {
+    let isStream = try InputFile.kind(path, what: "data file") == .stream
+    if !isStream, NpyReader.isNpy(path: path) {
+      return try NpyReader.read(path: path, columns: wanted, sequence: sequence)
+    }
+    if isStream {
       // A pipe cannot be read twice: read it once, then parse the bytes.
       var bytes: [UInt8]? = try InputFile.contents(path, what: "data file", limit: Int(min(Limits.physicalMemory / 2, 1e15)))
+      if let whole = bytes, NpyReader.hasMagic(whole) {
+        return try NpyReader.parse(bytes: whole, source: path, columns: wanted, sequence: sequence)
+      }
       let lines = (bytes ?? []).reduce(1) { $0 + ($1 == 0x0A ? 1 : 0) }
       return try parse(source: path, columns: wanted, lineBound: lines) {
         defer { bytes = nil }
