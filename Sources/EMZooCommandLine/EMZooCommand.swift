@@ -31,8 +31,11 @@ public enum EMZooCommandLine {
     } catch {
       EMZooCommand.fail("\(error)", status: 2)
     }
-    $registry.withValue(loaded.registry) { EMZooCommand.main(loaded.arguments) }
-    Foundation.exit(0)
+    let group = MPILaunch.join(ProcessInfo.processInfo.environment)
+    Processes.$group.withValue(group) {
+      $registry.withValue(loaded.registry) { EMZooCommand.main(loaded.arguments) }
+    }
+    MPILaunch.exit(0)
   }
 }
 
@@ -68,7 +71,7 @@ struct EMZooCommand: ParsableCommand {
       let code = exitCode(for: error)
       if code == .success {
         do { try StandardOutput.line(fullMessage(for: error)) } catch let error as InputError { fail(error.message, status: 2) } catch {}
-        Foundation.exit(0)
+        MPILaunch.exit(0)
       }
       // Argument errors: the first line of the parser's message, with the usage hint.
       let message = fullMessage(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
@@ -79,7 +82,7 @@ struct EMZooCommand: ParsableCommand {
 
   static func fail(_ message: String, status: Int32) -> Never {
     StandardError.write("emzoo: " + Quote.line(message) + "\n")
-    Foundation.exit(status)
+    MPILaunch.exit(status)
   }
 }
 
@@ -206,6 +209,8 @@ func checkOutputPath(_ path: String?, reading inputs: [String] = []) throws {
 
 /// Writes text to a file atomically (never over an input), or to stdout when no path is given.
 func emit(_ text: String, to path: String?, reading inputs: [String] = []) throws {
+  // Under MPI every rank computes the same result; only rank 0 writes it.
+  guard Processes.group.rank == 0 else { return }
   try withOutput(path, inputs: inputs) { try $0.write(text) }
 }
 
