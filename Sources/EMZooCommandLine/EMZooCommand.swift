@@ -20,8 +20,12 @@ public enum EMZooCommandLine {
   ///
   /// C plugins named by `--plugin LIB.so` (anywhere before `--`, repeatable) or by
   /// `EMZOO_PLUGINS` (colon-separated) are loaded first and added to `registry`; a plugin that
-  /// cannot be loaded is bad input (one line, exit status 2).
+  /// cannot be loaded is bad input (one line, exit status 2). Started by an MPI launcher,
+  /// the process first joins MPI (`MPILaunch`): the E step is then shared among the ranks and
+  /// only rank 0 prints and writes.
   public static func main(registry: ModelRegistry) -> Never {
+    // First, so that under MPI only rank 0 reports a plugin that cannot be loaded.
+    let group = MPILaunch.join(ProcessInfo.processInfo.environment)
     let loaded: (registry: ModelRegistry, arguments: [String])
     do {
       loaded = try PluginOption.load(into: registry, arguments: Array(CommandLine.arguments.dropFirst()),
@@ -31,7 +35,6 @@ public enum EMZooCommandLine {
     } catch {
       EMZooCommand.fail("\(error)", status: 2)
     }
-    let group = MPILaunch.join(ProcessInfo.processInfo.environment)
     Processes.$group.withValue(group) {
       $registry.withValue(loaded.registry) { EMZooCommand.main(loaded.arguments) }
     }
