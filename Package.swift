@@ -64,6 +64,10 @@ let package = Package(
       ]
     ),
     .executableTarget(name: "emzoo", dependencies: ["EMZooCommandLine"]),
+    // Tests per layer: the core alone (a model written against EMZooCore only), the models
+    // without the spec layer, then the whole stack (models, specs, the command line, plugins).
+    .testTarget(name: "EMZooCoreTests", dependencies: ["EMZooCore"], path: "Tests/EMZooCoreTests"),
+    .testTarget(name: "EMZooModelsTests", dependencies: ["EMZooModels", "EMZooCore"], path: "Tests/EMZooModelsTests"),
     .testTarget(
       name: "EMZooTests",
       dependencies: [

@@ -140,12 +140,12 @@ static inline void block_logpdf_diag(const double *xt, size_t nb, size_t d, size
 static inline void block_accumulate_diag(const double *xt, size_t nb, size_t d, size_t K, int complete,
                                          const double *lp, const double *totals,
                                          const double *means, double *stats) {
-  const size_t stride = 1 + 3 * d;
+  const emz_gaussian_diag_layout L = emz_gaussian_diag_layout_make(d);
   for (size_t k = 0; k < K; k++) {
     if (totals[k] == 0) continue;
     const double *w = lp + k * EMZ_BLOCK, *c = means + k * d;
-    double *s = stats + k * stride;
-    s[0] += totals[k];
+    double *s = stats + k * L.stride;
+    s[L.count] += totals[k];
     for (size_t j = 0; j < d; j++) {
       const double cj = c[j], *xj = xt + j * EMZ_BLOCK;
       double n0 = 0, s1 = 0, s2 = 0;
@@ -178,9 +178,9 @@ static inline void block_accumulate_diag(const double *xt, size_t nb, size_t d, 
           s2 += seen ? we * e : 0.0;
         }
       }
-      s[1 + 3 * j] += n0;
-      s[2 + 3 * j] += s1;
-      s[3 + 3 * j] += s2;
+      s[L.observed + L.per_dimension * j] += n0;
+      s[L.sum + L.per_dimension * j] += s1;
+      s[L.square + L.per_dimension * j] += s2;
     }
   }
 }
@@ -224,13 +224,13 @@ static inline void block_logpdf_full(const double *xt, size_t nb, size_t d, size
 static inline void block_accumulate_full(const double *xt, size_t nb, size_t d, size_t K,
                                          const double *lp, const double *totals, const double *means,
                                          double *diff, double *wdiff, double *stats) {
-  const size_t stride = 1 + d + d * d;
+  const emz_gaussian_full_layout L = emz_gaussian_full_layout_make(d);
   // Statistics centred on the current means: Σw, Σw(x−c), Σw(x−c)(x−c)ᵀ (lower triangle).
   for (size_t k = 0; k < K; k++) {
     if (totals[k] == 0) continue;
     const double *w = lp + k * EMZ_BLOCK, *c = means + k * d;
-    double *s = stats + k * stride;
-    s[0] += totals[k];
+    double *s = stats + k * L.stride;
+    s[L.count] += totals[k];
     for (size_t j = 0; j < d; j++) {
       const double cj = c[j], *xj = xt + j * EMZ_BLOCK;
       double *dj = diff + j * EMZ_BLOCK, *wj = wdiff + j * EMZ_BLOCK;
@@ -241,9 +241,9 @@ static inline void block_accumulate_full(const double *xt, size_t nb, size_t d, 
         wj[r] = w[r] * dj[r];
         s1 += wj[r];
       }
-      s[1 + j] += s1;
+      s[L.sum + j] += s1;
     }
-    double *s2 = s + 1 + d;
+    double *s2 = s + L.scatter;
     for (size_t j = 0; j < d; j++) {
       const double *wj = wdiff + j * EMZ_BLOCK;
       for (size_t l = 0; l <= j; l++) {
@@ -304,12 +304,12 @@ static inline void block_logpdf_linear(const double *xt, size_t nb, size_t d, si
 static inline void block_accumulate_independent(const double *xt, size_t nb, size_t d,
                                                 size_t K, int complete, const double *lp,
                                                 const double *totals, double *stats) {
-  const size_t stride = 1 + 2 * d;
+  const emz_independent_layout L = emz_independent_layout_make(d);
   for (size_t k = 0; k < K; k++) {
     if (totals[k] == 0) continue;
     const double *w = lp + k * EMZ_BLOCK;
-    double *s = stats + k * stride, *observed = s + 1, *sums = s + 1 + d;
-    s[0] += totals[k];
+    double *s = stats + k * L.stride, *observed = s + L.observed, *sums = s + L.sum;
+    s[L.count] += totals[k];
     for (size_t j = 0; j < d; j++) {
       const double *xj = xt + j * EMZ_BLOCK;
       double n0 = 0, s1 = 0;

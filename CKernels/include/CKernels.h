@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "layouts.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -72,8 +74,8 @@ int emz_lower_triangular_invert(size_t d, double *l);
 void emz_gaussian_logpdf_full(const double *x, size_t n, size_t d, size_t K,
                               const double *means, const double *inv_chols,
                               const double *log_consts, double *out);
-/// Accumulates, for every component k, weighted statistics centred at `centers_k`:
-/// stats_k = [Σ w, Σ w(x−c) (d), Σ w(x−c)(x−c)ᵀ (d×d, lower triangle only)], w = weights[i*K+k].
+/// Accumulates, for every component k, weighted statistics centred at `centers_k`, laid out by
+/// `emz_gaussian_full_layout`: Σ w, Σ w(x−c), Σ w(x−c)(x−c)ᵀ (lower triangle), w = weights[i*K+k].
 void emz_gaussian_accumulate_full(const double *x, size_t n, size_t d, size_t K,
                                   const double *weights, const double *centers,
                                   double *stats);
@@ -83,7 +85,8 @@ void emz_gaussian_accumulate_full(const double *x, size_t n, size_t d, size_t K,
 void emz_gaussian_logpdf_diag(const double *x, size_t n, size_t d, size_t K,
                               const double *means, const double *precisions,
                               const double *half_log_terms, double *out);
-/// stats_k = [Σ w, then per dimension j: (Σ_{obs} w, Σ_{obs} w(x−c), Σ_{obs} w(x−c)²)].
+/// Adds statistics laid out by `emz_gaussian_diag_layout`: Σ w, then per dimension j
+/// Σ_{obs} w, Σ_{obs} w(x−c), Σ_{obs} w(x−c)².
 void emz_gaussian_accumulate_diag(const double *x, size_t n, size_t d, size_t K,
                                   const double *weights, const double *centers,
                                   double *stats);
@@ -96,7 +99,8 @@ void emz_gaussian_accumulate_diag(const double *x, size_t n, size_t d, size_t K,
 /// large counts): a = log λ − log m_j, b = −(λ − m_j); the rest is `emz_poisson_constant`.
 void emz_linear_logpmf(const double *x, size_t n, size_t d, size_t K, const double *a,
                        const double *b, double *out);
-/// stats_k = [Σ w, Σ_{obs} w per dimension (d), Σ_{obs} w x per dimension (d)].
+/// Adds statistics laid out by `emz_independent_layout`: Σ w, Σ_{obs} w and Σ_{obs} w x per
+/// dimension.
 void emz_independent_accumulate(const double *x, size_t n, size_t d, size_t K,
                                 const double *weights, double *stats);
 /// Σ_i Σ_{j observed} (x_ij log m_j − m_j − log x_ij!): the parameter-free rest of the Poisson
@@ -107,7 +111,7 @@ double emz_poisson_constant(const double *x, size_t n, size_t d, const double *r
 /// out[i*K + k] = log p[k, x_i] for one column of symbols 0..M-1 (NaN gives 0: missing).
 void emz_categorical_logpmf(const double *x, size_t n, size_t K, size_t M,
                             const double *log_p, double *out);
-/// stats_k = [Σ w, then counts per symbol (M)].
+/// Adds statistics laid out by `emz_categorical_layout`: Σ w, then the counts per symbol.
 void emz_categorical_accumulate(const double *x, size_t n, size_t K, size_t M,
                                 const double *weights, double *stats);
 
@@ -166,8 +170,8 @@ void emz_missing_pattern_bits(const double *x, size_t n, size_t width, const int
                               size_t D, uint64_t *bits);
 /// For each row i of pattern group g = group_of_row[i] with o = sizes[g] observed coordinates
 /// (data columns columns[coordinate_start[g] + a], means means[coordinate_start[g] + a]), the
-/// residual r = x − mean: counts[g] += 1; sums[sum_start[g] ..]: Σ r (o), then Σ r rᵀ (o×o,
-/// lower triangle). At most 64 coordinates.
+/// residual r = x − mean: counts[g] += 1; sums[sum_start[g] ..]: Σ r and Σ r rᵀ (lower
+/// triangle) laid out by `emz_residual_sums_layout`. At most 64 coordinates.
 void emz_pattern_residual_sums(const double *x, size_t n, size_t width, const int32_t *group_of_row,
                                const int32_t *columns, const double *means,
                                const int32_t *coordinate_start, const int32_t *sizes,

@@ -33,18 +33,18 @@ static void EMZ_FN(linear_logpmf)(const double *x, size_t n, size_t d, size_t K,
 static void EMZ_FN(independent_accumulate)(const double *x, size_t n, size_t d, size_t K,
                                            const double *weights, double *stats) {
   if (d > EMZ_MAX_BLOCK_DIM || K > EMZ_MAX_COMPONENTS) {
-    const size_t stride = 1 + 2 * d;
+    const emz_independent_layout L = emz_independent_layout_make(d);
     for (size_t i = 0; i < n; i++)
       for (size_t k = 0; k < K; k++) {
         double w = weights[i * K + k];
         if (w == 0) continue;
-        double *s = stats + k * stride;
-        s[0] += w;
+        double *s = stats + k * L.stride;
+        s[L.count] += w;
         for (size_t j = 0; j < d; j++) {
           double v = x[i * d + j];
           if (v != v) continue;
-          s[1 + j] += w;
-          s[1 + d + j] += w * v;
+          s[L.observed + j] += w;
+          s[L.sum + j] += w * v;
         }
       }
     return;
@@ -76,15 +76,15 @@ static void EMZ_FN(categorical_logpmf)(const double *x, size_t n, size_t K, size
 
 static void EMZ_FN(categorical_accumulate)(const double *x, size_t n, size_t K, size_t M,
                                            const double *weights, double *stats) {
-  const size_t stride = 1 + M;
+  const emz_categorical_layout L = emz_categorical_layout_make(M);
   enum { LOCAL = 4096 };
   if ((M + 1) * K > LOCAL) {
     for (size_t i = 0; i < n; i++) {
       double v = x[i];
       for (size_t k = 0; k < K; k++) {
         double w = weights[i * K + k];
-        stats[k * stride] += w;
-        if (v == v) stats[k * stride + 1 + (size_t)v] += w;
+        stats[k * L.stride + L.count] += w;
+        if (v == v) stats[k * L.stride + L.symbols + (size_t)v] += w;
       }
     }
     return;
@@ -103,10 +103,10 @@ static void EMZ_FN(categorical_accumulate)(const double *x, size_t n, size_t K, 
   for (size_t k = 0; k < K; k++) {
     double total = counts[M * K + k];
     for (size_t s = 0; s < M; s++) {
-      stats[k * stride + 1 + s] += counts[s * K + k];
+      stats[k * L.stride + L.symbols + s] += counts[s * K + k];
       total += counts[s * K + k];
     }
-    stats[k * stride] += total;
+    stats[k * L.stride + L.count] += total;
   }
 }
 

@@ -46,21 +46,21 @@ static void EMZ_FN(gaussian_accumulate_full)(const double *x, size_t n, size_t d
                                              const double *weights, const double *centers,
                                              double *stats) {
   if (!EMZ_BLOCKED(d, K)) {
-    const size_t stride = 1 + d + d * d;
+    const emz_gaussian_full_layout L = emz_gaussian_full_layout_make(d);
     double e[d];
     for (size_t i = 0; i < n; i++)
       for (size_t k = 0; k < K; k++) {
         double wk = weights[i * K + k];
         if (wk == 0) continue;
-        double *s = stats + k * stride;
+        double *s = stats + k * L.stride;
         const double *c = centers + k * d;
-        s[0] += wk;
+        s[L.count] += wk;
         for (size_t j = 0; j < d; j++) {
           e[j] = x[i * d + j] - c[j];
-          s[1 + j] += wk * e[j];
+          s[L.sum + j] += wk * e[j];
         }
         for (size_t j = 0; j < d; j++)
-          for (size_t l = 0; l <= j; l++) s[1 + d + j * d + l] += wk * e[j] * e[l];
+          for (size_t l = 0; l <= j; l++) s[L.scatter + j * d + l] += wk * e[j] * e[l];
       }
     return;
   }
@@ -106,19 +106,19 @@ static void EMZ_FN(gaussian_accumulate_diag)(const double *x, size_t n, size_t d
                                              const double *weights, const double *centers,
                                              double *stats) {
   if (!EMZ_BLOCKED(d, K)) {
-    const size_t stride = 1 + 3 * d;
+    const emz_gaussian_diag_layout L = emz_gaussian_diag_layout_make(d);
     for (size_t i = 0; i < n; i++)
       for (size_t k = 0; k < K; k++) {
         double wk = weights[i * K + k];
         if (wk == 0) continue;
-        double *s = stats + k * stride;
-        s[0] += wk;
+        double *s = stats + k * L.stride;
+        s[L.count] += wk;
         for (size_t j = 0; j < d; j++) {
           double e = x[i * d + j] - centers[k * d + j];
           if (e != e) continue;
-          s[1 + 3 * j] += wk;
-          s[2 + 3 * j] += wk * e;
-          s[3 + 3 * j] += wk * e * e;
+          s[L.observed + L.per_dimension * j] += wk;
+          s[L.sum + L.per_dimension * j] += wk * e;
+          s[L.square + L.per_dimension * j] += wk * e * e;
         }
       }
     return;

@@ -34,7 +34,8 @@ static void EMZ_FN(pattern_residual_sums)(const double *x, size_t n, size_t widt
     const double *row = x + i * width;
     const int32_t g = group_of_row[i];
     const int32_t start = coordinate_start[g], o = sizes[g];
-    double *sum = sums + sum_start[g], *squares = sum + o;
+    const emz_residual_sums_layout L = emz_residual_sums_layout_make((size_t)o);
+    double *sum = sums + sum_start[g] + L.sum, *squares = sums + sum_start[g] + L.squares;
     counts[g] += 1;
     for (int32_t a = 0; a < o; a++) {
       r[a] = row[columns[start + a]] - means[start + a];

@@ -12,7 +12,7 @@ public import EMZooCore
 ///   (c_{k,m} + β − 1) / (Σ_m′ c_{k,m′} + M(β − 1)).
 ///
 /// Statistics per component are [Σ w, then the M expected symbol counts]
-/// (`emz_categorical_accumulate`). The denominator of the M step is the sum of the counts, not
+/// (`emz_categorical_accumulate`, laid out by `emz_categorical_layout`). The denominator of the M step is the sum of the counts, not
 /// Σ w, so rows whose symbol is missing carry no weight.
 public struct CategoricalFamily: EmissionFamily, ScaledEmissionDensities, RandomlyStartedFamily {
   public struct Parameters: Sendable, Equatable {
@@ -44,7 +44,7 @@ public struct CategoricalFamily: EmissionFamily, ScaledEmissionDensities, Random
 
   /// One column of symbols.
   public var dimension: Int { 1 }
-  public var statisticsPerComponent: Int { 1 + symbols }
+  public var statisticsPerComponent: Int { emz_categorical_layout_make(symbols).stride }
   public var parameterCount: Int { components * (symbols - 1) }
   public var hasPrior: Bool { prior != nil }
 
@@ -86,11 +86,12 @@ public struct CategoricalFamily: EmissionFamily, ScaledEmissionDensities, Random
   // MARK: - M step
 
   public func maximize(_ statistics: UnsafeBufferPointer<Double>, previous: Parameters) -> Parameters {
-    let K = components, M = symbols, stride = statisticsPerComponent
+    let K = components, M = symbols, layout = emz_categorical_layout_make(M)
     var p = previous.probabilities
     for k in 0..<K {
       // A row no observed symbol has any weight for is left as it was (0/0 otherwise).
-      let counts = UnsafeBufferPointer(rebasing: statistics[(k * stride + 1)..<(k * stride + 1 + M)])
+      let first = k * layout.stride + layout.symbols
+      let counts = UnsafeBufferPointer(rebasing: statistics[first..<(first + M)])
       guard let row = Dirichlet.mode(counts, concentration: prior) else { continue }
       p.replaceSubrange((k * M)..<((k + 1) * M), with: row)
     }

@@ -97,7 +97,11 @@ public struct GaussianFamily: EmissionFamily, FusedMixtureExpectation {
     self.prior = prior
   }
 
-  public var statisticsPerComponent: Int { covariance.isDiagonal ? 1 + 3 * dimension : 1 + dimension + dimension * dimension }
+  /// Full and tied types: `emz_gaussian_full_layout`; diagonal and spherical types:
+  /// `emz_gaussian_diag_layout` (CKernels/include/layouts.h).
+  public var statisticsPerComponent: Int {
+    covariance.isDiagonal ? emz_gaussian_diag_layout_make(dimension).stride : emz_gaussian_full_layout_make(dimension).stride
+  }
   public var hasPrior: Bool { prior != nil }
 
   public var parameterCount: Int {
@@ -195,6 +199,7 @@ public struct GaussianFamily: EmissionFamily, FusedMixtureExpectation {
     }
     var cache = ConditionalNormalCache(covariances: prepared.covariances, dimension: d)
     var completed = [Double](repeating: 0, count: d)
+    let layout = emz_gaussian_full_layout_make(d)
     forEachRun(x, rows: rows) { start, count, pattern in
       guard let pattern else {
         emz_gaussian_accumulate_full(x + start * d, count, d, K, weights + start * K, prepared.means, statistics)
@@ -210,10 +215,10 @@ public struct GaussianFamily: EmissionFamily, FusedMixtureExpectation {
         prepared.means.withUnsafeBufferPointer { means in
           completed.withUnsafeMutableBufferPointer { c.completed(x + start * d, mean: means.baseAddress! + k * d, into: $0.baseAddress!) }
           let centre = means.baseAddress! + k * d
-          let block = statistics + k * statisticsPerComponent
-          block[0] += w
-          for j in 0..<d { block[1 + j] += w * (completed[j] - centre[j]) }
-          let s2 = block + 1 + d
+          let block = statistics + k * layout.stride
+          block[layout.count] += w
+          for j in 0..<d { block[layout.sum + j] += w * (completed[j] - centre[j]) }
+          let s2 = block + layout.scatter
           for j in 0..<d {
             let ej = w * (completed[j] - centre[j])
             for l in 0...j { s2[j * d + l] += ej * (completed[l] - centre[l]) }
@@ -275,19 +280,19 @@ public struct GaussianFamily: EmissionFamily, FusedMixtureExpectation {
   }
 
   func maximizeFull(_ s: UnsafeBufferPointer<Double>, previous: Parameters) -> Parameters {
-    let K = components, d = dimension, stride = statisticsPerComponent
+    let K = components, d = dimension, layout = emz_gaussian_full_layout_make(d)
     var means = previous.means
     var covariances = [Double](repeating: 0, count: K * d * d)
     var pooled = [Double](repeating: 0, count: d * d)
     var pooledCount = 0.0
     for k in 0..<K {
-      let block = s.baseAddress! + k * stride
-      let n = block[0]
+      let block = s.baseAddress! + k * layout.stride
+      let n = block[layout.count]
       guard n > 0 else {
         for e in 0..<(d * d) { covariances[k * d * d + e] = previous.covariances[k * d * d + e] }
         continue
       }
-      let s1 = block + 1, s2 = block + 1 + d
+      let s1 = block + layout.sum, s2 = block + layout.scatter
       // x̄ = c + S1/N and the scatter W = S2 − S1 S1ᵀ / N about x̄ (lower triangle).
       var mean = (0..<d).map { previous.means[k * d + $0] + s1[$0] / n }
       var scatter = [Double](repeating: 0, count: d * d)
@@ -342,21 +347,21 @@ public struct GaussianFamily: EmissionFamily, FusedMixtureExpectation {
   }
 
   func maximizeDiagonal(_ s: UnsafeBufferPointer<Double>, previous: Parameters) -> Parameters {
-    let K = components, d = dimension, stride = statisticsPerComponent
+    let K = components, d = dimension, layout = emz_gaussian_diag_layout_make(d)
     var means = previous.means
     var covariances = [Double](repeating: 0, count: K * d * d)
     for k in 0..<K {
-      let block = s.baseAddress! + k * stride
+      let block = s.baseAddress! + k * layout.stride
       var variances = (0..<d).map { previous.covariances[k * d * d + $0 * d + $0] }
       var scatterTotal = 0.0, countTotal = 0.0
       for j in 0..<d {
         // Per dimension: the weight of the rows where it is observed, Σ w(x − c), Σ w(x − c)².
-        let t = block + 1 + 3 * j
-        let n = t[0]
+        let n = block[layout.observed + layout.per_dimension * j]
+        let sum = block[layout.sum + layout.per_dimension * j], square = block[layout.square + layout.per_dimension * j]
         guard n > 0 else { continue }
-        let shift = t[1] / n
+        let shift = sum / n
         means[k * d + j] = previous.means[k * d + j] + shift
-        var scatter = max(t[2] - t[1] * shift, 0)
+        var scatter = max(square - sum * shift, 0)
         if let held = heldMeans {
           let offset = means[k * d + j] - held[k * d + j]
           scatter += n * offset * offset

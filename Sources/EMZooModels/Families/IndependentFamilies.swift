@@ -5,23 +5,24 @@ public import EMZooCore
 /// Shared plumbing of the families whose d dimensions are independent given the component
 /// (Poisson counts, Bernoulli bits): one parameter per component and dimension, statistics
 /// [Σw, Σ_observed w per dimension (d), Σ_observed w·x per dimension (d)] from
-/// `emz_independent_accumulate`.
+/// `emz_independent_accumulate`, laid out by `emz_independent_layout` (CKernels/include/layouts.h).
 ///
 /// A missing entry is marginalised out: it contributes nothing to the density, and the
 /// complete data of this EM is (observed entries, component), so the M step divides each
 /// dimension's weighted sum by the weight of the rows where that dimension is observed.
 enum IndependentDimensions {
-  static func statisticsPerComponent(dimension d: Int) -> Int { 1 + 2 * d }
+  static func statisticsPerComponent(dimension d: Int) -> Int { emz_independent_layout_make(d).stride }
 
   /// value[k, j] = update(Σ_observed w, Σ_observed w·x) or the previous value when no row
   /// with that dimension observed has any weight.
   static func maximize(_ s: UnsafeBufferPointer<Double>, components K: Int, dimension d: Int,
                        previous: [Double], update: (Double, Double) -> Double) -> [Double] {
     var values = previous
-    let stride = statisticsPerComponent(dimension: d)
+    let layout = emz_independent_layout_make(d)
     for k in 0..<K {
+      let block = k * layout.stride
       for j in 0..<d {
-        let n = s[k * stride + 1 + j], sum = s[k * stride + 1 + d + j]
+        let n = s[block + layout.observed + j], sum = s[block + layout.sum + j]
         if n > 0 { values[k * d + j] = update(n, sum) }
       }
     }

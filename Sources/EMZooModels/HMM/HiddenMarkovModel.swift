@@ -17,7 +17,8 @@ import Foundation
 /// - M step: πₖ ∝ Σ_sequences γ₀(k), A_ij ∝ Σₜ ξₜ(i, j) (with Dirichlet(α) priors: counts + α − 1),
 ///   and the family's own weighted update.
 ///
-/// Statistics are laid out as [Σγ₀ (K) | Σξ (K×K) | family statistics (K blocks)]. A chunk of
+/// Statistics are laid out as [Σγ₀ (K) | Σξ (K×K) | family statistics (K blocks)] (`emz_hmm_layout`,
+/// CKernels/include/layouts.h). A chunk of
 /// the E step is one or more whole sequences, so the sums never depend on the thread count.
 /// A row whose observation is entirely missing contributes emission likelihood 1 (log 0).
 ///
@@ -79,8 +80,8 @@ public struct HiddenMarkovModel<Family: EmissionFamily>: GenerativeModel {
 
   // MARK: - EMModel
 
-  var emissionOffset: Int { states + states * states }
-  public var statisticsCount: Int { emissionOffset + states * family.statisticsPerComponent }
+  var statisticsLayout: emz_hmm_layout { emz_hmm_layout_make(states, family.statisticsPerComponent) }
+  public var statisticsCount: Int { statisticsLayout.total }
   public var hasPrior: Bool { initialPrior != nil || transitionPrior != nil || family.hasPrior }
 
   /// Chunks end on sequence boundaries: consecutive sequences are grouped until a chunk holds
@@ -127,7 +128,7 @@ public struct HiddenMarkovModel<Family: EmissionFamily>: GenerativeModel {
       let x = all.baseAddress! + rows.lowerBound * d
       let logb = scratch.baseAddress!
       let alpha = logb + n * K, scale = alpha + n * K, work = scale + n
-      let s = statistics.baseAddress!
+      let s = statistics.baseAddress!, layout = statisticsLayout
       var logLikelihood = 0.0
       let missing: [Int]
       if let shift = (family as? any ScaledEmissionDensities)?.scaledDensities(
@@ -139,14 +140,14 @@ public struct HiddenMarkovModel<Family: EmissionFamily>: GenerativeModel {
         for sequence in Self.sequences(in: rows, of: data) {
           logLikelihood += emz_hmm_forward_backward_densities(
             sequence.count, K, logb + (sequence.lowerBound - rows.lowerBound) * K, prepared.initial,
-            prepared.transition, alpha, scale, work, s, s + K)
+            prepared.transition, alpha, scale, work, s + layout.initial, s + layout.transition)
         }
       } else {
         missing = emissionLogDensities(x, rows: n, prepared: prepared.emission, into: logb)
         for sequence in Self.sequences(in: rows, of: data) {
           logLikelihood += emz_hmm_forward_backward(
             sequence.count, K, logb + (sequence.lowerBound - rows.lowerBound) * K, prepared.initial,
-            prepared.transition, alpha, scale, work, s, s + K)
+            prepared.transition, alpha, scale, work, s + layout.initial, s + layout.transition)
         }
       }
       // An impossible sequence ends the fit (the engine stops at a non-finite likelihood), and
@@ -154,15 +155,16 @@ public struct HiddenMarkovModel<Family: EmissionFamily>: GenerativeModel {
       guard logLikelihood.isFinite else { return logLikelihood }
       // Rows with nothing observed carry no emission statistics.
       for i in missing { for k in 0..<K { logb[i * K + k] = 0 } }
-      family.accumulate(x, rows: n, weights: logb, prepared: prepared.emission, into: s + emissionOffset)
+      family.accumulate(x, rows: n, weights: logb, prepared: prepared.emission, into: s + layout.emission)
       return logLikelihood
     }
   }
 
   public func maximization(_ statistics: [Double], previous: Parameters, prepared: Prepared,
                            data: DataSet) -> (Parameters, repair: String?) {
-    let K = states, stride = family.statisticsPerComponent
-    let weights = (0..<K).map { statistics[emissionOffset + $0 * stride] }
+    let K = states, layout = statisticsLayout
+    // Σₜ γₜ(k): entry 0 of state k's family block.
+    let weights = (0..<K).map { statistics[layout.emission + $0 * layout.per_state] }
     let total = weights.reduce(0, +)
     // A state whose emissions have lost all their weight cannot be updated (0/0): move it onto
     // the row the current states explain worst, and say so.
@@ -178,16 +180,17 @@ public struct HiddenMarkovModel<Family: EmissionFamily>: GenerativeModel {
                          emission: emission),
               "state \(empty) lost all its weight; re-seeded at data row \(row + 1)")
     }
-    let initial = Dirichlet.mode(statistics[0..<K], concentration: initialPrior) ?? previous.initial
+    let initial = Dirichlet.mode(statistics[layout.initial..<(layout.initial + K)], concentration: initialPrior)
+      ?? previous.initial
     var transition = previous.transition
     for i in 0..<K {
-      let row = K + i * K
+      let row = layout.transition + i * K
       if let updated = Dirichlet.mode(statistics[row..<(row + K)], concentration: transitionPrior) {
         transition.replaceSubrange((i * K)..<((i + 1) * K), with: updated)
       }
     }
     let emission = statistics.withUnsafeBufferPointer {
-      family.maximize(UnsafeBufferPointer(rebasing: $0[emissionOffset...]), previous: previous.emission)
+      family.maximize(UnsafeBufferPointer(rebasing: $0[layout.emission...]), previous: previous.emission)
     }
     return (Parameters(initial: initial, transition: transition, emission: emission), nil)
   }

@@ -41,7 +41,15 @@ public struct Mixture<Family: EmissionFamily>: GenerativeModel {
   }
 
   public var components: Int { family.components }
-  public var statisticsCount: Int { family.components * family.statisticsPerComponent }
+  /// The family's K blocks one after another (`emz_mixture_layout`, CKernels/include/layouts.h).
+  var statisticsLayout: emz_mixture_layout { emz_mixture_layout_make(family.components, family.statisticsPerComponent) }
+  public var statisticsCount: Int { statisticsLayout.total }
+
+  /// Nₖ = Σᵢ rᵢₖ of every component, from the blocks' weights.
+  func componentWeights(_ statistics: [Double]) -> [Double] {
+    let layout = statisticsLayout
+    return (0..<family.components).map { statistics[$0 * layout.per_component + layout.weight] }
+  }
   public func scratchCount(rows: Int) -> Int { rows * family.components }
   public var hasPrior: Bool { weightPrior != nil || family.hasPrior }
 
@@ -72,8 +80,7 @@ public struct Mixture<Family: EmissionFamily>: GenerativeModel {
 
   public func maximization(_ statistics: [Double], previous: Parameters, prepared: Prepared,
                            data: DataSet) -> (Parameters, repair: String?) {
-    let K = family.components, stride = family.statisticsPerComponent
-    let counts = (0..<K).map { statistics[$0 * stride] }
+    let counts = componentWeights(statistics)
     let n = counts.reduce(0, +)
     // A component whose weight has vanished cannot be updated (0/0): move it onto the row
     // the current fit explains worst, and say so.
@@ -149,8 +156,8 @@ public struct Mixture<Family: EmissionFamily>: GenerativeModel {
 
   /// One M step from hard labels: what the clustering says each component looks like.
   func parameters(fromLabels labels: [Int], data: DataSet) throws -> Parameters {
-    let K = family.components, d = data.dimension, stride = family.statisticsPerComponent
-    var statistics = [Double](repeating: 0, count: K * stride)
+    let K = family.components, d = data.dimension
+    var statistics = [Double](repeating: 0, count: statisticsCount)
     // Centre the statistics on each cluster's mean so the family's update is accurate.
     let emptyParameters = initialCentres(labels: labels, data: data)
     let prepared = try family.prepare(emptyParameters)
@@ -162,7 +169,7 @@ public struct Mixture<Family: EmissionFamily>: GenerativeModel {
         oneHot[labels[i]] = 0
       }
     }
-    let counts = (0..<K).map { statistics[$0 * stride] }
+    let counts = componentWeights(statistics)
     let n = counts.reduce(0, +)
     let emission = statistics.withUnsafeBufferPointer { family.maximize($0, previous: emptyParameters) }
     return Parameters(weights: counts.map { $0 / n }, emission: emission)

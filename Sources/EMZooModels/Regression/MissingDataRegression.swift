@@ -129,8 +129,10 @@ public struct MissingDataRegression: GenerativeModel {
 
   // MARK: - EMModel
 
-  /// n, S₁ (p + 1), S₂ ((p + 1)², lower triangle used).
-  public var statisticsCount: Int { 1 + dimension + dimension * dimension }
+  /// n, S₁ (p + 1), S₂ ((p + 1)², lower triangle used): one full-covariance Gaussian block
+  /// (`emz_gaussian_full_layout`, CKernels/include/layouts.h).
+  var statisticsLayout: emz_gaussian_full_layout { emz_gaussian_full_layout_make(dimension) }
+  public var statisticsCount: Int { statisticsLayout.stride }
 
   /// None: `expectation` never reads its scratch (its per-chunk pattern tables, about 12 bytes
   /// a row, are its own).
@@ -219,7 +221,7 @@ public struct MissingDataRegression: GenerativeModel {
       sizes.append(Int32(o))
       columns += conditional.observed.map { Int32(order[$0]) }
       means += conditional.observed.map { prepared.mean[$0] }
-      sumCount += o + o * o
+      sumCount += emz_residual_sums_layout_make(o).stride
     }
     var counts = [Double](repeating: 0, count: groups.count)
     var sums = [Double](repeating: 0, count: sumCount)
@@ -229,17 +231,20 @@ public struct MissingDataRegression: GenerativeModel {
                                 means, coordinateStart, sizes, sumStart, &counts, &sums)
     }
     var logLikelihood = 0.0
-    let s1 = statistics.baseAddress! + 1, s2 = s1 + D
-    statistics[0] += Double(rows.count)
+    let target = statisticsLayout
+    let s1 = statistics.baseAddress! + target.sum, s2 = statistics.baseAddress! + target.scatter
+    statistics[target.count] += Double(rows.count)
     var total = [Double](repeating: 0, count: D * D)
     for (g, conditional) in groups.enumerated() {
       let observed = conditional.observed, missing = conditional.missing
-      let o = observed.count, m = missing.count, n = counts[g], base = Int(sumStart[g])
-      let sum = Array(sums[base..<(base + o)])
+      let o = observed.count, m = missing.count, n = counts[g]
+      let sumsLayout = emz_residual_sums_layout_make(o)
+      let sumBase = Int(sumStart[g]) + sumsLayout.sum, squaresBase = Int(sumStart[g]) + sumsLayout.squares
+      let sum = Array(sums[sumBase..<(sumBase + o)])
       var squares = [Double](repeating: 0, count: o * o)
       for a in 0..<o {
         for b in 0...a {
-          squares[a * o + b] = sums[base + o + a * o + b]
+          squares[a * o + b] = sums[squaresBase + a * o + b]
           squares[b * o + a] = squares[a * o + b]
         }
       }
@@ -277,14 +282,14 @@ public struct MissingDataRegression: GenerativeModel {
 
   public func maximization(_ statistics: [Double], previous: Parameters, prepared: Prepared,
                            data: DataSet) -> (Parameters, repair: String?) {
-    let D = dimension
-    let n = statistics[0]
+    let D = dimension, layout = statisticsLayout
+    let n = statistics[layout.count]
     guard n > 0 else { return (previous, nil) }
-    let shift = (0..<D).map { statistics[1 + $0] / n }
+    let shift = (0..<D).map { statistics[layout.sum + $0] / n }
     var covariance = [Double](repeating: 0, count: D * D)
     for a in 0..<D {
       for b in 0...a {
-        let value = statistics[1 + D + a * D + b] / n - shift[a] * shift[b]
+        let value = statistics[layout.scatter + a * D + b] / n - shift[a] * shift[b]
         covariance[a * D + b] = value
         covariance[b * D + a] = value
       }
