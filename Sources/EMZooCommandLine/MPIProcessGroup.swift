@@ -29,11 +29,12 @@ final class MPIProcessGroup: ProcessGroup {
   static func join(_ environment: [String: String]) throws -> MPIProcessGroup {
     var reason = [CChar](repeating: 0, count: 512)
     let library = environment["EMZOO_MPI_LIBRARY"]
-    let status = reason.withUnsafeMutableBufferPointer { buffer in
+    let status = reason.withUnsafeMutableBufferPointer { buffer -> Int32 in
+      guard let base = buffer.baseAddress else { return -1 }
       if let library {
-        return library.withCString { emz_mpi_load($0, buffer.baseAddress!, buffer.count) }
+        return library.withCString { emz_mpi_load($0, base, buffer.count) }
       }
-      return emz_mpi_load(nil, buffer.baseAddress!, buffer.count)
+      return emz_mpi_load(nil, base, buffer.count)
     }
     guard status == 0 else {
       throw InputError("launched by mpirun, but " + String(decoding: reason.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
