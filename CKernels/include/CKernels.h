@@ -234,6 +234,27 @@ int emz_output_guard_install(void);
 int emz_output_guard_set(const char *path);
 void emz_output_guard_clear(void);
 
+// MARK: - MPI, loaded at run time (CKernels/mpi.c)
+
+/// MPI without a build-time dependency: emz_mpi_load dlopens the MPI library `library`
+/// (Open MPI's "libmpi.so.40" when NULL), resolves the few functions and predefined handles
+/// emzoo needs with dlsym (Open MPI's MPI_COMM_WORLD, MPI_DOUBLE, … are the addresses of its
+/// globals ompi_mpi_comm_world, ompi_mpi_double, …) and calls MPI_Init_thread (funnelled: only
+/// the calling thread talks to MPI). Returns 0, or -1 with a one-line reason in `error`.
+/// The other calls return MPI's status (0 = MPI_SUCCESS); they need a successful load.
+int emz_mpi_load(const char *library, char *error, size_t error_capacity);
+int emz_mpi_rank(int *rank);
+int emz_mpi_size(int *size);
+/// MPI_Allgatherv of doubles on MPI_COMM_WORLD.
+int emz_mpi_allgatherv_double(const double *send, int count, const int *counts,
+                              const int *displacements, double *receive);
+/// MPI_Allreduce(MPI_MAX) of one int on MPI_COMM_WORLD.
+int emz_mpi_allreduce_max_int(int value, int *maximum);
+/// MPI_Bcast of `count` bytes from `root` on MPI_COMM_WORLD.
+int emz_mpi_broadcast_bytes(void *buffer, int count, int root);
+/// MPI_Finalize (once; later calls do nothing).
+int emz_mpi_finalize(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -20,8 +20,12 @@ public enum EMZooCommandLine {
   ///
   /// C plugins named by `--plugin LIB.so` (anywhere before `--`, repeatable) or by
   /// `EMZOO_PLUGINS` (colon-separated) are loaded first and added to `registry`; a plugin that
-  /// cannot be loaded is bad input (one line, exit status 2).
+  /// cannot be loaded is bad input (one line, exit status 2). Started by an MPI launcher,
+  /// the process first joins MPI (`MPILaunch`): the E step is then shared among the ranks and
+  /// only rank 0 prints and writes.
   public static func main(registry: ModelRegistry) -> Never {
+    // First, so that under MPI only rank 0 reports a plugin that cannot be loaded.
+    let group = MPILaunch.join(ProcessInfo.processInfo.environment)
     let loaded: (registry: ModelRegistry, arguments: [String])
     do {
       loaded = try PluginOption.load(into: registry, arguments: Array(CommandLine.arguments.dropFirst()),
@@ -31,8 +35,10 @@ public enum EMZooCommandLine {
     } catch {
       EMZooCommand.fail("\(error)", status: 2)
     }
-    $registry.withValue(loaded.registry) { EMZooCommand.main(loaded.arguments) }
-    Foundation.exit(0)
+    Processes.$group.withValue(group) {
+      $registry.withValue(loaded.registry) { EMZooCommand.main(loaded.arguments) }
+    }
+    MPILaunch.exit(0)
   }
 }
 
@@ -68,7 +74,7 @@ struct EMZooCommand: ParsableCommand {
       let code = exitCode(for: error)
       if code == .success {
         do { try StandardOutput.line(fullMessage(for: error)) } catch let error as InputError { fail(error.message, status: 2) } catch {}
-        Foundation.exit(0)
+        MPILaunch.exit(0)
       }
       // Argument errors: the first line of the parser's message, with the usage hint.
       let message = fullMessage(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
@@ -79,7 +85,7 @@ struct EMZooCommand: ParsableCommand {
 
   static func fail(_ message: String, status: Int32) -> Never {
     StandardError.write("emzoo: " + Quote.line(message) + "\n")
-    Foundation.exit(status)
+    MPILaunch.exit(status)
   }
 }
 
@@ -206,6 +212,8 @@ func checkOutputPath(_ path: String?, reading inputs: [String] = []) throws {
 
 /// Writes text to a file atomically (never over an input), or to stdout when no path is given.
 func emit(_ text: String, to path: String?, reading inputs: [String] = []) throws {
+  // Under MPI every rank computes the same result; only rank 0 writes it.
+  guard Processes.group.rank == 0 else { return }
   try withOutput(path, inputs: inputs) { try $0.write(text) }
 }
 

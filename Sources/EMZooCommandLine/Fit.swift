@@ -31,7 +31,10 @@ struct Fit: ParsableCommand {
   func run() throws {
     try checkOutputPath(output, reading: [spec] + (data.map { [$0] } ?? []))
     try PlotFolder.check(plot, option: "--plot")
-    let (spec, table, model) = try loadSpecAndData(spec, data: data, output: output)
+    // Under MPI every rank reads; if any fails, every rank stops with that rank's message.
+    let (spec, table, model) = try Processes.group.agreeing {
+      try loadSpecAndData(self.spec, data: self.data, output: self.output)
+    }
     let printer = ProgressPrinter()
     var progress: (@Sendable (FitProgress) -> Void)? = nil
     if !quiet { progress = { @Sendable in printer.report($0) } }

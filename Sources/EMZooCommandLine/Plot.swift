@@ -80,6 +80,7 @@ enum PlotFolder {
     _ report: FitReport, data: DataSet, model: any SpecifiedModel, resultFile: String?,
     to folder: String, announce: Bool
   ) throws {
+    guard Processes.group.rank == 0 else { return }  // under MPI, only rank 0 writes
     try create(folder, option: "--plot")
     let text = report.result.formatted()
     let spec = try ModelSpec(text: text, file: resultFile ?? "result")

@@ -15,8 +15,9 @@
 /// engine (`EMEngine`) owns the loop, convergence, restarts, threads and the monotone guard.
 ///
 /// Statistics are a flat `[Double]` of `statisticsCount` entries that *add* over rows: the
-/// engine computes them for fixed chunks of rows in parallel and sums the chunks in order,
-/// so the result does not depend on the number of threads.
+/// engine computes them for fixed chunks of rows in parallel (and on MPI ranks) and sums them
+/// in a fixed order (`BlockGrid`), so the result does not depend on the number of threads or
+/// processes.
 ///
 /// [Dempster, Laird & Rubin 1977]: https://doi.org/10.1111/j.2517-6161.1977.tb01600.x
 public protocol EMModel: Sendable {

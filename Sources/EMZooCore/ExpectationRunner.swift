@@ -6,56 +6,70 @@ struct SharedBuffer: @unchecked Sendable {
   let count: Int
 }
 
-/// Runs a model's E step over fixed chunks of rows on `threads` workers.
+/// Runs a model's E step over fixed chunks of rows on `threads` workers and, under MPI, on
+/// several processes.
 ///
-/// Each chunk writes its own statistics block; the blocks are then summed in chunk order.
-/// Chunk boundaries come from the model and never from the thread count, so the sums (and
-/// therefore every fitted bit) are the same for 1 thread or 64.
+/// Each chunk writes its own statistics block (with its log-likelihood as one more entry);
+/// the chunks are summed into the fixed blocks of `BlockGrid`, and the block sums (gathered
+/// from every process of `Processes.group`) are added in block order. Chunk and block
+/// boundaries come from the model and the data, never from the thread or process count, so
+/// the sums (and therefore every fitted bit) are the same for 1 thread or 64, 1 process or 16.
 final class ExpectationRunner<Model: EMModel>: @unchecked Sendable {
   let model: Model
   let data: DataSet
   let chunks: [Range<Int>]
   let threads: Int
   let statisticsCount: Int
+  let grid: BlockGrid
+  let group: any ProcessGroup
+  /// The blocks this process computes, and their chunks (indices into `chunks`).
+  let ownedBlocks: Range<Int>
+  let ownedChunks: Range<Int>
+  /// Statistics plus the log-likelihood.
+  private let width: Int
   private let chunkStatistics: SharedBuffer
-  private let chunkLogLikelihoods: SharedBuffer
   private let scratch: SharedBuffer
   private let scratchPerWorker: Int
 
-  init(model: Model, data: DataSet, threads: Int) {
+  init(model: Model, data: DataSet, threads: Int, group: any ProcessGroup = Processes.group) {
     self.model = model
     self.data = data
+    self.group = group
     chunks = model.chunks(of: data)
-    self.threads = max(1, min(threads, chunks.count))
+    grid = BlockGrid(chunks: chunks, rows: data.rows)
+    ownedBlocks = grid.blocks(forRank: group.rank, of: group.size)
+    ownedChunks = grid.chunks(in: ownedBlocks)
+    self.threads = max(1, min(threads, ownedChunks.count))
     statisticsCount = model.statisticsCount
-    let largest = chunks.map(\.count).max() ?? 0
+    width = statisticsCount + 1
+    let largest = chunks[ownedChunks].map(\.count).max() ?? 0
     scratchPerWorker = model.scratchCount(rows: largest)
     chunkStatistics = SharedBuffer(
-      base: .allocate(capacity: max(1, chunks.count * statisticsCount)), count: chunks.count * statisticsCount)
-    chunkLogLikelihoods = SharedBuffer(base: .allocate(capacity: max(1, chunks.count)), count: chunks.count)
+      base: .allocate(capacity: max(1, ownedChunks.count * width)), count: ownedChunks.count * width)
     scratch = SharedBuffer(
       base: .allocate(capacity: max(1, self.threads * scratchPerWorker)), count: self.threads * scratchPerWorker)
   }
 
   deinit {
     chunkStatistics.base.deallocate()
-    chunkLogLikelihoods.base.deallocate()
     scratch.base.deallocate()
   }
 
   /// The summed statistics and the log-likelihood (without the model's constant term).
   func run(_ prepared: Model.Prepared) -> (statistics: [Double], logLikelihood: Double) {
     let count = statisticsCount
+    let width = width
     chunkStatistics.base.update(repeating: 0, count: chunkStatistics.count)
     let work: @Sendable (Int) -> Void = { [self] worker in
       let scratchBlock = UnsafeMutableBufferPointer(
         start: scratch.base + worker * scratchPerWorker, count: scratchPerWorker)
-      var c = worker
-      while c < chunks.count {
-        let block = UnsafeMutableBufferPointer(start: chunkStatistics.base + c * count, count: count)
-        chunkLogLikelihoods.base[c] = model.expectation(
-          rows: chunks[c], of: data, given: prepared, statistics: block, scratch: scratchBlock)
-        c += threads
+      var i = worker
+      while i < ownedChunks.count {
+        let block = UnsafeMutableBufferPointer(start: chunkStatistics.base + i * width, count: count)
+        chunkStatistics.base[i * width + count] = model.expectation(
+          rows: chunks[ownedChunks.lowerBound + i], of: data, given: prepared, statistics: block,
+          scratch: scratchBlock)
+        i += threads
       }
     }
     if threads == 1 {
@@ -63,13 +77,11 @@ final class ExpectationRunner<Model: EMModel>: @unchecked Sendable {
     } else {
       DispatchQueue.concurrentPerform(iterations: threads, execute: work)
     }
-    var total = [Double](repeating: 0, count: count)
-    var logLikelihood = 0.0
-    for c in 0..<chunks.count {
-      let block = chunkStatistics.base + c * count
-      for s in 0..<count { total[s] += block[s] }
-      logLikelihood += chunkLogLikelihoods.base[c]
-    }
+    let local = grid.blockSums(
+      UnsafeBufferPointer(start: chunkStatistics.base, count: chunkStatistics.count), width: width,
+      blocks: ownedBlocks)
+    var total = grid.total(ofLocalBlockSums: local, width: width, group: group)
+    let logLikelihood = total.removeLast()
     return (total, logLikelihood)
   }
 }

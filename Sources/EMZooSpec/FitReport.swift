@@ -87,6 +87,11 @@ extension SpecifiedModel {
       ("atBestTolerance", .number(outcome.atBestTolerance)),
     ]
     if outcome.shortRuns > 0 { members.append(("shortRuns", .number(Double(outcome.shortRuns)))) }
+    // Under MPI (even with one process) the result says how many processes shared the E step;
+    // apart from this and `seconds` it is the same for every process count.
+    if Processes.group.isDistributed {
+      members.append(("processes", .number(Double(Processes.group.size))))
+    }
     members += [
       ("seconds", .number((outcome.seconds * 1e6).rounded() / 1e6)),
     ]

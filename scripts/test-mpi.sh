@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# MPI: `mpirun -np P emzoo fit` gives the same result bytes (apart from "processes" and
+# "seconds") as the plain run, for P = 1, 2, 4 and 1 or 2 threads, for a Gaussian mixture, an
+# HMM (several sequences) and the missing-data regression; a malformed line that only one rank
+# meets makes every rank exit 2 with one line on stderr.
+#
+# Installs Open MPI when missing. Uses the debug binary that scripts/test.sh builds (or
+# $EMZOO). The data span 3 fixed blocks of 16384 rows, so every P splits them differently
+# (with P = 4 one rank holds none).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if ! command -v mpirun >/dev/null || [ ! -e /usr/lib/x86_64-linux-gnu/libmpi.so.40 ] && ! ldconfig -p | grep -q 'libmpi.so.40 '; then
+  echo "emzoo: installing Open MPI (openmpi-bin, libopenmpi-dev)" >&2
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq -o DPkg::Lock::Timeout=300 openmpi-bin libopenmpi-dev >/dev/null
+fi
+EMZOO="${EMZOO:-$PWD/.build/debug/emzoo}"
+[ -x "$EMZOO" ] || swift build --product emzoo
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+MPIRUN=(mpirun -q --oversubscribe)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+ROWS=34000
+
+# The result without "processes" and "seconds" (one member per line in emzoo's JSON).
+strip() { grep -v -e '^  "seconds": ' -e '^  "processes": ' "$1"; }
+
+check_model() {  # name spec data [extra fit flags...]
+  local name=$1 spec=$2 data=$3
+  shift 3
+  local extra=("$@")
+  "$EMZOO" fit "$spec" --data "$data" --threads 1 --quiet --output "$work/$name-plain.json" "${extra[@]}"
+  strip "$work/$name-plain.json" >"$work/$name-reference"
+  if grep -q '"processes"' "$work/$name-plain.json"; then
+    echo "FAIL $name: a plain run records processes" >&2; exit 1
+  fi
+  local runs=("plain 2" "1 1" "2 1" "2 2" "4 1" "4 2")
+  for run in "${runs[@]}"; do
+    local p=${run% *} t=${run#* }
+    local out="$work/$name-$p-$t.json"
+    if [ "$p" = plain ]; then
+      "$EMZOO" fit "$spec" --data "$data" --threads "$t" --quiet --output "$out" "${extra[@]}"
+    else
+      "${MPIRUN[@]}" -np "$p" "$EMZOO" fit "$spec" --data "$data" --threads "$t" --quiet --output "$out" "${extra[@]}"
+      grep -q "^  \"processes\": $p,\$" "$out" || { echo "FAIL $name P=$p: no \"processes\": $p" >&2; exit 1; }
+    fi
+    if ! cmp -s <(strip "$out") "$work/$name-reference"; then
+      echo "FAIL $name P=$p threads=$t: result differs from the plain run" >&2
+      diff <(strip "$out") "$work/$name-reference" | head -20 >&2
+      exit 1
+    fi
+  done
+  echo "ok   $name: plain, threads 1/2, mpirun -np 1/2/4 x threads 1/2: identical bytes"
+}
+
+cat >"$work/gm.json" <<'JSON'
+{"name": "mpi-gm", "model": "gaussian-mixture", "options": {"components": 3},
+ "parameters": {"weights": [0.3, 0.3, 0.4], "means": [[0, 0], [4, 0], [0, 4]],
+   "covariances": [[[1, 0], [0, 1]], [[1, 0.5], [0.5, 1]], [[2, 0], [0, 0.5]]]},
+ "fit": {"restarts": 1, "maxIterations": 6, "standardErrors": true}}
+JSON
+"$EMZOO" sample "$work/gm.json" --n $ROWS --seed 3 --output "$work/gm.csv"
+check_model gaussian-mixture "$work/gm.json" "$work/gm.csv"
+
+cat >"$work/hmm.json" <<'JSON'
+{"name": "mpi-hmm", "model": "hmm",
+ "options": {"states": 2, "emission": "gaussian", "length": 700},
+ "parameters": {"initial": [0.5, 0.5], "transition": [[0.9, 0.1], [0.2, 0.8]],
+   "means": [[0], [3]], "covariances": [[[1]], [[1.5]]]},
+ "fit": {"restarts": 1, "maxIterations": 8, "standardErrors": false}}
+JSON
+"$EMZOO" sample "$work/hmm.json" --n $ROWS --seed 5 --output "$work/hmm.csv"
+check_model hmm "$work/hmm.json" "$work/hmm.csv"
+
+sed -e 's/"name": "regression-mar"/"name": "mpi-regression"/' models/regression-mar.json >"$work/reg.json"
+"$EMZOO" sample "$work/reg.json" --n $ROWS --seed 7 --output "$work/reg.csv"
+check_model missing-data-regression "$work/reg.json" "$work/reg.csv" --max-iterations 10
+
+# A malformed line in the last block (the last rank's part): every rank exits 2, and stderr
+# holds one line naming the file and line.
+python3 - "$work/gm.csv" "$work/bad.csv" <<'PY'
+import sys
+lines = open(sys.argv[1]).read().split("\n")
+lines[33000] = "1.5,abc"
+open(sys.argv[2], "w").write("\n".join(lines))
+PY
+for p in 1 2 4; do
+  status=0
+  "${MPIRUN[@]}" -np $p "$EMZOO" fit "$work/gm.json" --data "$work/bad.csv" --output "$work/bad.json" \
+    2>"$work/stderr" >"$work/stdout" || status=$?
+  lines=$(wc -l <"$work/stderr")
+  if [ "$status" != 2 ] || [ "$lines" != 1 ] || ! grep -q "bad.csv: line 33001" "$work/stderr" || [ -e "$work/bad.json" ]; then
+    echo "FAIL bad data, P=$p: status $status, $lines lines on stderr:" >&2
+    cat "$work/stderr" >&2
+    exit 1
+  fi
+done
+echo "ok   a malformed line: every rank exits 2 with one line ($(cat "$work/stderr"))"
