@@ -121,7 +121,7 @@ import Testing
     #expect(big.status == 0 && big.stdout.contains("\"seed\": 90071992547409"), "\(big.stderr)")
     let seeds = big.stdout.matches(of: /"seed": ([0-9]+)/).compactMap { UInt64($0.output.1) }
     #expect(!seeds.isEmpty && seeds.allSatisfy { $0 >= 9007199254740970 && $0 < 9007199254740992 })
-    // Short runs use seed + j for j < shortRuns (20): a seed that would pass 2^53 is refused.
+    // Short runs use seed + j for j < shortRuns (up to 100): a seed that would pass 2^53 is refused.
     let beyond = try sh("$E fit spec.json --data d.csv --quiet --seed 9007199254740990", in: dir)
     #expect(beyond.status == 2, "\(beyond.stderr)")
     // A 250-byte output name works (the temporary name is short).
