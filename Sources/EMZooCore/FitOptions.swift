@@ -57,11 +57,11 @@ public struct FitOptions: Sendable {
   public var progress: (@Sendable (FitProgress) -> Void)?
 
   /// Options with these defaults: 1000 iterations, relative tolerance 1e-8, short-EM
-  /// starts (20 to 100 short runs of 10 iterations from seeds 1, 2, …, the best 3 run to
-  /// convergence), every core.
+  /// starts (6 to 100 short runs of 10 iterations from seeds 1, 2, …, more for small data,
+  /// the best 3 run to convergence), every core.
   public init(maxIterations: Int = 1000, tolerance: Double = 1e-8, restarts: Int = 3, seed: UInt64 = 1,
               initialization: InitMethod = .shortEM, threads: Int = 0,
-              shortRuns: Int = 20, maxShortRuns: Int = 100, shortIterations: Int = 10,
+              shortRuns: Int = 6, maxShortRuns: Int = 100, shortIterations: Int = 10,
               acceleration: Acceleration = .squarem, standardErrors: Bool? = nil,
               progress: (@Sendable (FitProgress) -> Void)? = nil) {
     self.maxIterations = maxIterations

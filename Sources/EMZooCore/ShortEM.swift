@@ -18,10 +18,10 @@ extension EMEngine {
     return (finite.filter { best - $0 <= tolerance }.count, tolerance)
   }
 
-  /// The work the short runs of short-EM may take when the data are small, in rows ×
-  /// statistics × iterations (an E step's cost is about rows × statistics): 4·10⁶, a few
-  /// milliseconds of E steps in a release build.
-  static let shortRunWork = 4e6
+  /// The work the short runs of short-EM may take, in rows × statistics × iterations (an E
+  /// step's cost is about rows × statistics): 2·10⁷, some tens of milliseconds of E steps in
+  /// a release build.
+  static let shortRunWork = 2e7
 
   /// How many short runs short-EM makes: more when the data are small, so that small problems,
   /// where each run costs little, get many more starts.
@@ -29,10 +29,13 @@ extension EMEngine {
   ///     J = max(restarts, shortRuns, min(maxShortRuns, ⌊W / (n · s · shortIterations)⌋))
   ///
   /// with n rows, s = `statisticsCount` (about K times a component's statistics) and
-  /// W = `shortRunWork`. With the defaults a 2-state HMM or a 3-component mixture on a few
-  /// hundred rows gets 100 short runs; from about 10⁴ rows on, the 20 of `shortRuns`.
+  /// W = `shortRunWork`. With the defaults (`shortRuns` 6, `maxShortRuns` 100) a 2-state HMM or
+  /// a 3-component mixture on a few hundred rows gets 100 short runs, on 10⁴ rows with 20
+  /// statistics 10, and large data sets 6 (twice `restarts`, so that up to 3 more can confirm
+  /// the best): there one run costs as much as many small-data runs, and the likelihood is
+  /// rarely multimodal enough for a 10-iteration ranking to matter.
   /// Deterministic: it depends only on the data's size and the model, never on the clock.
-  static func shortRunCount(rows: Int, statistics: Int, options: FitOptions) -> Int {
+  public static func shortRunCount(rows: Int, statistics: Int, options: FitOptions) -> Int {
     let perRun = Double(max(rows, 1)) * Double(max(statistics, 1)) * Double(options.shortIterations)
     let scaled = min(Double(options.maxShortRuns), (shortRunWork / perRun).rounded(.down))
     return max(options.restarts, options.shortRuns, Int(scaled))

@@ -12,7 +12,7 @@ public struct FitSettings: Sendable, Equatable {
   /// How starts are drawn; short-EM by default (see `InitMethod.shortEM`).
   public var initialization = InitMethod.shortEM
   /// Short-EM: the number of short runs (at least `restarts` are made); nil (the default):
-  /// 20 to 100, more for small data (see `FitOptions.maxShortRuns`).
+  /// 6 to 100, more for small data (see `EMEngine.shortRunCount`).
   public var shortRuns: Int? = nil
   /// Short-EM: the EM iterations of each short run.
   public var shortIterations = 10
@@ -64,7 +64,7 @@ extension FitOptions {
     self.init(
       maxIterations: settings.maxIterations, tolerance: settings.tolerance, restarts: settings.restarts,
       seed: settings.seed, initialization: settings.initialization, threads: settings.threads,
-      shortRuns: settings.shortRuns ?? 20, maxShortRuns: settings.shortRuns ?? 100,
+      shortRuns: settings.shortRuns ?? 6, maxShortRuns: settings.shortRuns ?? 100,
       shortIterations: settings.shortIterations,
       acceleration: settings.acceleration, standardErrors: settings.standardErrors, progress: progress)
   }

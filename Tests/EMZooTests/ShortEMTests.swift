@@ -131,15 +131,17 @@ import Testing
     #expect(alone.iterations == one.iterations)
   }
 
-  /// The short-run count: J = max(restarts, shortRuns, min(maxShortRuns, ⌊4·10⁶ / (n·s·L)⌋)).
+  /// The short-run count: J = max(restarts, shortRuns, min(maxShortRuns, ⌊2·10⁷ / (n·s·L)⌋)).
   @Test func shortRunCountScalesWithTheData() {
     let o = defaults()
-    // 300 rows × 12 statistics × 10 iterations = 36 000 per run: ⌊4e6 / 36 000⌋ = 111 → 100.
+    // 300 rows × 12 statistics × 10 iterations = 36 000 per run: ⌊2e7 / 36 000⌋ = 555 → 100.
     #expect(EMEngine.shortRunCount(rows: 300, statistics: 12, options: o) == 100)
-    // 2000 × 30 × 10 = 6e5: ⌊6.67⌋ = 6 → the floor of 20 short runs.
-    #expect(EMEngine.shortRunCount(rows: 2000, statistics: 30, options: o) == 20)
-    // 1000 × 8 × 10 = 8e4: 50.
-    #expect(EMEngine.shortRunCount(rows: 1000, statistics: 8, options: o) == 50)
+    // 2000 × 30 × 10 = 6e5: ⌊33.3⌋ = 33.
+    #expect(EMEngine.shortRunCount(rows: 2000, statistics: 30, options: o) == 33)
+    // 10 000 × 20 × 10 = 2e6: 10.
+    #expect(EMEngine.shortRunCount(rows: 10_000, statistics: 20, options: o) == 10)
+    // 50 000 × 48 × 10 = 2.4e7: ⌊0.83⌋ = 0 → the floor of 6 short runs.
+    #expect(EMEngine.shortRunCount(rows: 50_000, statistics: 48, options: o) == 6)
     // A spec's explicit shortRuns is exact (maxShortRuns = shortRuns), and restarts is a floor.
     var exact = FitSettings()
     exact.shortRuns = 7
