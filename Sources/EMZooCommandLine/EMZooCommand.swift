@@ -133,7 +133,7 @@ struct FitFlags: ParsableArguments {
       settings.acceleration = acceleration
     }
     // Restart r (and short run j) uses seed + r (seed + j): every one must stay exact.
-    let starts = settings.initialization == .shortEM ? max(settings.restarts, settings.shortRuns) : settings.restarts
+    let starts = settings.initialization == .shortEM ? max(settings.restarts, settings.shortRuns ?? 100) : settings.restarts
     _ = try Limits.seed(settings.seed, restarts: starts, seed == nil ? "\(spec.file): fit.seed" : "--seed")
     return settings
   }

@@ -23,6 +23,7 @@ public enum EMEngine {
     let restarts = options.initialization == .spec ? 1 : options.restarts
     var summaries: [RestartSummary] = []
     var best: (index: Int, run: StartRun<Model.Parameters>)? = nil
+    var bestIsDegenerate = false
     for r in 0..<restarts {
       let seed = options.seed &+ UInt64(r)
       let random = RandomSource(seed: seed)
@@ -37,11 +38,16 @@ public enum EMEngine {
         let run = try runStart(
           model, runner: runner, constant: constant, from: initial, options: options,
           restart: r, restarts: restarts, clock: clock)
+        let degenerate = model.isDegenerate(run.parameters)
         summaries.append(RestartSummary(
           seed: seed, initialization: options.initialization, logLikelihood: run.logLikelihood,
           logPosterior: model.hasPrior ? run.objective : nil, iterations: run.trace.count,
-          evaluations: run.evaluations, converged: run.converged, failure: nil, repairs: run.repairs, trace: run.trace))
-        if best == nil || run.objective > best!.run.objective { best = (r, run) }
+          evaluations: run.evaluations, converged: run.converged, failure: nil, repairs: run.repairs, trace: run.trace,
+          degenerate: degenerate))
+        if best.map({ prefers(run.objective, degenerate, over: $0.run.objective, bestIsDegenerate) }) ?? true {
+          best = (summaries.count - 1, run)
+          bestIsDegenerate = degenerate
+        }
       } catch let error as MonotonicityViolation {
         throw error
       } catch let error as InputError {
@@ -65,13 +71,23 @@ public enum EMEngine {
       let reasons = summaries.compactMap(\.failure)
       throw FitFailure(description: "every start failed: \(reasons.first ?? "unknown reason")")
     }
-    let atBest = restartsAtBest(summaries.map { $0.logPosterior ?? $0.logLikelihood })
+    // Degenerate restarts count only when every restart that ran is degenerate.
+    let regular = summaries.filter { !$0.degenerate && $0.failure == nil }
+    let counted = regular.isEmpty ? summaries : regular
+    let atBest = restartsAtBest(counted.map { $0.logPosterior ?? $0.logLikelihood })
     return FitOutcome(
       parameters: best.run.parameters, logLikelihood: best.run.logLikelihood,
       logPosterior: model.hasPrior ? best.run.objective : nil, iterations: best.run.trace.count,
       evaluations: best.run.evaluations, converged: best.run.converged, trace: best.run.trace, restarts: summaries,
       bestRestart: best.index, seconds: (ContinuousClock.now - clock).seconds,
       restartsAtBest: atBest.count, atBestTolerance: atBest.tolerance, shortRuns: shortRuns)
+  }
+
+  /// Whether a run ending at `objective` (`degenerate` as `EMModel.isDegenerate` says) is
+  /// preferred to the best so far: a non-degenerate run beats any degenerate one, and
+  /// otherwise the higher objective wins (ties keep the earlier run).
+  static func prefers(_ objective: Double, _ degenerate: Bool, over bestObjective: Double, _ bestDegenerate: Bool) -> Bool {
+    degenerate == bestDegenerate ? objective > bestObjective : !degenerate
   }
 
   /// Evaluates the log-likelihood of `data` at `parameters` (one E step).

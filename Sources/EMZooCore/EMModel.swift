@@ -77,6 +77,13 @@ public protocol EMModel: Sendable {
   /// The number of free parameters (for AIC and BIC), for data of `dimension` columns.
   func parameterCount(dimension: Int) -> Int
 
+  /// Whether θ is a degenerate maximum: a constraint that only keeps the likelihood finite is
+  /// active (a covariance with an eigenvalue at the covariance floor — a component or state
+  /// collapsed onto a few rows). Without the constraint such points have unbounded likelihood,
+  /// so their objective says nothing about fit; the engine prefers any non-degenerate restart.
+  /// False by default.
+  func isDegenerate(_ parameters: Parameters) -> Bool
+
   // MARK: Parameter coordinates (optional)
 
   /// θ as a flat vector of unconstrained coordinates, or nil when the model has none (SQUAREM
@@ -146,6 +153,7 @@ extension EMModel {
   public func coordinates(_ parameters: Parameters) -> [Double]? { nil }
   public func parameters(fromCoordinates coordinates: [Double], like parameters: Parameters) -> Parameters? { nil }
   public func coordinateBlocks(_ parameters: Parameters) -> [CoordinateBlock] { [] }
+  public func isDegenerate(_ parameters: Parameters) -> Bool { false }
 
   /// Fixed blocks of 2048 rows: small enough to keep a block's scratch in cache, large
   /// enough to amortise the scheduling.

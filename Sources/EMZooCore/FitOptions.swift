@@ -12,10 +12,11 @@ public enum InitMethod: String, Sendable, CaseIterable {
   case randomPartition = "random-partition"
   /// Exactly the spec's `parameters`.
   case spec
-  /// Short-EM (Biernacki, Celeux & Govaert 2003): `shortRuns` diverse starts (k-means++,
-  /// random rows and random partitions in turn, see `shortEMSchedule`) each run for
-  /// `shortIterations` EM iterations; the best `restarts` of them by objective go on to
-  /// convergence. The default.
+  /// Short-EM (Biernacki, Celeux & Govaert 2003): between `shortRuns` and `maxShortRuns`
+  /// diverse starts (more for small data; k-means++, random rows and random partitions in
+  /// turn, see `shortEMSchedule`) each run for `shortIterations` EM iterations; the best
+  /// `restarts` of them by objective go on to convergence, and up to `restarts` more while
+  /// fewer than two agree (see `EMEngine.fitShortEM`). The default.
   case shortEM = "short-em"
 
   /// The start of short run j under short-EM is `shortEMSchedule[j % 3]`, from seed `seed + j`.
@@ -39,9 +40,13 @@ public struct FitOptions: Sendable {
   public var seed: UInt64
   public var initialization: InitMethod
   public var threads: Int
-  /// Short-EM: how many diverse starts are drawn and run `shortIterations` iterations each.
+  /// Short-EM: the fewest diverse starts drawn and run `shortIterations` iterations each.
   /// At least `restarts` are run.
   public var shortRuns: Int
+  /// Short-EM: the most short runs; between `shortRuns` and this, the count grows as the data
+  /// shrink, so that the short runs cost about `shortRunWork` (see `EMEngine.shortRunCount`).
+  /// Equal to `shortRuns` for a fixed count.
+  public var maxShortRuns: Int
   /// Short-EM: the EM iterations of each short run (the same monotone guard as a full run).
   public var shortIterations: Int
   /// SQUAREM or plain EM; models without coordinates always run plain EM.
@@ -52,11 +57,11 @@ public struct FitOptions: Sendable {
   public var progress: (@Sendable (FitProgress) -> Void)?
 
   /// Options with these defaults: 1000 iterations, relative tolerance 1e-8, short-EM
-  /// starts (20 short runs of 10 iterations from seeds 1…20, the best 3 run to convergence),
-  /// every core.
+  /// starts (6 to 100 short runs of 10 iterations from seeds 1, 2, …, more for small data,
+  /// the best 3 run to convergence), every core.
   public init(maxIterations: Int = 1000, tolerance: Double = 1e-8, restarts: Int = 3, seed: UInt64 = 1,
               initialization: InitMethod = .shortEM, threads: Int = 0,
-              shortRuns: Int = 20, shortIterations: Int = 10,
+              shortRuns: Int = 6, maxShortRuns: Int = 100, shortIterations: Int = 10,
               acceleration: Acceleration = .squarem, standardErrors: Bool? = nil,
               progress: (@Sendable (FitProgress) -> Void)? = nil) {
     self.maxIterations = maxIterations
@@ -66,6 +71,7 @@ public struct FitOptions: Sendable {
     self.initialization = initialization
     self.threads = threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount
     self.shortRuns = max(shortRuns, 1)
+    self.maxShortRuns = max(maxShortRuns, self.shortRuns)
     self.shortIterations = max(shortIterations, 1)
     self.acceleration = acceleration
     self.standardErrors = standardErrors
@@ -105,6 +111,9 @@ public struct RestartSummary: Sendable {
   /// The objective after each iteration of this start (empty when it failed), so that every
   /// start's path can be drawn, not only the best one's.
   public var trace: [Double]
+  /// Whether the start ended at a degenerate maximum (`EMModel.isDegenerate`): it is chosen
+  /// only when every start is degenerate, and never counts towards `restartsAtBest` otherwise.
+  public var degenerate = false
 }
 
 /// The best start's parameters and everything a user needs to judge the fit.
@@ -122,7 +131,8 @@ public struct FitOutcome<Parameters: Sendable>: Sendable {
   public var bestRestart: Int
   public var seconds: Double
   /// How many of `restarts` reached the best objective within `atBestTolerance` (see
-  /// `EMEngine.restartsAtBest`). 1 when several ran is a sign of a multimodal likelihood.
+  /// `EMEngine.restartsAtBest`; degenerate restarts count only when all are). 1 when several
+  /// ran is a sign of a multimodal likelihood.
   public var restartsAtBest: Int
   /// The tolerance of `restartsAtBest`: max(1e-3, 1e-5 · |best objective|).
   public var atBestTolerance: Double

@@ -18,32 +18,61 @@ extension EMEngine {
     return (finite.filter { best - $0 <= tolerance }.count, tolerance)
   }
 
+  /// The work the short runs of short-EM may take, in rows × statistics × iterations (an E
+  /// step's cost is about rows × statistics): 2·10⁷, some tens of milliseconds of E steps in
+  /// a release build.
+  static let shortRunWork = 2e7
+
+  /// How many short runs short-EM makes: more when the data are small, so that small problems,
+  /// where each run costs little, get many more starts.
+  ///
+  ///     J = max(restarts, shortRuns, min(maxShortRuns, ⌊W / (n · s · shortIterations)⌋))
+  ///
+  /// with n rows, s = `statisticsCount` (about K times a component's statistics) and
+  /// W = `shortRunWork`. With the defaults (`shortRuns` 6, `maxShortRuns` 100) a 2-state HMM or
+  /// a 3-component mixture on a few hundred rows gets 100 short runs, on 10⁴ rows with 20
+  /// statistics 10, and large data sets 6 (twice `restarts`, so that up to 3 more can confirm
+  /// the best): there one run costs as much as many small-data runs, and the likelihood is
+  /// rarely multimodal enough for a 10-iteration ranking to matter.
+  /// Deterministic: it depends only on the data's size and the model, never on the clock.
+  public static func shortRunCount(rows: Int, statistics: Int, options: FitOptions) -> Int {
+    let perRun = Double(max(rows, 1)) * Double(max(statistics, 1)) * Double(options.shortIterations)
+    let scaled = min(Double(options.maxShortRuns), (shortRunWork / perRun).rounded(.down))
+    return max(options.restarts, options.shortRuns, Int(scaled))
+  }
+
   /// Short-EM initialisation (Biernacki, Celeux & Govaert 2003, CSDA 41:561–575).
   ///
-  /// Draws J = max(`shortRuns`, `restarts`) starts, short run j from seed `seed + j` with the
-  /// method `InitMethod.shortEMSchedule[j % 3]` (k-means++, random rows, random partition), and
-  /// runs each for `shortIterations` iterations of plain EM (the same loop and monotone guard as
-  /// a full run). The `restarts` short runs with the highest objective (ties: the lower j) then
-  /// continue to convergence, the iteration limit counting the short iterations too.
+  /// Draws J starts (`shortRunCount`: between `shortRuns` and `maxShortRuns`, more for small
+  /// data), short run j from seed `seed + j` with the method `InitMethod.shortEMSchedule[j % 3]`
+  /// (k-means++, random rows, random partition), and runs each for `shortIterations`
+  /// iterations (the same loop and monotone guard as a full run). The short runs are ranked
+  /// by objective (ties: the lower j); the best `restarts` continue to convergence, the
+  /// iteration limit counting the short iterations too. While fewer than two of the converged
+  /// non-degenerate runs agree on the best objective (`restartsAtBest` < 2, degenerate runs
+  /// ignored, see `EMModel.isDegenerate`), the next-ranked short run continues too, up to
+  /// `restarts` more: a lone best is confirmed or beaten, and when every kept run collapsed
+  /// onto a degenerate maximum, regular ones are still found.
   ///
   /// Continuing from the short run's end point is the same EM sequence as running from its
   /// start in one go, so restart j is reproduced bit for bit by `init` = its method,
   /// `seed` = `seed + j` and one restart. Every start depends only on its own seed, so the
   /// result never depends on the thread count. Short runs that fail (a non-finite likelihood
-  /// at the start) are listed among the restarts with their failure.
+  /// at the start) are listed among the restarts with their failure. Restarts are reported
+  /// in the order they were drawn.
   ///
   /// [Biernacki, Celeux & Govaert 2003]: https://doi.org/10.1016/S0167-9473(02)00163-9
   static func fitShortEM<Model: EMModel>(
     _ model: Model, to data: DataSet, runner: ExpectationRunner<Model>, constant: Double, options: FitOptions,
     clock: ContinuousClock.Instant
   ) throws -> FitOutcome<Model.Parameters> {
-    let count = max(options.shortRuns, options.restarts)
+    let count = shortRunCount(rows: data.rows, statistics: model.statisticsCount, options: options)
     var shortOptions = options
     shortOptions.maxIterations = min(options.shortIterations, options.maxIterations)
     shortOptions.progress = nil
 
     var candidates: [ShortRun<Model.Parameters>] = []
-    var failures: [RestartSummary] = []
+    var failures: [(index: Int, summary: RestartSummary)] = []
     for j in 0..<count {
       let seed = options.seed &+ UInt64(j)
       let method = InitMethod.shortEMSchedule[j % InitMethod.shortEMSchedule.count]
@@ -58,22 +87,27 @@ extension EMEngine {
       } catch let error as InputError {
         throw error
       } catch {
-        failures.append(RestartSummary(
+        failures.append((j, RestartSummary(
           seed: seed, initialization: method, logLikelihood: -.infinity, logPosterior: nil, iterations: 0,
-          evaluations: 0, converged: false, failure: "\(error)", repairs: [], trace: []))
+          evaluations: 0, converged: false, failure: "\(error)", repairs: [], trace: [])))
       }
     }
 
-    // The best `restarts` short runs, reported in the order they were drawn.
-    let kept = candidates.enumerated()
+    // Short runs by objective, best first (ties: the lower j).
+    let ranked = candidates.enumerated()
       .sorted { ($0.element.run.objective, -$0.offset) > ($1.element.run.objective, -$1.offset) }
-      .prefix(options.restarts)
       .map(\.element)
-      .sorted { $0.index < $1.index }
 
-    var summaries: [RestartSummary] = []
-    var best: (index: Int, run: StartRun<Model.Parameters>)? = nil
-    for (rank, candidate) in kept.enumerated() {
+    var finished: [(index: Int, summary: RestartSummary, run: StartRun<Model.Parameters>?)] = []
+    /// How many converged non-degenerate runs agree on the best of them.
+    func agreeing() -> Int {
+      restartsAtBest(finished.compactMap { $0.summary.degenerate || $0.run == nil ? nil : $0.run?.objective }).count
+    }
+    var next = 0
+    while next < ranked.count, finished.count < options.restarts || (agreeing() < 2 && next < 2 * options.restarts) {
+      let candidate = ranked[next]
+      let rank = next
+      next += 1
       var run = candidate.run
       let remaining = options.maxIterations - run.trace.count
       do {
@@ -82,7 +116,7 @@ extension EMEngine {
           longOptions.maxIterations = remaining
           let rest = try runStart(
             model, runner: runner, constant: constant, from: run.parameters, options: longOptions,
-            restart: rank, restarts: kept.count, clock: clock, resumingStepMax: run.stepMax)
+            restart: rank, restarts: max(options.restarts, rank + 1), clock: clock, resumingStepMax: run.stepMax)
           let offset = run.trace.count
           run = StartRun(
             parameters: rest.parameters, logLikelihood: rest.logLikelihood, objective: rest.objective,
@@ -94,19 +128,33 @@ extension EMEngine {
       } catch let error as InputError {
         throw error
       } catch {
-        summaries.append(RestartSummary(
+        finished.append((candidate.index, RestartSummary(
           seed: candidate.seed, initialization: candidate.method, logLikelihood: -.infinity, logPosterior: nil,
           iterations: run.trace.count, evaluations: run.evaluations, converged: false, failure: "\(error)",
-          repairs: run.repairs, trace: run.trace))
+          repairs: run.repairs, trace: run.trace), nil))
         continue
       }
-      summaries.append(RestartSummary(
+      finished.append((candidate.index, RestartSummary(
         seed: candidate.seed, initialization: candidate.method, logLikelihood: run.logLikelihood,
         logPosterior: model.hasPrior ? run.objective : nil, iterations: run.trace.count,
-        evaluations: run.evaluations, converged: run.converged, failure: nil, repairs: run.repairs, trace: run.trace))
-      if best.map({ run.objective > $0.run.objective }) ?? true { best = (summaries.count - 1, run) }
+        evaluations: run.evaluations, converged: run.converged, failure: nil, repairs: run.repairs, trace: run.trace,
+        degenerate: model.isDegenerate(run.parameters)), run))
     }
-    summaries += failures
+
+    // Reported in the order drawn; the best is the preferred run (non-degenerate first).
+    finished.sort { $0.index < $1.index }
+    var summaries: [RestartSummary] = []
+    var best: (index: Int, run: StartRun<Model.Parameters>)? = nil
+    var bestIsDegenerate = false
+    for entry in finished {
+      summaries.append(entry.summary)
+      guard let run = entry.run else { continue }
+      if best.map({ prefers(run.objective, entry.summary.degenerate, over: $0.run.objective, bestIsDegenerate) }) ?? true {
+        best = (summaries.count - 1, run)
+        bestIsDegenerate = entry.summary.degenerate
+      }
+    }
+    summaries += failures.map(\.summary)
     return try outcome(model, best: best, restarts: summaries, clock: clock, shortRuns: count)
   }
 

@@ -75,4 +75,5 @@ public struct HeldBlocks<Base: EMModel>: EMModel {
     base.parameters(fromCoordinates: c, like: p)
   }
   public func coordinateBlocks(_ parameters: Parameters) -> [CoordinateBlock] { base.coordinateBlocks(parameters) }
+  public func isDegenerate(_ parameters: Parameters) -> Bool { base.isDegenerate(parameters) }
 }

@@ -181,6 +181,7 @@ extension RestartSummary {
                 ("converged", .bool(converged))]
     if !repairs.isEmpty { members.append(("repairs", .array(repairs.map { .string($0) }))) }
     if let failure { members.append(("failure", .string(failure))) }
+    if degenerate { members.append(("degenerate", .bool(true))) }
     members.append(("trace", JSONValue(trace)))
     return .object(members)
   }

@@ -11,8 +11,9 @@ public struct FitSettings: Sendable, Equatable {
   public var seed: UInt64 = 1
   /// How starts are drawn; short-EM by default (see `InitMethod.shortEM`).
   public var initialization = InitMethod.shortEM
-  /// Short-EM: the number of short runs (at least `restarts` are made).
-  public var shortRuns = 20
+  /// Short-EM: the number of short runs (at least `restarts` are made); nil (the default):
+  /// 6 to 100, more for small data (see `EMEngine.shortRunCount`).
+  public var shortRuns: Int? = nil
   /// Short-EM: the EM iterations of each short run.
   public var shortIterations = 10
   /// Added to every covariance diagonal after the M step (scikit-learn's `reg_covar`).
@@ -63,7 +64,8 @@ extension FitOptions {
     self.init(
       maxIterations: settings.maxIterations, tolerance: settings.tolerance, restarts: settings.restarts,
       seed: settings.seed, initialization: settings.initialization, threads: settings.threads,
-      shortRuns: settings.shortRuns, shortIterations: settings.shortIterations,
+      shortRuns: settings.shortRuns ?? 6, maxShortRuns: settings.shortRuns ?? 100,
+      shortIterations: settings.shortIterations,
       acceleration: settings.acceleration, standardErrors: settings.standardErrors, progress: progress)
   }
 }

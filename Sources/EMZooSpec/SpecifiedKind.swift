@@ -114,4 +114,5 @@ public struct SpecifiedKind<Model: GenerativeModel>: SpecifiedModel {
     model.parameters(fromCoordinates: c, like: p)
   }
   public func coordinateBlocks(_ p: Parameters) -> [CoordinateBlock] { model.coordinateBlocks(p) }
+  public func isDegenerate(_ p: Parameters) -> Bool { model.isDegenerate(p) }
 }

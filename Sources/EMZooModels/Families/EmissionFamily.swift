@@ -86,6 +86,9 @@ public protocol EmissionFamily: Sendable {
   func validate(_ data: DataSet) throws
   /// Rejects data the family can score but not be fitted to; nothing by default.
   func validateForFitting(_ data: DataSet) throws
+  /// Whether a component sits on a constraint that only keeps the likelihood finite (see
+  /// `EMModel.isDegenerate`); false by default.
+  func isDegenerate(_ parameters: Parameters) -> Bool
 }
 
 extension EmissionFamily {
@@ -102,6 +105,7 @@ extension EmissionFamily {
   public func adapted(to data: DataSet) -> Self { self }
   public func validate(_ data: DataSet) throws {}
   public func validateForFitting(_ data: DataSet) throws {}
+  public func isDegenerate(_ parameters: Parameters) -> Bool { false }
 }
 
 /// A family with a mixture's whole E step over a block of rows in one fused kernel

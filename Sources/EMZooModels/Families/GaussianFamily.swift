@@ -387,6 +387,23 @@ public struct GaussianFamily: EmissionFamily, FusedMixtureExpectation {
     return Parameters(means: means, covariances: covariances)
   }
 
+  // MARK: - Degeneracy
+
+  /// Whether some covariance has an eigenvalue at the floor ε (within a relative 1e-6): the
+  /// floor constraint is active, so the component has collapsed onto rows it fits with the
+  /// smallest variance allowed; without the floor the likelihood there is unbounded. Never
+  /// true with a floor of 0.
+  public func isDegenerate(_ p: Parameters) -> Bool {
+    guard covarianceFloor > 0 else { return false }
+    let d = dimension, threshold = covarianceFloor * (1 + 1e-6)
+    let matrices = covariance == .tied ? 1 : components
+    for k in 0..<matrices {
+      let sigma = Array(p.covariances[(k * d * d)..<((k + 1) * d * d)])
+      if hasEigenvalue(sigma, dimension: d, atMost: threshold) { return true }
+    }
+    return false
+  }
+
   // MARK: - Prior
 
   public func logPrior(_ p: Parameters) -> Double {

@@ -213,6 +213,10 @@ public struct HiddenMarkovModel<Family: EmissionFamily>: GenerativeModel {
                       sequenceLength: sequenceLength, emissionStart: emissionStart)
   }
 
+  /// Whether a state's emission has collapsed onto the family's constraint (see
+  /// `EMModel.isDegenerate`): e.g. a Gaussian state explaining one row with the floor variance.
+  public func isDegenerate(_ p: Parameters) -> Bool { family.isDegenerate(p.emission) }
+
   /// (K − 1) initial probabilities, K(K − 1) transition probabilities and the family's.
   public func parameterCount(dimension: Int) -> Int { states - 1 + states * (states - 1) + family.parameterCount }
 

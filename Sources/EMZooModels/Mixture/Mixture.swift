@@ -118,6 +118,9 @@ public struct Mixture<Family: EmissionFamily>: GenerativeModel {
 
   public func parameterCount(dimension: Int) -> Int { family.components - 1 + family.parameterCount }
 
+  /// Whether a component has collapsed onto the family's constraint (see `EMModel.isDegenerate`).
+  public func isDegenerate(_ p: Parameters) -> Bool { family.isDegenerate(p.emission) }
+
   // MARK: - Initialisation
 
   /// Starting parameters by `method`; on more than `DataSet.initializationRows` rows they come

@@ -62,6 +62,14 @@ func raiseEigenvalues(_ m: inout [Double], dimension d: Int, atLeast floor: Doub
   }
 }
 
+/// Whether the symmetric matrix Σ (d×d, row-major) has an eigenvalue ≤ t: exactly when Σ − tI
+/// has no Cholesky factor (is not positive definite).
+func hasEigenvalue(_ m: [Double], dimension d: Int, atMost t: Double) -> Bool {
+  var shifted = m
+  for j in 0..<d { shifted[j * d + j] -= t }
+  return !choleskySucceeds(&shifted, d)
+}
+
 /// Whether the symmetric matrix (overwritten) has a Cholesky factor (is positive definite).
 private func choleskySucceeds(_ a: inout [Double], _ d: Int) -> Bool {
   for j in 0..<d {
