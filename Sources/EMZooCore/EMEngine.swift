@@ -69,7 +69,8 @@ public enum EMEngine {
     return FitOutcome(
       parameters: best.run.parameters, logLikelihood: best.run.logLikelihood,
       logPosterior: model.hasPrior ? best.run.objective : nil, iterations: best.run.trace.count,
-      evaluations: best.run.evaluations, converged: best.run.converged, trace: best.run.trace, restarts: summaries,
+      evaluations: best.run.evaluations, converged: best.run.converged, trace: best.run.trace,
+      evaluationTrace: best.run.evaluationTrace, restarts: summaries,
       bestRestart: best.index, seconds: (ContinuousClock.now - clock).seconds,
       restartsAtBest: atBest.count, atBestTolerance: atBest.tolerance, shortRuns: shortRuns)
   }
@@ -88,6 +89,8 @@ public enum EMEngine {
     var logLikelihood: Double
     var objective: Double
     var trace: [Double]
+    /// E steps run up to and including each iteration (the start's own E step counted).
+    var evaluationTrace: [Int]
     var evaluations: Int
     var converged: Bool
     var repairs: [String]
@@ -167,6 +170,7 @@ public enum EMEngine {
     // SQUAREM needs coordinates; a model without them runs plain EM.
     var squarem: Squarem? = options.acceleration == .squarem && model.coordinates(initial) != nil ? Squarem(stepMax: resumingStepMax ?? 1) : nil
     var trace: [Double] = []
+    var evaluationTrace: [Int] = []
     var repairs: [String] = []
     var converged = false
     while trace.count < options.maxIterations {
@@ -182,6 +186,7 @@ public enum EMEngine {
       let change = next.objective - current.objective
       current = next
       trace.append(current.objective)
+      evaluationTrace.append(evaluate.count)
       if repair == nil, abs(change) <= options.tolerance * abs(current.objective) { converged = true }
       options.progress?(FitProgress(
         restart: restart, restarts: restarts, iteration: iteration, objective: current.objective, change: change,
@@ -190,7 +195,7 @@ public enum EMEngine {
       if converged { break }
     }
     return StartRun(parameters: current.parameters, logLikelihood: current.logLikelihood, objective: current.objective,
-                    trace: trace, evaluations: evaluate.count, converged: converged, repairs: repairs,
+                    trace: trace, evaluationTrace: evaluationTrace, evaluations: evaluate.count, converged: converged, repairs: repairs,
                     stepMax: squarem?.stepMax)
   }
 }

@@ -86,7 +86,8 @@ extension EMEngine {
           let offset = run.trace.count
           run = StartRun(
             parameters: rest.parameters, logLikelihood: rest.logLikelihood, objective: rest.objective,
-            trace: run.trace + rest.trace, evaluations: run.evaluations + rest.evaluations, converged: rest.converged,
+            trace: run.trace + rest.trace,
+            evaluationTrace: run.evaluationTrace + rest.evaluationTrace.map { $0 + run.evaluations }, evaluations: run.evaluations + rest.evaluations, converged: rest.converged,
             repairs: run.repairs + rest.repairs.map { shiftIteration($0, by: offset) }, stepMax: rest.stepMax)
         }
       } catch let error as MonotonicityViolation {
