@@ -94,9 +94,9 @@ public enum EMEngine {
     var evaluations: Int
     var converged: Bool
     var repairs: [String]
-    /// SQUAREM's step limit where the run stopped (nil for plain EM), so a run continued
-    /// later (short-EM) takes exactly the steps one uninterrupted run would.
-    var stepMax: Double? = nil
+    /// SQUAREM's state where the run stopped (nil for plain EM), so a run continued later
+    /// (short-EM) takes exactly the steps one uninterrupted run would.
+    var squarem: Squarem? = nil
   }
 
   /// θ with the results of one E step there: its statistics, ℓ(θ) with every constant, and the
@@ -160,7 +160,7 @@ public enum EMEngine {
 
   static func runStart<Model: EMModel>(
     _ model: Model, runner: ExpectationRunner<Model>, constant: Double, from initial: Model.Parameters,
-    options: FitOptions, restart: Int, restarts: Int, clock: ContinuousClock.Instant, resumingStepMax: Double? = nil
+    options: FitOptions, restart: Int, restarts: Int, clock: ContinuousClock.Instant, resuming: Squarem? = nil
   ) throws -> StartRun<Model.Parameters> {
     let evaluate = Evaluator(model: model, runner: runner, constant: constant)
     var current = try evaluate(initial)
@@ -168,7 +168,7 @@ public enum EMEngine {
       throw FitFailure(description: "the log-likelihood at the starting parameters is not finite (\(current.objective))")
     }
     // SQUAREM needs coordinates; a model without them runs plain EM.
-    var squarem: Squarem? = options.acceleration == .squarem && model.coordinates(initial) != nil ? Squarem(stepMax: resumingStepMax ?? 1) : nil
+    var squarem: Squarem? = options.acceleration == .squarem && model.coordinates(initial) != nil ? resuming ?? Squarem() : nil
     var trace: [Double] = []
     var evaluationTrace: [Int] = []
     var repairs: [String] = []
@@ -196,7 +196,7 @@ public enum EMEngine {
     }
     return StartRun(parameters: current.parameters, logLikelihood: current.logLikelihood, objective: current.objective,
                     trace: trace, evaluationTrace: evaluationTrace, evaluations: evaluate.count, converged: converged, repairs: repairs,
-                    stepMax: squarem?.stepMax)
+                    squarem: squarem)
   }
 }
 
