@@ -39,7 +39,9 @@ extension EMEngine {
   ///
   ///     ℓ(θ″) − ℓ(θ₀) < (ℓ(θ₁) − ℓ(θ₀)) (1 + q + q²),
   ///
-  /// returns to plain steps, which measure q afresh. (Ending a cycle at θ₁ once that plain step
+  /// returns to plain steps, which measure q afresh (against the cycle's last step θ′ → θ″,
+  /// itself a plain step): only a q below `slowRate` makes the iteration end at a plain step,
+  /// so a slow fit never meets the tolerance on a lone plain step far from the optimum. (Ending a cycle at θ₁ once that plain step
   /// meets the tolerance would save up to two E steps, but a slow fit would then stop where
   /// plain EM stops, far short of the optimum: 2e-4 in the standard errors of Hasselblad's
   /// deaths.) (A ratio of
@@ -52,7 +54,7 @@ extension EMEngine {
     var stepMax = 1.0
     /// Whether the next iteration extrapolates without first measuring q.
     var extrapolating = false
-    /// ℓ(θ₁) − ℓ(θ₀) of the last plain step (nil before the first, or after a repair).
+    /// The objective change of the last plain step (nil before the first, or after a repair).
     var lastChange: Double? = nil
     /// The plain-step ratio q that opened extrapolation.
     var plainRate = 0.0
@@ -122,10 +124,11 @@ extension EMEngine {
            accepted.objective >= p1.objective
         {
           if atMaximum { stepMax *= Self.stepFactor }
-          // Three plain steps at the last observed rate would have gained Δ₁(1 + q + q²).
+          // Three plain steps at the last observed rate would have gained Δ₁(1 + q + q²). The
+          // stabilising step θ′ → θ″ is a plain step, so the next q can be measured against it.
           if accepted.objective - p0.objective < change * (1 + plainRate + plainRate * plainRate) {
             extrapolating = false
-            lastChange = nil
+            lastChange = accepted.objective - p.objective
           }
           return (accepted, nil)
         }
