@@ -74,10 +74,10 @@ EARTHQUAKES = [
 # Published maxima: 2 states -341.88 (their EM fit, initial distribution estimated, as emzoo
 # does), 3 states -329.46 (their direct fit with the stationary initial distribution, which
 # emzoo cannot impose). bench/earthquakes_crosscheck.py maximises both variants directly on
-# EARTHQUAKES: free -341.878701 / -328.527483, stationary -342.318267 / -329.460276 -- so the
+# EARTHQUAKES: free -341.8787010117 / -328.5274833802, stationary -342.318267 / -329.460276 -- so the
 # data reproduce both published numbers, and emzoo's l* must equal the free-initial maxima.
 PUBLISHED = {"earthquakes-2": -341.88, "earthquakes-3": -329.46}
-INDEPENDENT = {"earthquakes-2": -341.878701, "earthquakes-3": -328.527483}
+INDEPENDENT = {"earthquakes-2": -341.8787010117, "earthquakes-3": -328.5274833802}
 
 
 # ----------------------------------------------------------------------------
