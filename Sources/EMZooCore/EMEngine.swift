@@ -78,7 +78,8 @@ public enum EMEngine {
     return FitOutcome(
       parameters: best.run.parameters, logLikelihood: best.run.logLikelihood,
       logPosterior: model.hasPrior ? best.run.objective : nil, iterations: best.run.trace.count,
-      evaluations: best.run.evaluations, converged: best.run.converged, trace: best.run.trace, restarts: summaries,
+      evaluations: best.run.evaluations, converged: best.run.converged, trace: best.run.trace,
+      evaluationTrace: best.run.evaluationTrace, restarts: summaries,
       bestRestart: best.index, seconds: (ContinuousClock.now - clock).seconds,
       restartsAtBest: atBest.count, atBestTolerance: atBest.tolerance, shortRuns: shortRuns)
   }
@@ -104,12 +105,14 @@ public enum EMEngine {
     var logLikelihood: Double
     var objective: Double
     var trace: [Double]
+    /// E steps run up to and including each iteration (the start's own E step counted).
+    var evaluationTrace: [Int]
     var evaluations: Int
     var converged: Bool
     var repairs: [String]
-    /// SQUAREM's step limit where the run stopped (nil for plain EM), so a run continued
-    /// later (short-EM) takes exactly the steps one uninterrupted run would.
-    var stepMax: Double? = nil
+    /// SQUAREM's state where the run stopped (nil for plain EM), so a run continued later
+    /// (short-EM) takes exactly the steps one uninterrupted run would.
+    var squarem: Squarem? = nil
   }
 
   /// θ with the results of one E step there: its statistics, ℓ(θ) with every constant, and the
@@ -173,7 +176,7 @@ public enum EMEngine {
 
   static func runStart<Model: EMModel>(
     _ model: Model, runner: ExpectationRunner<Model>, constant: Double, from initial: Model.Parameters,
-    options: FitOptions, restart: Int, restarts: Int, clock: ContinuousClock.Instant, resumingStepMax: Double? = nil
+    options: FitOptions, restart: Int, restarts: Int, clock: ContinuousClock.Instant, resuming: Squarem? = nil
   ) throws -> StartRun<Model.Parameters> {
     let evaluate = Evaluator(model: model, runner: runner, constant: constant)
     var current = try evaluate(initial)
@@ -181,8 +184,9 @@ public enum EMEngine {
       throw FitFailure(description: "the log-likelihood at the starting parameters is not finite (\(current.objective))")
     }
     // SQUAREM needs coordinates; a model without them runs plain EM.
-    var squarem: Squarem? = options.acceleration == .squarem && model.coordinates(initial) != nil ? Squarem(stepMax: resumingStepMax ?? 1) : nil
+    var squarem: Squarem? = options.acceleration == .squarem && model.coordinates(initial) != nil ? resuming ?? Squarem() : nil
     var trace: [Double] = []
+    var evaluationTrace: [Int] = []
     var repairs: [String] = []
     var converged = false
     while trace.count < options.maxIterations {
@@ -198,6 +202,7 @@ public enum EMEngine {
       let change = next.objective - current.objective
       current = next
       trace.append(current.objective)
+      evaluationTrace.append(evaluate.count)
       if repair == nil, abs(change) <= options.tolerance * abs(current.objective) { converged = true }
       options.progress?(FitProgress(
         restart: restart, restarts: restarts, iteration: iteration, objective: current.objective, change: change,
@@ -206,8 +211,8 @@ public enum EMEngine {
       if converged { break }
     }
     return StartRun(parameters: current.parameters, logLikelihood: current.logLikelihood, objective: current.objective,
-                    trace: trace, evaluations: evaluate.count, converged: converged, repairs: repairs,
-                    stepMax: squarem?.stepMax)
+                    trace: trace, evaluationTrace: evaluationTrace, evaluations: evaluate.count, converged: converged, repairs: repairs,
+                    squarem: squarem)
   }
 }
 

@@ -127,6 +127,11 @@ public struct FitOutcome<Parameters: Sendable>: Sendable {
   public var converged: Bool
   /// The objective after each iteration of the best start (log-posterior with a prior).
   public var trace: [Double]
+  /// The E steps the best start had run when each entry of `trace` was reached: its start's
+  /// own E step included, so plain EM gives 2, 3, 4, … and SQUAREM 4, 7, … (more on a
+  /// fall-back). Element i − 1 is the cost of reaching `trace[i − 1]`; the last equals
+  /// `evaluations` (short-EM counts the short run's E steps too).
+  public var evaluationTrace: [Int] = []
   public var restarts: [RestartSummary]
   public var bestRestart: Int
   public var seconds: Double

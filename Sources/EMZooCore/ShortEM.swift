@@ -116,12 +116,13 @@ extension EMEngine {
           longOptions.maxIterations = remaining
           let rest = try runStart(
             model, runner: runner, constant: constant, from: run.parameters, options: longOptions,
-            restart: rank, restarts: max(options.restarts, rank + 1), clock: clock, resumingStepMax: run.stepMax)
+            restart: rank, restarts: max(options.restarts, rank + 1), clock: clock, resuming: run.squarem)
           let offset = run.trace.count
           run = StartRun(
             parameters: rest.parameters, logLikelihood: rest.logLikelihood, objective: rest.objective,
-            trace: run.trace + rest.trace, evaluations: run.evaluations + rest.evaluations, converged: rest.converged,
-            repairs: run.repairs + rest.repairs.map { shiftIteration($0, by: offset) }, stepMax: rest.stepMax)
+            trace: run.trace + rest.trace,
+            evaluationTrace: run.evaluationTrace + rest.evaluationTrace.map { $0 + run.evaluations }, evaluations: run.evaluations + rest.evaluations, converged: rest.converged,
+            repairs: run.repairs + rest.repairs.map { shiftIteration($0, by: offset) }, squarem: rest.squarem)
         }
       } catch let error as MonotonicityViolation {
         throw error

@@ -74,6 +74,7 @@ extension SpecifiedModel {
       ("evaluations", .number(Double(outcome.evaluations))),
       ("converged", .bool(outcome.converged)),
       ("trace", JSONValue(outcome.trace)),
+      ("evaluationTrace", .array(outcome.evaluationTrace.map { .number(Double($0)) })),
       ("n", .number(n)),
       ("parameterCount", .number(p)),
       ("aic", .number(2 * p - 2 * outcome.logLikelihood)),
