@@ -8,34 +8,18 @@ extension SpecifiedModel {
   /// megabyte when the kind allows it (`sampleBlockRows`), else in one piece.
   public func sampleCSV(spec: ModelSpec, count: Int, seed: UInt64, latent: Bool,
                         write: (String) throws -> Void) throws {
-    guard let truth = try specParameters(spec) else {
-      throw spec.parameters.error("expected the model's parameters to sample from")
-    }
-    let random = RandomSource(seed: seed)
-    let granularity = max(sampleBlockRows ?? 1, 1)
-    let target = max(1, (1 << 20) / (10 * max(dimension, 1) + 10))
-    let sequenceIDs = sampleBlockRows.map { $0 > 1 && count > $0 } ?? false
-    var done = 0
-    try sampleInBlocks(truth, count: count, blockRows: target, random: random) { block in
-      var data = block
+    try sampleOutputBlocks(spec: spec, count: count, seed: seed, latent: latent, bytesPerValue: 10) { data, done, sequence in
       let rows = data.rows
-      if let columns = spec.columns {
-        guard columns.count == data.columns.count else {
-          throw InputError("\(spec.file): columns: expected \(data.columns.count) names for this model, found \(columns.count)")
-        }
-        data.columns = columns
-      }
-      if !latent { data.latent = nil }
       var out = ""
       if done == 0 {
-        var header = (sequenceIDs ? ["sequence"] : []) + data.columns
+        var header = (sequence != nil ? ["sequence"] : []) + data.columns
         if data.latent != nil { header.append("latent") }
         out += header.joined(separator: ",") + "\n"
       }
       out.reserveCapacity(rows * (data.dimension + 1) * 10)
       let d = data.dimension
       for i in 0..<rows {
-        if sequenceIDs { out += String((done + i) / granularity) + "," }
+        if let sequence { out += String(sequence(done + i)) + "," }
         for j in 0..<d {
           if j > 0 { out += "," }
           let x = data.values[i * d + j]
@@ -46,7 +30,38 @@ extension SpecifiedModel {
         out += "\n"
       }
       try write(out)
-      done += rows
+    }
+  }
+
+  /// Draws `count` rows from the spec's parameters in blocks of about a megabyte of output
+  /// (`bytesPerValue` per value; whole `sampleBlockRows` blocks when the kind has them), names
+  /// their columns by the spec's `columns`, drops `latent` unless asked, and hands each block to
+  /// `body` with the number of rows before it and, when the kind samples sequences and there
+  /// is more than one, the sequence id of a row. The one sampling loop behind every output
+  /// format, so CSV and `.npy` hold the same rows.
+  func sampleOutputBlocks(
+    spec: ModelSpec, count: Int, seed: UInt64, latent: Bool, bytesPerValue: Int,
+    body: (_ block: DataSet, _ done: Int, _ sequence: ((Int) -> Int)?) throws -> Void
+  ) throws {
+    guard let truth = try specParameters(spec) else {
+      throw spec.parameters.error("expected the model's parameters to sample from")
+    }
+    let random = RandomSource(seed: seed)
+    let granularity = max(sampleBlockRows ?? 1, 1)
+    let target = max(1, (1 << 20) / (bytesPerValue * (max(dimension, 1) + 1)))
+    let sequence: ((Int) -> Int)? = (sampleBlockRows.map { $0 > 1 && count > $0 } ?? false) ? { $0 / granularity } : nil
+    var done = 0
+    try sampleInBlocks(truth, count: count, blockRows: target, random: random) { block in
+      var data = block
+      if let columns = spec.columns {
+        guard columns.count == data.columns.count else {
+          throw InputError("\(spec.file): columns: expected \(data.columns.count) names for this model, found \(columns.count)")
+        }
+        data.columns = columns
+      }
+      if !latent { data.latent = nil }
+      try body(data, done, sequence)
+      done += data.rows
     }
   }
 }
