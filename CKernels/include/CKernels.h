@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "layouts.h"
+#include "kmeans.h"
 
 #ifdef __cplusplus
 extern "C" {

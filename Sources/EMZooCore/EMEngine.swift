@@ -176,7 +176,8 @@ public enum EMEngine {
 
   static func runStart<Model: EMModel>(
     _ model: Model, runner: ExpectationRunner<Model>, constant: Double, from initial: Model.Parameters,
-    options: FitOptions, restart: Int, restarts: Int, clock: ContinuousClock.Instant, resuming: Squarem? = nil
+    options: FitOptions, restart: Int, restarts: Int, clock: ContinuousClock.Instant, resuming: Squarem? = nil,
+    evaluationLimit: Int = .max
   ) throws -> StartRun<Model.Parameters> {
     let evaluate = Evaluator(model: model, runner: runner, constant: constant)
     var current = try evaluate(initial)
@@ -189,7 +190,10 @@ public enum EMEngine {
     var evaluationTrace: [Int] = []
     var repairs: [String] = []
     var converged = false
-    while trace.count < options.maxIterations {
+    // `evaluationLimit` (short-EM's short runs) ends the run after the iteration that reaches
+    // that many E steps, the one at the start included: always at an iteration's end, so the
+    // run continues later exactly as if it had never stopped.
+    while trace.count < options.maxIterations, evaluate.count < evaluationLimit {
       let iteration = trace.count + 1
       let (next, repair): (Point<Model>, String?)
       if var accelerator = squarem {

@@ -41,6 +41,13 @@ extension EMEngine {
     return max(options.restarts, options.shortRuns, Int(scaled))
   }
 
+  /// Whether the data are large for short-EM: the work budget `shortRunWork` buys fewer than
+  /// `shortRuns` short runs, so `shortRunCount` is at its floor.
+  public static func isLarge(rows: Int, statistics: Int, options: FitOptions) -> Bool {
+    let perRun = Double(max(rows, 1)) * Double(max(statistics, 1)) * Double(options.shortIterations)
+    return shortRunWork / perRun < Double(options.shortRuns)
+  }
+
   /// Short-EM initialisation (Biernacki, Celeux & Govaert 2003, CSDA 41:561–575).
   ///
   /// Draws J starts (`shortRunCount`: between `shortRuns` and `maxShortRuns`, more for small
@@ -67,6 +74,12 @@ extension EMEngine {
     clock: ContinuousClock.Instant
   ) throws -> FitOutcome<Model.Parameters> {
     let count = shortRunCount(rows: data.rows, statistics: model.statisticsCount, options: options)
+    // On large data (the work budget buys fewer than `shortRuns` short runs) every E step
+    // counts: a short run stops after the iteration that reaches `shortIterations` E steps
+    // (an accelerated iteration takes up to three), and the kept runs stop as soon as two
+    // agree (below). On small data short runs make `shortIterations` iterations, which ranks
+    // the slow, multimodal cases better (two of our test HMMs need it).
+    let large = isLarge(rows: data.rows, statistics: model.statisticsCount, options: options)
     var shortOptions = options
     shortOptions.maxIterations = min(options.shortIterations, options.maxIterations)
     shortOptions.progress = nil
@@ -80,7 +93,7 @@ extension EMEngine {
         let initial = try model.initialParameters(for: data, method: method, random: RandomSource(seed: seed))
         let run = try runStart(
           model, runner: runner, constant: constant, from: initial, options: shortOptions,
-          restart: j, restarts: count, clock: clock)
+          restart: j, restarts: count, clock: clock, evaluationLimit: large ? options.shortIterations + 1 : .max)
         candidates.append(ShortRun(index: j, seed: seed, method: method, run: run))
       } catch let error as MonotonicityViolation {
         throw error
@@ -103,8 +116,12 @@ extension EMEngine {
     func agreeing() -> Int {
       restartsAtBest(finished.compactMap { $0.summary.degenerate || $0.run == nil ? nil : $0.run?.objective }).count
     }
+    // On large data a run to convergence costs as much as a hundred small-data fits: at least
+    // two kept runs, more only while fewer than two agree (up to 2 · `restarts`, as on small
+    // data, where `restarts` kept runs always run).
+    let enough = large ? min(2, options.restarts) : options.restarts
     var next = 0
-    while next < ranked.count, finished.count < options.restarts || (agreeing() < 2 && next < 2 * options.restarts) {
+    while next < ranked.count, finished.count < enough || (agreeing() < 2 && next < 2 * options.restarts) {
       let candidate = ranked[next]
       let rank = next
       next += 1

@@ -117,6 +117,29 @@ func directLogLikelihood(_ data: DataSet, _ p: TwoNormals.Parameters) -> Double 
     #expect(fast.evaluations <= plain.evaluations)
   }
 
+  /// Short-EM on large data (the work budget buys fewer than `shortRuns` short runs): short
+  /// runs stop after `shortIterations` E steps, two kept runs that agree are enough, and every
+  /// kept run still reruns alone, bit for bit, from its `init` and `seed`.
+  @Test func shortEMOnLargeDataKeepsTwoRunsThatRerunAlone() throws {
+    let large = toyData(rows: 100_000)
+    let options = FitOptions(threads: 2)  // the defaults: short-EM, SQUAREM, 3 restarts
+    // 100 000 rows × 4 statistics × 10 iterations = 4·10⁶ per run: 2·10⁷ buys 5 < 6 runs.
+    #expect(EMEngine.isLarge(rows: large.rows, statistics: 4, options: options))
+    #expect(!EMEngine.isLarge(rows: 5000, statistics: 4, options: options))
+    let fit = try EMEngine.fit(TwoNormals(), to: large, options: options)
+    #expect(fit.shortRuns == 6)
+    #expect(fit.restarts.count == 2 && fit.restartsAtBest == 2)
+    for restart in fit.restarts {
+      let method = try #require(restart.initialization)
+      let alone = try EMEngine.fit(TwoNormals(), to: large, options: FitOptions(
+        restarts: 1, seed: restart.seed, initialization: method, threads: 1))
+      #expect(alone.logLikelihood == restart.logLikelihood)
+      // (A kept run re-evaluates its short run's end point when it carries on: one E step more.)
+      #expect(alone.iterations == restart.iterations)
+      #expect((0...1).contains(restart.evaluations - alone.evaluations))
+    }
+  }
+
   @Test func theMonotoneGuardCatchesABrokenMStep() throws {
     let options = FitOptions(restarts: 1, initialization: .random, threads: 1, acceleration: .none)
     #expect(throws: MonotonicityViolation.self) {

@@ -1,3 +1,4 @@
+internal import CKernels
 internal import EMZooCore
 
 /// k-means clustering for initialisation: k-means++ seeding (Arthur & Vassilvitskii 2007)
@@ -58,13 +59,8 @@ enum KMeans {
       setCentre(0, toRow: first)
       var nearest = [Double](repeating: .infinity, count: subset.count)
       for c in 1..<max(k, 1) {
-        var total = 0.0
-        centres.withUnsafeBufferPointer { cb in
-          for (s, i) in subset.enumerated() {
-            let dist = distance(row(i), cb.baseAddress! + (c - 1) * d, d)
-            if dist < nearest[s] { nearest[s] = dist }
-            total += nearest[s]
-          }
+        let total = centres.withUnsafeBufferPointer { cb in
+          emz_kmeans_nearest(x, d, subset, subset.count, cb.baseAddress! + (c - 1) * d, &nearest)
         }
         var pick = -1
         if plusPlus, total > 0 {
@@ -84,35 +80,17 @@ enum KMeans {
       }
       // Lloyd iterations on the subset.
       var labels = [Int](repeating: 0, count: n)
-      func assign(_ indices: [Int]) -> Bool {
-        var changed = false
-        centres.withUnsafeBufferPointer { cb in
-          for i in indices {
-            var best = (0, Double.infinity)
-            for c in 0..<k {
-              let dist = distance(row(i), cb.baseAddress! + c * d, d)
-              if dist < best.1 { best = (c, dist) }
-            }
-            if labels[i] != best.0 { changed = true; labels[i] = best.0 }
-          }
-        }
-        return changed
+      /// Labels `subset`'s rows (every row when `subset` is nil) by their nearest centre.
+      func assign(_ subset: [Int]?) -> Bool {
+        emz_kmeans_assign(x, d, subset, subset?.count ?? n, centres, k, &labels) != 0
       }
       _ = assign(subset)
+      var scratch = [Double](repeating: 0, count: 2 * k * d)
       for _ in 0..<lloydIterations {
-        var sums = [Double](repeating: 0, count: k * d)
-        var counts = [Double](repeating: 0, count: k * d)
-        for i in subset {
-          let c = labels[i]
-          for j in 0..<d where !x[i * d + j].isNaN {
-            sums[c * d + j] += x[i * d + j]
-            counts[c * d + j] += 1
-          }
-        }
-        for e in 0..<(k * d) where counts[e] > 0 { centres[e] = sums[e] / counts[e] }
+        emz_kmeans_means(x, d, subset, subset.count, labels, k, &centres, &scratch)
         if !assign(subset) { break }
       }
-      if subset.count < n { _ = assign(Array(0..<n)) }
+      if subset.count < n { _ = assign(nil) }
       // An empty cluster takes the row farthest from its centre (from a cluster that can spare it).
       var sizes = [Int](repeating: 0, count: k)
       for l in labels { sizes[l] += 1 }
