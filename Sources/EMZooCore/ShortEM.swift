@@ -53,9 +53,11 @@ extension EMEngine {
   /// Draws J starts (`shortRunCount`: between `shortRuns` and `maxShortRuns`, more for small
   /// data), short run j from seed `seed + j` with the method `InitMethod.shortEMSchedule[j % 3]`
   /// (k-means++, random rows, random partition), and runs each for `shortIterations`
-  /// iterations (the same loop and monotone guard as a full run). The short runs are ranked
+  /// iterations (the same loop and monotone guard as a full run; on large data, see
+  /// `isLarge`, until the iteration that reaches `shortIterations` E steps). The short runs are ranked
   /// by objective (ties: the lower j); the best `restarts` continue to convergence, the
-  /// iteration limit counting the short iterations too. While fewer than two of the converged
+  /// iteration limit counting the short iterations too (on large data two suffice when they
+  /// agree). While fewer than two of the converged
   /// non-degenerate runs agree on the best objective (`restartsAtBest` < 2, degenerate runs
   /// ignored, see `EMModel.isDegenerate`), the next-ranked short run continues too, up to
   /// `restarts` more: a lone best is confirmed or beaten, and when every kept run collapsed
