@@ -62,6 +62,13 @@ final class PatternMoments: @unchecked Sendable {
       && data.values.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) } == address
   }
 
+  /// How many chunks have been looked at (kept or not).
+  var chunkCount: Int {
+    lock.lock()
+    defer { lock.unlock() }
+    return chunks.count
+  }
+
   /// The moments of `rows`, from `make` the first time.
   func chunk(_ rows: Range<Int>, make: () -> Chunk?) -> Chunk? {
     lock.lock()
