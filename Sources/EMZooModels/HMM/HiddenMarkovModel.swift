@@ -63,7 +63,7 @@ public struct HiddenMarkovModel<Family: EmissionFamily>: GenerativeModel {
   /// first check of a protocol conformance scans the program's conformance records (about
   /// 0.1 ms, a third of a 107-row fit's time), later ones a runtime cache.
   let scaledFamily: (any ScaledEmissionDensities)?
-  let coordinatizedFamily: (any CoordinatizedFamily)?
+  let emissionCoordinates: EmissionCoordinates?
 
   public init(family: Family, initialPrior: Double? = nil, transitionPrior: Double? = nil,
               sequenceLength: Int? = nil,
@@ -74,7 +74,7 @@ public struct HiddenMarkovModel<Family: EmissionFamily>: GenerativeModel {
     self.sequenceLength = sequenceLength
     self.emissionStart = emissionStart
     scaledFamily = family as? any ScaledEmissionDensities
-    coordinatizedFamily = family as? any CoordinatizedFamily
+    emissionCoordinates = Self.emissionCoordinates(of: family)
   }
 
   public var states: Int { family.components }
