@@ -182,6 +182,20 @@ void emz_pattern_residual_sums(const double *x, size_t n, size_t width, const in
                                const int32_t *columns, const double *means,
                                const int32_t *coordinate_start, const int32_t *sizes,
                                const int32_t *sum_start, double *counts, double *sums);
+/// The completed-data statistics of one chunk from its patterns' moments (missing-data
+/// regression). Group g has observed coordinates the set bits of bits[g] (of D), counts[g]
+/// rows and, at moments + moment_start[g] (`emz_residual_sums_layout`), S = Σ (z_O − c_O) and
+/// Q = Σ (z_O − c_O)(z_O − c_O)ᵀ about the fixed `reference` c. With d = μ − c the residuals
+/// r = z_O − μ_O have Σ r = S − n d and Σ r rᵀ = Q − S dᵀ − d (Σ r)ᵀ; then, with the pattern's
+/// factors at factors + factor_start[bits[g]] (`emz_pattern_factor_layout`) and A = [I; B]:
+/// s1 += A Σ r, s2 (D×D, lower triangle) += A (Σ r rᵀ) Aᵀ + n C. Returns
+/// Σ_g n log c_O − ½ tr(Σ_OO⁻¹ Σ r rᵀ). `work`: 2D + 3D² doubles; D ≤ 64.
+double emz_pattern_completed_statistics(size_t D, size_t groups, const uint64_t *bits,
+                                        const double *counts, const double *moments,
+                                        const size_t *moment_start, const double *reference,
+                                        const double *mean, const double *factors,
+                                        const size_t *factor_start, double *s1, double *s2,
+                                        double *work);
 
 // MARK: - Parsing
 

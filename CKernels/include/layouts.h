@@ -126,4 +126,24 @@ static inline emz_residual_sums_layout emz_residual_sums_layout_make(size_t o) {
   return layout;
 }
 
+/// The factors of one missing-value pattern of a joint normal N(μ, Σ) with o observed and m
+/// missing coordinates (missing-data regression, `ConditionalNormal`):
+///
+///     [ Σ_OO⁻¹ (o×o) | B = Σ_MO Σ_OO⁻¹ (m×o) | C = Σ_MM − B Σ_OM (m×m) | log c_O ]
+///
+/// all row-major, log c_O = −o/2 log 2π − ½ log|Σ_OO|.
+typedef struct {
+  size_t precision;     ///< Σ_OO⁻¹ at precision + a·o + b
+  size_t regression;    ///< B at regression + i·o + a
+  size_t conditional;   ///< C at conditional + i·m + j
+  size_t log_constant;  ///< log c_O
+  size_t stride;        ///< doubles per pattern: o² + m·o + m² + 1
+} emz_pattern_factor_layout;
+
+static inline emz_pattern_factor_layout emz_pattern_factor_layout_make(size_t o, size_t m) {
+  emz_pattern_factor_layout layout = {0, o * o, o * o + m * o, o * o + m * o + m * m,
+                                      o * o + m * o + m * m + 1};
+  return layout;
+}
+
 #endif

@@ -26,14 +26,15 @@ public enum EMEngine {
     var bestIsDegenerate = false
     for r in 0..<restarts {
       let seed = options.seed &+ UInt64(r)
-      let random = RandomSource(seed: seed)
       do {
         let initial: Model.Parameters
         if options.initialization == .spec {
           guard let start else { throw FitFailure(description: "init \"spec\" needs the spec's parameters") }
           initial = start
         } else {
-          initial = try model.initialParameters(for: data, method: options.initialization, random: random)
+          // The generator only when a start is drawn (it allocates GSL's Mersenne Twister).
+          initial = try model.initialParameters(
+            for: data, method: options.initialization, random: RandomSource(seed: seed))
         }
         let run = try runStart(
           model, runner: runner, constant: constant, from: initial, options: options,

@@ -59,6 +59,11 @@ public struct HiddenMarkovModel<Family: EmissionFamily>: GenerativeModel {
   /// `sample` splits its rows into sequences of this many rows (nil: one sequence).
   public let sequenceLength: Int?
   let emissionStart: EmissionStart?
+  /// The family's optional fast paths, looked up once here rather than on every E step: the
+  /// first check of a protocol conformance scans the program's conformance records (about
+  /// 0.1 ms, a third of a 107-row fit's time), later ones a runtime cache.
+  let scaledFamily: (any ScaledEmissionDensities)?
+  let emissionCoordinates: EmissionCoordinates?
 
   public init(family: Family, initialPrior: Double? = nil, transitionPrior: Double? = nil,
               sequenceLength: Int? = nil,
@@ -68,6 +73,8 @@ public struct HiddenMarkovModel<Family: EmissionFamily>: GenerativeModel {
     self.transitionPrior = transitionPrior
     self.sequenceLength = sequenceLength
     self.emissionStart = emissionStart
+    scaledFamily = family as? any ScaledEmissionDensities
+    emissionCoordinates = Self.emissionCoordinates(of: family)
   }
 
   public var states: Int { family.components }
@@ -131,7 +138,7 @@ public struct HiddenMarkovModel<Family: EmissionFamily>: GenerativeModel {
       let s = statistics.baseAddress!, layout = statisticsLayout
       var logLikelihood = 0.0
       let missing: [Int]
-      if let shift = (family as? any ScaledEmissionDensities)?.scaledDensities(
+      if let shift = scaledFamily?.scaledDensities(
         x, rows: n, anyPrepared: prepared.emission, into: logb)
       {
         // The family gave densities directly (e.g. categorical table lookups).
@@ -276,6 +283,8 @@ public struct HiddenMarkovModel<Family: EmissionFamily>: GenerativeModel {
                             into out: UnsafeMutablePointer<Double>) -> [Int] {
     let K = states, d = dimension
     family.logDensities(x, rows: rows, prepared: prepared, into: out)
+    // Most data have no missing entry: one vectorised scan instead of a test per row.
+    guard UnsafeBufferPointer(start: x, count: rows * d).contains(where: \.isNaN) else { return [] }
     var missing: [Int] = []
     for i in 0..<rows where Self.isMissing(x + i * d, dimension: d) {
       missing.append(i)

@@ -51,6 +51,8 @@ public struct MissingDataRegression: GenerativeModel {
     /// For up to `factorisedPatternLimit` columns: every missingness pattern's factorisation,
     /// indexed by its bits, made once per iteration (not once per chunk).
     var patterns: [ConditionalNormal]?
+    /// `patterns` as one table for `emz_pattern_completed_statistics` (`factorTable`).
+    var factors: (table: [Double], start: [Int])? = nil
   }
 
   /// Every pattern is factorised in `prepare` up to this many columns (2¹⁰ patterns).
@@ -82,6 +84,8 @@ public struct MissingDataRegression: GenerativeModel {
   /// The column names `sample` writes (the spec's `columns`, or x1 … xp then the response).
   public let columnNames: [String]
   public let missing: MissingMechanism?
+  /// The fitted data's per-chunk pattern moments (set by `adapted(to:)`; see `PatternMoments`).
+  var patternMoments: PatternMoments? = nil
 
   public var dimension: Int { covariates + 1 }
   public var defaultColumns: [String] { columnNames }
@@ -134,9 +138,18 @@ public struct MissingDataRegression: GenerativeModel {
   var statisticsLayout: emz_gaussian_full_layout { emz_gaussian_full_layout_make(dimension) }
   public var statisticsCount: Int { statisticsLayout.stride }
 
-  /// None: `expectation` never reads its scratch (its per-chunk pattern tables, about 12 bytes
-  /// a row, are its own).
-  public func scratchCount(rows: Int) -> Int { 0 }
+  /// The work space of `emz_pattern_completed_statistics`, 2D + 3D² doubles (the per-chunk
+  /// pattern tables of the pass over the rows, about 12 bytes a row, are `expectation`'s own).
+  public func scratchCount(rows: Int) -> Int { 2 * dimension + 3 * dimension * dimension }
+
+  /// The model with a store for `data`'s pattern moments (up to `factorisedPatternLimit`
+  /// columns, where `prepare` factorises every pattern), so that every E step after a chunk's
+  /// first costs O(patterns · D³) rather than a pass over its rows (`PatternMoments`).
+  public func adapted(to data: DataSet) -> MissingDataRegression {
+    var copy = self
+    copy.patternMoments = dimension <= Self.factorisedPatternLimit ? PatternMoments(data: data) : nil
+    return copy
+  }
 
   /// Blocks of 16384 rows: each chunk factorises every missingness pattern it meets once, so
   /// larger chunks mean fewer factorisations (up to 2^(p+1) patterns per chunk).
@@ -167,7 +180,8 @@ public struct MissingDataRegression: GenerativeModel {
         }
       }
     }
-    return Prepared(mean: parameters.mean, covariance: parameters.covariance, patterns: patterns)
+    return Prepared(mean: parameters.mean, covariance: parameters.covariance, patterns: patterns,
+                    factors: patterns.map(Self.factorTable))
   }
 
   /// The E step by pattern. Each row's pattern is found (and factorised when first met); the
@@ -178,9 +192,15 @@ public struct MissingDataRegression: GenerativeModel {
   ///     S₁ += A Σ r,   S₂ += A (Σ r rᵀ) Aᵀ + n_g C,   ℓ += n_g log c_O − ½ tr(Σ_OO⁻¹ Σ r rᵀ)
   ///
   /// which equals the row-by-row sums (the statistics are centred on c = μ, the current mean).
+  /// After a chunk's first E step the residual sums come from its cached pattern moments
+  /// instead of its rows (`PatternMoments`, when `adapted(to:)` made a store for them).
   public func expectation(rows: Range<Int>, of data: DataSet, given prepared: Prepared,
                           statistics: UnsafeMutableBufferPointer<Double>,
                           scratch: UnsafeMutableBufferPointer<Double>) -> Double {
+    if let logLikelihood = expectationFromMoments(rows: rows, of: data, given: prepared, statistics: statistics,
+                                                  scratch: scratch) {
+      return logLikelihood
+    }
     let D = dimension, width = data.dimension
     let order = checkedLayout(of: data)
     // Pass 1 (C): each row's pattern bits; then its group (a direct table for up to 12
