@@ -139,14 +139,7 @@ bern_block(const uint64_t *values, const uint64_t *observed, size_t nb, size_t d
     const double *a = (const double *)acc;
     for (size_t k = 0; k < K; k++) lp[k * EMZ_BLOCK + r] = a[k];
   }
-#ifdef BERN_NO_NORM
-  const double loglik = lp[0];
-#else
   const double loglik = block_normalize(lp, nb, K, log_w);
-#endif
-#ifdef BERN_NO_ACC
-  return loglik;
-#endif
   for (size_t r = 0; r < nb; r++) {
     v8d resp[EMZ_MAX_COMPONENTS / 8];
     double *rr = (double *)resp;
