@@ -265,9 +265,9 @@ static inline emz_bernoulli_tables_layout emz_bernoulli_tables_layout_make(size_
 }
 
 /// Doubles of the `work` buffer of `emz_bernoulli_mixture_estep_packed`: one (or, with missing
-/// entries, two) B×256×Kp tables of byte sums.
+/// entries, two) ⌈d/4⌉×16×Kp tables of nibble sums.
 static inline size_t emz_bernoulli_work_size(size_t d, size_t K, int with_missing) {
-  return (with_missing ? 2 : 1) * ((d + 7) / 8) * 256 * ((K + 7) & ~(size_t)7);
+  return (with_missing ? 2 : 1) * ((d + 3) / 4) * 16 * ((K + 7) & ~(size_t)7);
 }
 
 /// Fills the tables laid out by `emz_bernoulli_tables_layout` from a = log p − log(1 − p) and
@@ -279,7 +279,8 @@ void emz_bernoulli_byte_tables(size_t d, size_t K, const double *a, const double
 /// The fused Bernoulli mixture E step on packed rows (`emz_bits_pack`; observed NULL when no
 /// entry is missing) with the byte tables of `emz_bernoulli_byte_tables`: adds statistics laid
 /// out by `emz_independent_layout` and returns Σ_i log Σ_k w_k f_k(x_i), the same quantities as
-/// `emz_mixture_estep_linear` summed in another order. K ≤ 64; `work` holds
+/// `emz_mixture_estep_linear` summed in another order (the statistics through per-nibble sums
+/// of the responsibilities, expanded to columns at the end of the call). K ≤ 64; `work` holds
 /// `emz_bernoulli_work_size` doubles.
 double emz_bernoulli_mixture_estep_packed(const uint64_t *values, const uint64_t *observed, size_t n,
                                           size_t d, size_t K, const double *tables,

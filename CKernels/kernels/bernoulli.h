@@ -1,48 +1,23 @@
 // The Bernoulli mixture E step on bit-packed rows (`emz_bits_pack`) with byte tables
-// ("four Russians"): each row costs ⌈d/8⌉ lookups of K-vectors for its log-densities and as
-// many K-vector additions for its statistics, instead of d·K multiply-adds each way.
+// ("four Russians"): each row costs ⌈d/8⌉ lookups of K-vectors for its log-densities and
+// ⌈d/4⌉ K-vector additions for its statistics, instead of d·K multiply-adds each way.
 //
 //   log f_k(x) = Σ_{j observed} x_j·a_kj + b_kj     (a = log p − log(1 − p), b = log(1 − p))
 //              = Σ_b T[b][x byte b][k] + (complete row ? c_k : Σ_b O[b][mask byte b][k])
 //
 // with T[b][v][k] = Σ_{bits t of v} a_{k,8b+t}, O likewise over b, and c_k = Σ_j b_kj
-// (`emz_bernoulli_byte_tables`, once per iteration). For the statistics the kernel adds each
-// row's responsibilities to S[b][x byte b] (and, for incomplete rows, to M[b][mask byte b]);
-// at the end Σ_i r_ik x_ij = Σ_{v: bit t} S[b][v][k] (j = 8b + t), summed through the two
-// nibbles of v (2·256 + 64 additions per byte position instead of 8·128).
+// (`emz_bernoulli_byte_tables`, once per iteration; 2 KiB·K per byte position, read from L2).
+// For the statistics the kernel adds each row's responsibilities to S[p][x nibble p] (and, for
+// incomplete rows, to M[p][mask nibble p]); at the end of the call Σ_i r_ik x_ij =
+// Σ_{v: bit t of v} S[p][v][k] for j = 4p + t. Nibbles rather than bytes there: the 16-entry
+// tables (8 KiB·⌈K/8⌉ per 64 columns) stay in L1 and cost little to zero and expand per call;
+// 256-entry ones were slower in spite of half the additions (measured, d = 64, K = 10).
+// Row blocks of EMZ_BLOCK go through `block_normalize` like the dense kernels.
 #include "CKernels.h"
 #include "../blocks.h"
 
 #include <stdint.h>
 #include <string.h>
-
-/// Σ_{v: bit t of v} S[v][k] for the 8 bits t of one byte position, into out[t·Kp + k].
-static inline void bern_expand_position(const double *S, size_t Kp, double *out) {
-  double lo[16 * EMZ_MAX_COMPONENTS], hi[16 * EMZ_MAX_COMPONENTS];
-  for (size_t e = 0; e < 16 * Kp; e++) lo[e] = hi[e] = 0;
-  for (size_t h = 0; h < 16; h++)
-    for (size_t l = 0; l < 16; l++) {
-      const double *s = S + (16 * h + l) * Kp;
-      double *a = lo + l * Kp, *b = hi + h * Kp;
-      EMZ_SIMD
-      for (size_t k = 0; k < Kp; k++) {
-        a[k] += s[k];
-        b[k] += s[k];
-      }
-    }
-  for (size_t t = 0; t < 8; t++) {
-    const double *half = t < 4 ? lo : hi;
-    const size_t bit = (size_t)1 << (t & 3);
-    double *o = out + t * Kp;
-    for (size_t k = 0; k < Kp; k++) o[k] = 0;
-    for (size_t v = 0; v < 16; v++) {
-      if (!(v & bit)) continue;
-      const double *s = half + v * Kp;
-      EMZ_SIMD
-      for (size_t k = 0; k < Kp; k++) o[k] += s[k];
-    }
-  }
-}
 
 typedef long long bern_v8l __attribute__((vector_size(64), aligned(8)));
 typedef _Bool bern_v8b __attribute__((ext_vector_type(8)));
@@ -106,7 +81,7 @@ static inline __attribute__((always_inline)) double
 bern_block(const uint64_t *values, const uint64_t *observed, size_t nb, size_t d, size_t K,
            const emz_bernoulli_tables_layout T, const double *tables, const double *log_w,
            double *S, double *M, double *counts, double *completeCounts, const size_t nv) {
-  const size_t W = (d + 63) / 64, B = (d + 7) / 8;
+  const size_t W = (d + 63) / 64, B = (d + 7) / 8, P = (d + 3) / 4;
   const uint64_t last = d % 64 ? ((uint64_t)1 << (d % 64)) - 1 : ~(uint64_t)0;
   const v8d *value = (const v8d *)(tables + T.value), *offset = (const v8d *)(tables + T.observed);
   const v8d *complete_offset = (const v8d *)(tables + T.complete);
@@ -140,26 +115,37 @@ bern_block(const uint64_t *values, const uint64_t *observed, size_t nb, size_t d
     for (size_t k = 0; k < K; k++) lp[k * EMZ_BLOCK + r] = a[k];
   }
   const double loglik = block_normalize(lp, nb, K, log_w);
+  // The block's responsibility totals of complete and incomplete rows, in registers.
+  v8d completeTotal[EMZ_MAX_COMPONENTS / 8], incompleteTotal[EMZ_MAX_COMPONENTS / 8];
+  for (size_t v = 0; v < nv; v++) completeTotal[v] = incompleteTotal[v] = (v8d){0};
   for (size_t r = 0; r < nb; r++) {
     v8d resp[EMZ_MAX_COMPONENTS / 8];
     double *rr = (double *)resp;
     for (size_t k = 0; k < nv * 8; k++) rr[k] = k < K ? lp[k * EMZ_BLOCK + r] : 0;
-    double *total = complete[r] ? completeCounts : counts;
-    for (size_t k = 0; k < K; k++) total[k] += rr[k];
+    const v8d isComplete = complete[r] ? (v8d){1, 1, 1, 1, 1, 1, 1, 1} : (v8d){0};
+    for (size_t v = 0; v < nv; v++) {
+      completeTotal[v] += isComplete * resp[v];
+      incompleteTotal[v] += resp[v] - isComplete * resp[v];
+    }
     const uint64_t *x = values + r * W;
-    for (size_t b = 0; b < B; b++) {
-      const size_t byte = (size_t)(x[b / 8] >> (8 * (b % 8))) & 0xFF;
-      v8d *s = (v8d *)(S + (b * 256 + byte) * nv * 8);
+    for (size_t p = 0; p < P; p++) {
+      const size_t nibble = (size_t)(x[p / 16] >> (4 * (p % 16))) & 0xF;
+      v8d *s = (v8d *)(S + (p * 16 + nibble) * nv * 8);
       for (size_t v = 0; v < nv; v++) s[v] += resp[v];
     }
     if (!complete[r]) {
       const uint64_t *m = observed + r * W;
-      for (size_t b = 0; b < B; b++) {
-        const size_t byte = (size_t)(m[b / 8] >> (8 * (b % 8))) & 0xFF;
-        v8d *s = (v8d *)(M + (b * 256 + byte) * nv * 8);
+      for (size_t p = 0; p < P; p++) {
+        const size_t nibble = (size_t)(m[p / 16] >> (4 * (p % 16))) & 0xF;
+        v8d *s = (v8d *)(M + (p * 16 + nibble) * nv * 8);
         for (size_t v = 0; v < nv; v++) s[v] += resp[v];
       }
     }
+  }
+  const double *c = (const double *)completeTotal, *i = (const double *)incompleteTotal;
+  for (size_t k = 0; k < K; k++) {
+    completeCounts[k] += c[k];
+    counts[k] += i[k];
   }
   return loglik;
 }
@@ -169,10 +155,10 @@ static double EMZ_FN(bernoulli_mixture_estep_packed)(const uint64_t *values, con
                                                      const double *tables, const double *log_w,
                                                      double *work, double *stats) {
   const emz_bernoulli_tables_layout T = emz_bernoulli_tables_layout_make(d, K, observed != NULL);
-  const size_t Kp = T.stride, W = (d + 63) / 64, B = (d + 7) / 8;
+  const size_t Kp = T.stride, W = (d + 63) / 64;
   const emz_independent_layout L = emz_independent_layout_make(d);
-  // S (and M for incomplete rows): B·256 K-vectors each in `work`, zeroed once per call.
-  const size_t tableDoubles = B * 256 * Kp;
+  // S (and M for incomplete rows): P·16 K-vectors each in `work`, zeroed once per call.
+  const size_t P = (d + 3) / 4, tableDoubles = P * 16 * Kp;
   double *S = work, *M = observed ? work + tableDoubles : NULL;
   memset(work, 0, (observed ? 2 : 1) * tableDoubles * sizeof(double));
   double counts[EMZ_MAX_COMPONENTS] = {0}, completeCounts[EMZ_MAX_COMPONENTS] = {0};
@@ -197,20 +183,25 @@ static double EMZ_FN(bernoulli_mixture_estep_packed)(const uint64_t *values, con
     }
 #undef EMZ_BERN_CASE
   }
-  // Expand the byte sums into the per-column statistics of `emz_independent_layout`.
-  double sums[8 * EMZ_MAX_COMPONENTS], seen[8 * EMZ_MAX_COMPONENTS];
-  for (size_t k = 0; k < K; k++) {
-    stats[k * L.stride + L.count] += completeCounts[k] + counts[k];
-  }
-  for (size_t b = 0; b < B; b++) {
-    bern_expand_position(S + b * 256 * Kp, Kp, sums);
-    if (M) bern_expand_position(M + b * 256 * Kp, Kp, seen);
-    for (size_t t = 0; t < 8 && 8 * b + t < d; t++) {
-      const size_t j = 8 * b + t;
+  // Expand the nibble sums into the per-column statistics of `emz_independent_layout`:
+  // Σ_i r_ik x_ij = Σ_{v: bit t of v} S[p][v][k] for j = 4p + t.
+  for (size_t k = 0; k < K; k++) stats[k * L.stride + L.count] += completeCounts[k] + counts[k];
+  for (size_t p = 0; p < P; p++) {
+    for (size_t t = 0; t < 4 && 4 * p + t < d; t++) {
+      const size_t j = 4 * p + t;
+      double sums[EMZ_MAX_COMPONENTS] = {0}, seen[EMZ_MAX_COMPONENTS] = {0};
+      for (size_t v = (size_t)1 << t; v < 16; v = (v + 1) | ((size_t)1 << t)) {
+        const double *s = S + (p * 16 + v) * Kp;
+        for (size_t k = 0; k < K; k++) sums[k] += s[k];
+        if (M) {
+          const double *o = M + (p * 16 + v) * Kp;
+          for (size_t k = 0; k < K; k++) seen[k] += o[k];
+        }
+      }
       for (size_t k = 0; k < K; k++) {
         double *s = stats + k * L.stride;
-        s[L.sum + j] += sums[t * Kp + k];
-        s[L.observed + j] += M ? completeCounts[k] + seen[t * Kp + k] : completeCounts[k];
+        s[L.sum + j] += sums[k];
+        s[L.observed + j] += M ? completeCounts[k] + seen[k] : completeCounts[k];
       }
     }
   }

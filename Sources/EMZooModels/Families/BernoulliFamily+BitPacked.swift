@@ -10,16 +10,15 @@ import EMZooCore
 /// over the ⌈d/8⌉ bytes β of the packed row, with T[β][v][k] = Σ_{bits t of v} a_{k,8β+t} and
 /// c_k = Σⱼ b_kj made once per iteration (256·⌈d/8⌉·K additions); a row with missing entries adds
 /// the same kind of table over its observed mask instead of c. The statistics Σᵢ rᵢₖ xᵢⱼ and
-/// Σ_{i: j observed} rᵢₖ are sums of the responsibilities per byte value, expanded to columns
-/// once per chunk. A row then costs ⌈d/8⌉ K-vector lookups and as many K-vector additions
-/// instead of 4dK flops, and reads d/4 bytes instead of 8d.
+/// Σ_{i: j observed} rᵢₖ are sums of the responsibilities per value of each 4-bit nibble,
+/// expanded to columns once per chunk. A row then costs ⌈d/8⌉ K-vector lookups and ⌈d/4⌉
+/// K-vector additions instead of about 4dK flops, and reads d/4 bytes instead of 8d.
 ///
 /// The results are those of `emz_mixture_estep_linear` summed in another order (relative
 /// differences of a few 1e-16 in the log-likelihood, up to ~1e-14 in the statistics).
 extension BernoulliFamily: PackedMixtureExpectation {
-  /// Fewer rows than this are not packed: the per-chunk tables (zeroed and expanded once per
-  /// chunk, 256·⌈d/8⌉·K entries) cost as much as the E step of about twenty rows, and the
-  /// per-iteration tables as much again.
+  /// Fewer rows than this are not packed: the per-iteration byte tables (256·⌈d/8⌉·K entries)
+  /// cost about as much as the dense E step of a few hundred rows.
   static let packingMinimumRows = 1024
 
   func packedForMixture(_ data: DataSet) -> BernoulliFamily {
