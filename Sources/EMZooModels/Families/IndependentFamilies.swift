@@ -307,6 +307,9 @@ public struct BernoulliFamily: PerDimensionFamily {
   }
 
   public func validate(_ data: DataSet) throws {
+    // One tight pass over the buffer first (the element-wise walk below took a quarter of the
+    // CPU time of a 20-iteration fit of 200 000 × 64 bits); it names the entry only on failure.
+    if data.values.withUnsafeBufferPointer({ $0.allSatisfy { $0 == 0 || $0 == 1 || $0.isNaN } }) { return }
     try IndependentDimensions.validate(data, expected: "0 or 1") { $0 == 0 || $0 == 1 }
   }
 }
