@@ -147,3 +147,14 @@ void emz_pattern_residual_sums(const double *x, size_t n, size_t width, const in
   emz_kernels()->pattern_residual_sums(x, n, width, group_of_row, columns, means, coordinate_start,
                                        sizes, sum_start, counts, sums);
 }
+
+double emz_bernoulli_mixture_estep_packed(const uint64_t *values, const uint64_t *observed, size_t n,
+                                          size_t d, size_t K, const double *tables,
+                                          const double *log_w, double *work, double *stats) {
+  return emz_kernels()->bernoulli_mixture_estep_packed(values, observed, n, d, K, tables, log_w,
+                                                       work, stats);
+}
+
+int emz_bits_pack(const double *x, size_t n, size_t d, uint64_t *values, uint64_t *observed) {
+  return emz_kernels()->bits_pack(x, n, d, values, observed);
+}

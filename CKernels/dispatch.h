@@ -36,6 +36,8 @@ struct emz_kernel_table {
   __typeof__(emz_hmm_viterbi) *hmm_viterbi;
   __typeof__(emz_missing_pattern_bits) *missing_pattern_bits;
   __typeof__(emz_pattern_residual_sums) *pattern_residual_sums;
+  __typeof__(emz_bits_pack) *bits_pack;
+  __typeof__(emz_bernoulli_mixture_estep_packed) *bernoulli_mixture_estep_packed;
 };
 
 /// The table of a file that has included kernels.h (EMZ_FN: that file's name suffix).
@@ -60,6 +62,8 @@ struct emz_kernel_table {
     .hmm_viterbi = EMZ_FN(hmm_viterbi),                                           \
     .missing_pattern_bits = EMZ_FN(missing_pattern_bits),                         \
     .pattern_residual_sums = EMZ_FN(pattern_residual_sums),                       \
+    .bits_pack = EMZ_FN(bits_pack),                                               \
+    .bernoulli_mixture_estep_packed = EMZ_FN(bernoulli_mixture_estep_packed),     \
   }
 
 extern const struct emz_kernel_table emz_kernels_baseline;

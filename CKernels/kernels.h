@@ -15,6 +15,7 @@
 #include "vmath.h"
 #include "blocks.h"
 
+#include "kernels/bernoulli.h"
 #include "kernels/discrete.h"
 #include "kernels/estep.h"
 #include "kernels/gaussian.h"

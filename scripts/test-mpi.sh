@@ -78,6 +78,17 @@ sed -e 's/"name": "regression-mar"/"name": "mpi-regression"/' models/regression-
 "$EMZOO" sample "$work/reg.json" --n $ROWS --seed 7 --output "$work/reg.csv"
 check_model missing-data-regression "$work/reg.json" "$work/reg.csv" --max-iterations 10
 
+# A Bernoulli mixture with 5 % of the entries missing: its E step runs on bit-packed rows.
+python3 - models/bernoulli-20d.json "$work/bern.json" <<'PY'
+import json, sys
+spec = json.load(open(sys.argv[1]))
+spec.update(name="mpi-bernoulli", fit={"restarts": 1, "maxIterations": 8, "standardErrors": False})
+spec["options"]["missing"] = {"rate": 0.05}
+json.dump(spec, open(sys.argv[2], "w"))
+PY
+"$EMZOO" sample "$work/bern.json" --n $ROWS --seed 9 --output "$work/bern.csv"
+check_model bernoulli-mixture "$work/bern.json" "$work/bern.csv"
+
 # A malformed line in the last block (the last rank's part): every rank exits 2, and stderr
 # holds one line naming the file and line.
 python3 - "$work/gm.csv" "$work/bad.csv" <<'PY'

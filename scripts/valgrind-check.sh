@@ -2,8 +2,9 @@
 # The release binary under valgrind: it must run there (valgrind emulates a CPU without
 # AVX-512, so a binary that executes AVX-512 outside the dispatched kernels dies with
 # SIGILL) and give the same fits as natively (there the AVX2 kernels, natively the best the
-# CPU has: CKernels/dispatch.h). Fits a Gaussian mixture and an HMM both ways and compares
-# the log-likelihoods and parameters (identical, or within 1e-9 relative).
+# CPU has: CKernels/dispatch.h). Fits a Gaussian mixture, an HMM and a Bernoulli mixture (its
+# bit-packed E step) both ways and compares the log-likelihoods and parameters (identical, or
+# within 1e-9 relative).
 # Exit 0 on agreement, 1 otherwise. VALGRIND_FLAGS adds valgrind options.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -72,4 +73,6 @@ check() {  # check NAME SPEC
 failed=0
 check gaussian-2d-full models/gaussian-2d-full.json || failed=1
 check hmm-gaussian-3state models/hmm-gaussian-3state.json || failed=1
+# 2000 rows of 0/1: the Bernoulli mixture's packed E step (kernels/bernoulli.h).
+check bernoulli-20d models/bernoulli-20d.json || failed=1
 exit $failed

@@ -249,6 +249,58 @@ int emz_output_guard_install(void);
 int emz_output_guard_set(const char *path);
 void emz_output_guard_clear(void);
 
+// MARK: - Bit-packed binary rows (Bernoulli mixtures; CKernels/bernoulli.c, kernels/bernoulli.h)
+
+/// Packs n rows of d entries that are 0, 1 or NaN (missing) into W = ⌈d/64⌉ words per row:
+/// bit j % 64 of values[i·W + j/64] is 1 where x_ij = 1, and of observed[i·W + j/64] where
+/// x_ij is not NaN; bits past d are 0. Returns 0 (and leaves the output unspecified) when some
+/// entry is neither 0, 1 nor NaN; otherwise 1, plus 2 when some entry is missing.
+int emz_bits_pack(const double *x, size_t n, size_t d, uint64_t *values, uint64_t *observed);
+
+/// Where the per-iteration byte tables of `emz_bernoulli_mixture_estep_packed` live, in doubles,
+/// for B = ⌈d/8⌉ byte positions and K components padded to Kp (a multiple of 8):
+///
+///     [ T (B×256×Kp) | O (B×256×Kp, only with missing entries) | c (Kp) ]
+///
+/// T[b][v][k] = Σ_{bits t of v, 8b+t < d} a_{k,8b+t}, O the same over b, c_k = Σ_j b_kj.
+typedef struct {
+  size_t value;     ///< T[b][v][k] at value + (b·256 + v)·stride + k
+  size_t observed;  ///< O[b][v][k] at observed + (b·256 + v)·stride + k (= value without missing)
+  size_t complete;  ///< c_k at complete + k
+  size_t stride;    ///< Kp, K rounded up to a multiple of 8 (padding entries are 0)
+  size_t total;     ///< doubles in all
+} emz_bernoulli_tables_layout;
+
+static inline emz_bernoulli_tables_layout emz_bernoulli_tables_layout_make(size_t d, size_t K,
+                                                                           int with_missing) {
+  const size_t Kp = (K + 7) & ~(size_t)7, table = ((d + 7) / 8) * 256 * Kp;
+  const size_t observed = with_missing ? table : 0, complete = with_missing ? 2 * table : table;
+  emz_bernoulli_tables_layout layout = {0, observed, complete, Kp, complete + Kp};
+  return layout;
+}
+
+/// Doubles of the `work` buffer of `emz_bernoulli_mixture_estep_packed`: one (or, with missing
+/// entries, two) ⌈d/4⌉×16×Kp tables of nibble sums.
+static inline size_t emz_bernoulli_work_size(size_t d, size_t K, int with_missing) {
+  return (with_missing ? 2 : 1) * ((d + 3) / 4) * 16 * ((K + 7) & ~(size_t)7);
+}
+
+/// Fills the tables laid out by `emz_bernoulli_tables_layout` from a = log p − log(1 − p) and
+/// b = log(1 − p) (K×d each, row-major). Each entry adds one term to an entry with one bit less,
+/// so T[b][v][k] sums its (at most 8) terms in increasing order of the bit.
+void emz_bernoulli_byte_tables(size_t d, size_t K, const double *a, const double *b,
+                               int with_missing, double *tables);
+
+/// The fused Bernoulli mixture E step on packed rows (`emz_bits_pack`; observed NULL when no
+/// entry is missing) with the byte tables of `emz_bernoulli_byte_tables`: adds statistics laid
+/// out by `emz_independent_layout` and returns Σ_i log Σ_k w_k f_k(x_i), the same quantities as
+/// `emz_mixture_estep_linear` summed in another order (the statistics through per-nibble sums
+/// of the responsibilities, expanded to columns at the end of the call). K ≤ 64; `work` holds
+/// `emz_bernoulli_work_size` doubles.
+double emz_bernoulli_mixture_estep_packed(const uint64_t *values, const uint64_t *observed, size_t n,
+                                          size_t d, size_t K, const double *tables,
+                                          const double *log_w, double *work, double *stats);
+
 // MARK: - MPI, loaded at run time (CKernels/mpi.c)
 
 /// MPI without a build-time dependency: emz_mpi_load dlopens the MPI library `library`

@@ -249,6 +249,9 @@ public struct BernoulliFamily: PerDimensionFamily {
     public var slopes: [Double]
     public var offsets: [Double]
     var probabilities: [Double]
+    /// The byte tables of the packed E step (`emz_bernoulli_byte_tables`), when the family
+    /// holds packed rows (BernoulliFamily+BitPacked.swift).
+    var byteTables: [Double]? = nil
   }
 
   public static let probabilityFloor = 1e-10
@@ -257,6 +260,8 @@ public struct BernoulliFamily: PerDimensionFamily {
   public let dimension: Int
   /// Beta(a, b) prior on every probability.
   public let prior: (a: Double, b: Double)?
+  /// The data set a mixture is fitted to, bit-packed (`packedForMixture`), or nil.
+  var packed: BitPackedRows? = nil
 
   public init(components: Int, dimension: Int, prior: (a: Double, b: Double)? = nil) {
     self.components = components
@@ -271,8 +276,9 @@ public struct BernoulliFamily: PerDimensionFamily {
   }
 
   public func prepare(_ p: Parameters) throws -> Prepared {
-    Prepared(slopes: p.probabilities.map { log($0) - log1p(-$0) }, offsets: p.probabilities.map { log1p(-$0) },
-             probabilities: p.probabilities)
+    let slopes = p.probabilities.map { log($0) - log1p(-$0) }, offsets = p.probabilities.map { log1p(-$0) }
+    return Prepared(slopes: slopes, offsets: offsets, probabilities: p.probabilities,
+                    byteTables: packed.map { byteTables(slopes: slopes, offsets: offsets, for: $0) })
   }
 
   public func maximize(_ statistics: UnsafeBufferPointer<Double>, previous: Parameters) -> Parameters {
@@ -301,6 +307,9 @@ public struct BernoulliFamily: PerDimensionFamily {
   }
 
   public func validate(_ data: DataSet) throws {
+    // One tight pass over the buffer first (the element-wise walk below took a quarter of the
+    // CPU time of a 20-iteration fit of 200 000 × 64 bits); it names the entry only on failure.
+    if data.values.withUnsafeBufferPointer({ $0.allSatisfy { $0 == 0 || $0 == 1 || $0.isNaN } }) { return }
     try IndependentDimensions.validate(data, expected: "0 or 1") { $0 == 0 || $0 == 1 }
   }
 }

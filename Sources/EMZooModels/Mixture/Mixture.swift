@@ -62,6 +62,12 @@ public struct Mixture<Family: EmissionFamily>: GenerativeModel {
                           statistics: UnsafeMutableBufferPointer<Double>,
                           scratch: UnsafeMutableBufferPointer<Double>) -> Double {
     let K = family.components, d = data.dimension
+    if let packed = (family as? any PackedMixtureExpectation)?.packedExpectation(
+      rows: rows, of: data, prepared: prepared.emission, logWeights: prepared.logWeights,
+      into: statistics.baseAddress!)
+    {
+      return packed
+    }
     return data.values.withUnsafeBufferPointer { all in
       let x = all.baseAddress! + rows.lowerBound * d
       if let fused = (family as? any FusedMixtureExpectation)?.fusedExpectation(
@@ -113,6 +119,12 @@ public struct Mixture<Family: EmissionFamily>: GenerativeModel {
   public func adapted(to data: DataSet) -> Mixture {
     var copy = self
     copy.family = family.adapted(to: data)
+    // A family with its own packed copy of the data (binary rows) makes it here, once per fit.
+    if let packing = copy.family as? any PackedMixtureExpectation,
+       let packed = packing.anyPackedForMixture(data) as? Family
+    {
+      copy.family = packed
+    }
     return copy
   }
 

@@ -1,0 +1,62 @@
+internal import CKernels
+import EMZooCore
+
+/// The Bernoulli mixture E step on bit-packed rows with byte tables ("four Russians").
+///
+/// With a = log p − log(1 − p) and b = log(1 − p) (K×d), a row's log-densities are
+///
+///     log f_k(x) = Σ_{j observed} a_kj xⱼ + b_kj = Σ_β T[β][x byte β][k] + c_k   (complete rows)
+///
+/// over the ⌈d/8⌉ bytes β of the packed row, with T[β][v][k] = Σ_{bits t of v} a_{k,8β+t} and
+/// c_k = Σⱼ b_kj made once per iteration (256·⌈d/8⌉·K additions); a row with missing entries adds
+/// the same kind of table over its observed mask instead of c. The statistics Σᵢ rᵢₖ xᵢⱼ and
+/// Σ_{i: j observed} rᵢₖ are sums of the responsibilities per value of each 4-bit nibble,
+/// expanded to columns once per chunk. A row then costs ⌈d/8⌉ K-vector lookups and ⌈d/4⌉
+/// K-vector additions instead of about 4dK flops, and reads d/4 bytes instead of 8d.
+///
+/// The results are those of `emz_mixture_estep_linear` summed in another order (relative
+/// differences of a few 1e-16 in the log-likelihood, up to ~1e-14 in the statistics).
+extension BernoulliFamily: PackedMixtureExpectation {
+  /// Fewer rows than this are not packed: the per-iteration byte tables (256·⌈d/8⌉·K entries)
+  /// cost about as much as the dense E step of a few hundred rows.
+  static let packingMinimumRows = 1024
+
+  func packedForMixture(_ data: DataSet) -> BernoulliFamily {
+    guard components <= 64, data.dimension == dimension, data.rows >= Self.packingMinimumRows,
+          let rows = BitPackedRows(data)
+    else { return self }
+    var copy = self
+    copy.packed = rows
+    return copy
+  }
+
+  /// The tables laid out by `emz_bernoulli_tables_layout` for the slopes a and offsets b.
+  func byteTables(slopes: [Double], offsets: [Double], for rows: BitPackedRows) -> [Double] {
+    let withMissing: Int32 = rows.observed != nil ? 1 : 0
+    let layout = emz_bernoulli_tables_layout_make(dimension, components, withMissing)
+    return [Double](unsafeUninitializedCapacity: layout.total) { buffer, count in
+      emz_bernoulli_byte_tables(dimension, components, slopes, offsets, withMissing, buffer.baseAddress!)
+      count = layout.total
+    }
+  }
+
+  func packedMixtureExpectation(rows: Range<Int>, of data: DataSet, prepared: Prepared, logWeights: [Double],
+                                into statistics: UnsafeMutablePointer<Double>) -> Double? {
+    guard let packed, let tables = prepared.byteTables, packed.describes(data) else { return nil }
+    let W = packed.wordsPerRow, K = components, d = dimension
+    let withMissing: Int32 = packed.observed != nil ? 1 : 0
+    return withUnsafeTemporaryAllocation(of: Double.self, capacity: emz_bernoulli_work_size(d, K, withMissing)) { work in
+      packed.values.withUnsafeBufferPointer { values in
+        let x = values.baseAddress! + rows.lowerBound * W
+        guard let observed = packed.observed else {
+          return emz_bernoulli_mixture_estep_packed(x, nil, rows.count, d, K, tables, logWeights, work.baseAddress!,
+                                                    statistics)
+        }
+        return observed.withUnsafeBufferPointer { mask in
+          emz_bernoulli_mixture_estep_packed(x, mask.baseAddress! + rows.lowerBound * W, rows.count, d, K, tables,
+                                             logWeights, work.baseAddress!, statistics)
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,49 @@
+internal import CKernels
+import EMZooCore
+
+/// A binary data matrix (entries 0, 1 or missing) packed 64 columns to a word, made once per fit
+/// for the Bernoulli mixture's E step (`emz_bits_pack`).
+///
+/// Row i takes W = ⌈d/64⌉ words: bit j % 64 of `values[i·W + j/64]` is set where xᵢⱼ = 1, and of
+/// `observed[i·W + j/64]` where xᵢⱼ is observed (`observed` is nil when nothing is missing); bits
+/// past d are 0. That is d/4 bytes a row instead of 8d.
+///
+/// The rows remember the matrix they were packed from (they keep its storage alive and compare
+/// its address), so `describes(_:)` is exact: a model adapted to one data set never reads
+/// another data set's bits.
+final class BitPackedRows: Sendable {
+  let rows: Int
+  let dimension: Int
+  let wordsPerRow: Int
+  let values: [UInt64]
+  let observed: [UInt64]?
+  /// The packed matrix, retained so that its address cannot be reused while these rows live.
+  private let source: DataValues
+  private let address: UInt
+
+  /// The rows of `data` packed, or nil when some entry is neither 0, 1 nor missing (or the data
+  /// set is empty).
+  init?(_ data: DataSet) {
+    let d = data.dimension, n = data.rows, words = (d + 63) / 64
+    guard n > 0, d > 0 else { return nil }
+    var values = [UInt64](repeating: 0, count: n * words)
+    var observed = [UInt64](repeating: 0, count: n * words)
+    let (flag, address) = data.values.withUnsafeBufferPointer { x in
+      (emz_bits_pack(x.baseAddress!, n, d, &values, &observed), UInt(bitPattern: x.baseAddress))
+    }
+    guard flag != 0 else { return nil }
+    rows = n
+    dimension = d
+    wordsPerRow = words
+    self.values = values
+    self.observed = flag & 2 != 0 ? observed : nil
+    source = data.values
+    self.address = address
+  }
+
+  /// Whether these are the rows of `data` (the same matrix, not only equal values).
+  func describes(_ data: DataSet) -> Bool {
+    data.rows == rows && data.dimension == dimension
+      && data.values.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) } == address
+  }
+}
