@@ -4,6 +4,18 @@
 #include "CKernels.h"
 #include "../blocks.h"
 
+/// Asks for the rows EMZ_PREFETCH_BLOCKS blocks ahead of `start` (a chunk is read once per E
+/// step, straight from memory when the data outgrows the caches): the first reads of a block
+/// otherwise stall the kernel, whose work per block is shorter than the memory's latency.
+#define EMZ_PREFETCH_BLOCKS 4
+static inline void emz_prefetch_block(const double *x, size_t start, size_t n, size_t d) {
+  const size_t ahead = start + EMZ_PREFETCH_BLOCKS * EMZ_BLOCK;
+  if (ahead >= n) return;
+  const size_t rows = n - ahead < EMZ_BLOCK ? n - ahead : EMZ_BLOCK;
+  const char *p = (const char *)(x + ahead * d), *end = (const char *)(x + (ahead + rows) * d);
+  for (; p < end; p += 64) __builtin_prefetch(p, 0, 3);
+}
+
 #define EMZ_FUSED_BUFFERS                                                  \
   double xt[EMZ_MAX_BLOCK_DIM * EMZ_BLOCK] __attribute__((aligned(64)));  \
   double lp[EMZ_MAX_COMPONENTS * EMZ_BLOCK] __attribute__((aligned(64))); \
@@ -49,6 +61,7 @@ static double EMZ_FN(mixture_estep_linear)(const double *x, size_t n, size_t d, 
   EMZ_FUSED_BUFFERS;
   for (size_t start = 0; start < n; start += EMZ_BLOCK) {
     size_t nb = n - start < EMZ_BLOCK ? n - start : EMZ_BLOCK;
+    emz_prefetch_block(x, start, n, d);
     int complete = transpose_block(x + start * d, nb, d, xt);
     block_logpdf_linear(xt, nb, d, K, complete, a, b, lp);
     loglik += block_normalize(lp, nb, K, log_w);
