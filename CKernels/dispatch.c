@@ -4,6 +4,7 @@
 #include "CKernels.h"
 #include "dispatch.h"
 
+#include <math.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,4 +147,16 @@ void emz_pattern_residual_sums(const double *x, size_t n, size_t width, const in
                                const int32_t *sum_start, double *counts, double *sums) {
   emz_kernels()->pattern_residual_sums(x, n, width, group_of_row, columns, means, coordinate_start,
                                        sizes, sum_start, counts, sums);
+}
+
+double emz_hmm_estep_gaussian_full(size_t T, size_t d, size_t K, const double *x,
+                                   const double *means, const double *inv_chols,
+                                   const double *log_consts, const double *initial,
+                                   const double *transition, double *b, double *alpha,
+                                   double *scale, double *init_acc, double *trans_acc,
+                                   double *stats) {
+  if (d > 8 || K > 8) return NAN;
+  return emz_kernels()->hmm_estep_gaussian_full(T, d, K, x, means, inv_chols, log_consts, initial,
+                                                transition, b, alpha, scale, init_acc, trans_acc,
+                                                stats);
 }
