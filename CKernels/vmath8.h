@@ -67,8 +67,34 @@ static inline __attribute__((always_inline)) void emz_v8_exp_floored(emz_v8 *out
 /// their maximum: the same results without the clamp against overflow.
 static inline __attribute__((always_inline)) void emz_v8_exp_nonpositive(emz_v8 *out,
                                                                         const emz_v8 *x) {
+#if defined(EMZ_AVX512)
+  // AVX-512: 2ⁿ·e^r by vscalefpd (one instruction for the exponent bits, the two products and
+  // the clamp), with the lanes x ≤ −700 zeroed by its mask (a NaN lane compares false and
+  // stays NaN; there the unclamped reduction may be garbage, but it is masked). For
+  // −700 < x ≤ 0 the result is normal, so e^r·2ⁿ is exact either way: the same bits as the
+  // portable code.
+  const double shift = 0x1.8p52, log2e = 0x1.71547652b82fep0;
+  const double ln2_hi = 0x1.62e42fee00000p-1, ln2_lo = 0x1.a39ef35793c76p-33;
+  emz_v8 kd = *x * log2e + shift;
+  kd -= shift;
+  const emz_v8 r = (*x - kd * ln2_hi) - kd * ln2_lo;
+  emz_v8 p = emz_v8_splat(0x1.af38a9b0ec855p-26);
+  p = p * r + 0x1.289185613a3d6p-22;
+  p = p * r + 0x1.71de0dae63bb3p-19;
+  p = p * r + 0x1.a019b90d2ae7ap-16;
+  p = p * r + 0x1.a01a01a7c41d5p-13;
+  p = p * r + 0x1.6c16c1788bd90p-10;
+  p = p * r + 0x1.11111111109b3p-7;
+  p = p * r + 0x1.5555555553d63p-5;
+  p = p * r + 0x1.5555555555556p-3;
+  p = p * r + 0x1.0000000000001p-1;
+  const emz_v8 er = 1.0 + (r + r * r * p);
+  const __mmask8 keep = _mm512_cmp_pd_mask((__m512d)*x, _mm512_set1_pd(-700.0), _CMP_NLE_UQ);
+  *out = (emz_v8)_mm512_maskz_scalef_pd(keep, (__m512d)er, (__m512d)kd);
+#else
   const emz_v8 xc = emz_v8_select(*x < -700.0, emz_v8_splat(-700.0), *x);  // NaN passes
   emz_v8_exp_from_clamped(out, x, &xc);
+#endif
 }
 
 /// `emz_log` on every lane (fdlibm's e_log.c; −∞ at 0, NaN below 0 and for NaN, +∞ at +∞).

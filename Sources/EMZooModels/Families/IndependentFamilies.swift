@@ -146,14 +146,18 @@ public struct PoissonFamily: PerDimensionFamily {
     var copy = self
     // One pass over the contiguous rows (1M rows × 4 columns through `data[i, j]` took ~20 ms
     // inside a fit's timing); each column is still summed in row order, so the same bits.
-    let d = dimension
+    let d = dimension, rows = data.rows
     var sums = [Double](repeating: 0, count: d), counts = [Double](repeating: 0, count: d)
     data.values.withUnsafeBufferPointer { all in
-      guard let x = all.baseAddress else { return }
-      for i in 0..<data.rows {
-        for j in 0..<d where !x[i * d + j].isNaN {
-          sums[j] += x[i * d + j]
-          counts[j] += 1
+      sums.withUnsafeMutableBufferPointer { sums in
+        counts.withUnsafeMutableBufferPointer { counts in
+          guard let x = all.baseAddress else { return }
+          for i in 0..<rows {
+            for j in 0..<d where !x[i * d + j].isNaN {
+              sums[j] += x[i * d + j]
+              counts[j] += 1
+            }
+          }
         }
       }
     }
