@@ -31,10 +31,11 @@ static inline double horizontal_sum(const v8d *v) {
 /// 8-lane vectors: a row group's K log-densities, their maximum, the K exps, the log of the
 /// sum and the scaling all run while the group's K vectors are in L1, at the full vector width
 /// of the instruction set (the loop vectoriser prefers half-width AVX-512 vectors). The
-/// same formulas as the general path; the log-likelihood is summed per lane and then across
-/// the lanes, a fixed order (the block layout does not depend on the thread count).
+/// same formulas as the general path, except that log Σ_k is taken once per lane of the
+/// product of the eight row groups' sums; the log-likelihood is summed per lane and then
+/// across the lanes, a fixed order (the block layout does not depend on the thread count).
 static inline double block_normalize_full(double *lp, size_t K, const double *log_w) {
-  emz_v8 total = emz_v8_splat(0.0);
+  emz_v8 total = emz_v8_splat(0.0), product = emz_v8_splat(1.0);
   double bad = 0;  // −∞ or NaN when some row is impossible (or undefined)
   for (size_t v = 0; v < EMZ_VECTORS; v++) {
     emz_v8 m = emz_v8_splat(-INFINITY);
@@ -62,12 +63,16 @@ static inline double block_normalize_full(double *lp, size_t K, const double *lo
       *row = e;
       s += e;
     }
-    emz_v8 log_s;
-    emz_v8_log(&log_s, &s);
-    total += m + log_s;
+    // 1 ≤ s ≤ K (the largest term is e⁰): the eight row groups' sums multiply to at most
+    // K⁸ ≤ 2⁴⁸ per lane, so one log of the product replaces eight logs (and their divisions).
+    product *= s;
+    total += m;
     const emz_v8 inverse = 1.0 / s;
     for (size_t k = 0; k < K; k++) ((emz_v8 *)(lp + k * EMZ_BLOCK))[v] *= inverse;
   }
+  emz_v8 log_product;
+  emz_v8_log(&log_product, &product);
+  total += log_product;
   const double sum = (((total[0] + total[4]) + (total[1] + total[5])) +
                       ((total[2] + total[6]) + (total[3] + total[7])));
   return bad != 0 ? bad : sum;

@@ -55,18 +55,58 @@ static double EMZ_FN(mixture_estep_full)(const double *x, size_t n, size_t d, si
   return loglik;
 }
 
+/// Vector accumulators kept over a whole chunk when K·d is at most this (K + K·d vectors,
+/// 4 KiB + 0.5 KiB): a complete full block then adds its weighted sums lane by lane instead
+/// of reducing each of the K·d sums across its lanes (a dozen shuffles and adds) per block.
+#define EMZ_LINEAR_CHUNK_SUMS 64
+
 static double EMZ_FN(mixture_estep_linear)(const double *x, size_t n, size_t d, size_t K,
                                            const double *a, const double *b, const double *log_w,
                                            double *stats) {
   EMZ_FUSED_BUFFERS;
+  const int lanes = K * d <= EMZ_LINEAR_CHUNK_SUMS;
+  emz_v8 weight_sums[EMZ_LINEAR_CHUNK_SUMS], weighted_x[EMZ_LINEAR_CHUNK_SUMS];
+  if (lanes)
+    for (size_t e = 0; e < K * d || e < K; e++) {
+      if (e < K) weight_sums[e] = emz_v8_splat(0.0);
+      if (e < K * d) weighted_x[e] = emz_v8_splat(0.0);
+    }
   for (size_t start = 0; start < n; start += EMZ_BLOCK) {
     size_t nb = n - start < EMZ_BLOCK ? n - start : EMZ_BLOCK;
     emz_prefetch_block(x, start, n, d);
     int complete = transpose_block(x + start * d, nb, d, xt);
     block_logpdf_linear(xt, nb, d, K, complete, a, b, lp);
     loglik += block_normalize(lp, nb, K, log_w);
+    if (lanes && complete && nb == EMZ_BLOCK) {
+      // Σ_r w_rk and Σ_r w_rk x_rj, per lane (rows r ≡ lane mod 8) until the chunk's end.
+      for (size_t k = 0; k < K; k++) {
+        const emz_v8 *w = (const emz_v8 *)(lp + k * EMZ_BLOCK);
+        emz_v8 t = weight_sums[k];
+        for (size_t v = 0; v < EMZ_VECTORS; v++) t += w[v];
+        weight_sums[k] = t;
+        for (size_t j = 0; j < d; j++) {
+          const emz_v8 *xj = (const emz_v8 *)(xt + j * EMZ_BLOCK);
+          emz_v8 acc = weighted_x[k * d + j];
+          for (size_t v = 0; v < EMZ_VECTORS; v++) acc += w[v] * xj[v];
+          weighted_x[k * d + j] = acc;
+        }
+      }
+      continue;
+    }
     block_totals(lp, nb, K, totals);
     block_accumulate_independent(xt, nb, d, K, complete, lp, totals, stats);
+  }
+  if (lanes) {
+    const emz_independent_layout L = emz_independent_layout_make(d);
+    for (size_t k = 0; k < K; k++) {
+      const double total = horizontal_sum((const v8d *)&weight_sums[k]);
+      double *s = stats + k * L.stride;
+      s[L.count] += total;
+      for (size_t j = 0; j < d; j++) {
+        s[L.observed + j] += total;
+        s[L.sum + j] += horizontal_sum((const v8d *)&weighted_x[k * d + j]);
+      }
+    }
   }
   return loglik;
 }

@@ -168,11 +168,13 @@ import Testing
   /// Responsibilities of full 64-row blocks (eight-lane exps and logs) and of the partial last
   /// block, against Σᵢ log Σₖ exp(log wₖ + aₖ·xᵢ + bₖ) and its weighted sums with libm; a
   /// component of weight 0, and rows whose terms span 800 nats (exp's floor at −700).
-  @Test(arguments: [1, 3, 8, 11])
+  /// Block 2 has a missing entry (the general path); K·d = 75 takes the per-block sums.
+  @Test(arguments: [1, 3, 8, 11, 25])
   func linearMixtureMatchesLogSumExp(components K: Int) {
     let random = RandomSource(seed: UInt64(K))
-    let (n, d) = (64 * 3 + 17, 3)
-    let x = (0..<(n * d)).map { _ in Double(random.integer(below: 30)) }
+    let (n, d) = (64 * 4 + 17, 3)
+    var x = (0..<(n * d)).map { _ in Double(random.integer(below: 30)) }
+    x[(2 * 64 + 5) * d + 1] = .nan
     let a = (0..<(K * d)).map { _ in 4 * random.gaussian() }
     let b = (0..<(K * d)).map { _ in -20 * random.uniform() }
     var logWeights = random.dirichlet([Double](repeating: 1, count: K)).map { log($0) }
@@ -182,14 +184,15 @@ import Testing
     let value = emz_mixture_estep_linear(x, n, d, K, a, b, logWeights, &stats)
     var expected = [Double](repeating: 0, count: K * stride), total = 0.0
     for i in 0..<n {
-      let terms = (0..<K).map { k in (0..<d).reduce(logWeights[k]) { $0 + a[k * d + $1] * x[i * d + $1] + b[k * d + $1] } }
+      let seen = (0..<d).filter { !x[i * d + $0].isNaN }
+      let terms = (0..<K).map { k in seen.reduce(logWeights[k]) { $0 + a[k * d + $1] * x[i * d + $1] + b[k * d + $1] } }
       let top = terms.max() ?? 0
       let logSum = top + log(terms.reduce(0) { $0 + exp($1 - top) })
       total += logSum
       for k in 0..<K {
         let r = exp(terms[k] - logSum)
         expected[k * stride] += r
-        for j in 0..<d {
+        for j in seen {
           expected[k * stride + 1 + j] += r
           expected[k * stride + 1 + d + j] += r * x[i * d + j]
         }
