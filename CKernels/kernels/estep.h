@@ -5,12 +5,14 @@
 #include "../blocks.h"
 
 /// Asks for the rows EMZ_PREFETCH_BLOCKS blocks ahead of `start` (a chunk is read once per E
-/// step, straight from memory when the data outgrows the caches): the first reads of a block
-/// otherwise stall the kernel, whose work per block is shorter than the memory's latency.
+/// step, straight from memory when the data outgrows the caches): with few columns the first
+/// reads of a block otherwise stall the kernel, whose work per block is shorter than the
+/// memory's latency. Wider blocks (d > 8: over 4 KiB) are left to the hardware prefetcher,
+/// so that four of them ahead do not crowd the current one out of L1.
 #define EMZ_PREFETCH_BLOCKS 4
 static inline void emz_prefetch_block(const double *x, size_t start, size_t n, size_t d) {
   const size_t ahead = start + EMZ_PREFETCH_BLOCKS * EMZ_BLOCK;
-  if (ahead >= n) return;
+  if (ahead >= n || d > 8) return;
   const size_t rows = n - ahead < EMZ_BLOCK ? n - ahead : EMZ_BLOCK;
   const char *p = (const char *)(x + ahead * d), *end = (const char *)(x + (ahead + rows) * d);
   for (; p < end; p += 64) __builtin_prefetch(p, 0, 3);
