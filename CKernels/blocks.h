@@ -238,10 +238,43 @@ static inline void block_accumulate_diag(const double *xt, size_t nb, size_t d, 
   }
 }
 
+/// `block_logpdf_full` for a full block and d = D ≤ 8 (a constant after inlining): for each
+/// 8-row vector the d differences, the triangular product and the squared norm stay in
+/// registers (the general loops below store and reload z and q for every coordinate). The
+/// same operations in the same order, so the same bits.
+static inline __attribute__((always_inline)) void
+block_logpdf_full_small(const double *xt, const size_t D, size_t K, const double *means,
+                        const double *inv_chols, const double *log_consts, double *lp) {
+  for (size_t k = 0; k < K; k++) {
+    const double *mu = means + k * D, *M = inv_chols + k * D * D;
+    const double c = log_consts[k];
+    emz_v8 *out = (emz_v8 *)(lp + k * EMZ_BLOCK);
+    for (size_t v = 0; v < EMZ_VECTORS; v++) {
+      emz_v8 e[8], q = emz_v8_splat(0.0);
+      for (size_t l = 0; l < D; l++) e[l] = ((const emz_v8 *)(xt + l * EMZ_BLOCK))[v] - mu[l];
+      for (size_t j = 0; j < D; j++) {
+        emz_v8 z = emz_v8_splat(0.0);
+        for (size_t l = 0; l <= j; l++) z += M[j * D + l] * e[l];
+        q += z * z;
+      }
+      out[v] = c - 0.5 * q;
+    }
+  }
+}
+
 /// lp[k] = log N(x | μ_k, Σ_k) = c_k − ½ ‖L_k⁻¹ (x − μ_k)‖²; `diff` is d×EMZ_BLOCK scratch.
 static inline void block_logpdf_full(const double *xt, size_t nb, size_t d, size_t K,
                                      const double *means, const double *inv_chols,
                                      const double *log_consts, double *diff, double *lp) {
+  if (nb == EMZ_BLOCK && d >= 1 && d <= 8) {
+    switch (d) {
+#define EMZ_FULL_CASE(D) \
+      case D: block_logpdf_full_small(xt, D, K, means, inv_chols, log_consts, lp); return;
+      EMZ_FULL_CASE(1) EMZ_FULL_CASE(2) EMZ_FULL_CASE(3) EMZ_FULL_CASE(4)
+      EMZ_FULL_CASE(5) EMZ_FULL_CASE(6) EMZ_FULL_CASE(7) EMZ_FULL_CASE(8)
+#undef EMZ_FULL_CASE
+    }
+  }
   double q[EMZ_BLOCK], z[EMZ_BLOCK];
   // log N(x | μ_k, Σ_k) = c_k − ½ ‖L_k⁻¹ (x − μ_k)‖².
   for (size_t k = 0; k < K; k++) {
@@ -305,6 +338,43 @@ static inline void block_accumulate_full(const double *xt, size_t nb, size_t d, 
         EMZ_SIMD
         for (size_t r = 0; r < nb; r++) acc += wj[r] * dl[r];
         s2[j * d + l] += acc;
+      }
+    }
+  }
+}
+
+/// `block_accumulate_full` for a full block into 8-lane sums (`sums`: one vector per entry
+/// of `emz_gaussian_full_layout`, lanes = rows mod 8), added to `stats` by the caller at the
+/// end of its chunk. The same products, summed in another order.
+static inline void block_accumulate_full_lanes(const double *xt, size_t d, size_t K,
+                                               const double *lp, const double *means,
+                                               double *diff, double *wdiff, emz_v8 *sums) {
+  const emz_gaussian_full_layout L = emz_gaussian_full_layout_make(d);
+  for (size_t k = 0; k < K; k++) {
+    const emz_v8 *w = (const emz_v8 *)(lp + k * EMZ_BLOCK);
+    const double *c = means + k * d;
+    emz_v8 *s = sums + k * L.stride;
+    emz_v8 count = s[L.count];
+    for (size_t v = 0; v < EMZ_VECTORS; v++) count += w[v];
+    s[L.count] = count;
+    for (size_t j = 0; j < d; j++) {
+      const emz_v8 *xj = (const emz_v8 *)(xt + j * EMZ_BLOCK);
+      emz_v8 *dj = (emz_v8 *)(diff + j * EMZ_BLOCK), *wj = (emz_v8 *)(wdiff + j * EMZ_BLOCK);
+      emz_v8 s1 = s[L.sum + j];
+      for (size_t v = 0; v < EMZ_VECTORS; v++) {
+        dj[v] = xj[v] - c[j];
+        wj[v] = w[v] * dj[v];
+        s1 += wj[v];
+      }
+      s[L.sum + j] = s1;
+    }
+    for (size_t j = 0; j < d; j++) {
+      const emz_v8 *wj = (const emz_v8 *)(wdiff + j * EMZ_BLOCK);
+      for (size_t l = 0; l <= j; l++) {
+        const emz_v8 *dl = (const emz_v8 *)(diff + l * EMZ_BLOCK);
+        emz_v8 acc = s[L.scatter + j * d + l];
+        for (size_t v = 0; v < EMZ_VECTORS; v++) acc += wj[v] * dl[v];
+        s[L.scatter + j * d + l] = acc;
       }
     }
   }

@@ -40,20 +40,38 @@ static double EMZ_FN(mixture_estep_diag)(const double *x, size_t n, size_t d, si
   return loglik;
 }
 
+/// Vectors of chunk-long sums in the full-covariance E step (K·(1 + d + d²) of them: K = 8
+/// components of d = 8 take 584, 37 KiB of stack).
+#define EMZ_FULL_CHUNK_SUMS 640
+
 static double EMZ_FN(mixture_estep_full)(const double *x, size_t n, size_t d, size_t K,
                                          const double *means, const double *inv_chols,
                                          const double *log_consts, const double *log_w,
                                          double *stats) {
   EMZ_FUSED_BUFFERS;
   double diff[EMZ_MAX_BLOCK_DIM * EMZ_BLOCK], wdiff[EMZ_MAX_BLOCK_DIM * EMZ_BLOCK];
+  // Chunk-long vector sums (as `emz_gaussian_full_layout`, one 8-lane vector per statistic)
+  // when they fit in EMZ_FULL_CHUNK_SUMS vectors: a full block then adds its weighted sums
+  // lane by lane, and each statistic is reduced across lanes once per chunk, not per block.
+  const emz_gaussian_full_layout L = emz_gaussian_full_layout_make(d);
+  const int lanes = K * L.stride <= EMZ_FULL_CHUNK_SUMS;
+  emz_v8 sums[EMZ_FULL_CHUNK_SUMS];
+  if (lanes)
+    for (size_t e = 0; e < K * L.stride; e++) sums[e] = emz_v8_splat(0.0);
   for (size_t start = 0; start < n; start += EMZ_BLOCK) {
     size_t nb = n - start < EMZ_BLOCK ? n - start : EMZ_BLOCK;
     transpose_block(x + start * d, nb, d, xt);
     block_logpdf_full(xt, nb, d, K, means, inv_chols, log_consts, diff, lp);
     loglik += block_normalize(lp, nb, K, log_w);
+    if (lanes && nb == EMZ_BLOCK) {
+      block_accumulate_full_lanes(xt, d, K, lp, means, diff, wdiff, sums);
+      continue;
+    }
     block_totals(lp, nb, K, totals);
     block_accumulate_full(xt, nb, d, K, lp, totals, means, diff, wdiff, stats);
   }
+  if (lanes)
+    for (size_t e = 0; e < K * L.stride; e++) stats[e] += horizontal_sum((const v8d *)&sums[e]);
   return loglik;
 }
 

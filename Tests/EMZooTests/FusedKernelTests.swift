@@ -203,4 +203,41 @@ import Testing
       #expect(abs(stats[e] - expected[e]) <= 1e-12 * max(1, abs(expected[e])), "K=\(K) statistic \(e)")
     }
   }
+  /// The full-covariance mixture E step (8-row register blocks for d ≤ 8, chunk-long lane sums
+  /// when K·(1 + d + d²) ≤ 640) against the textbook log-densities, a log-sum-exp with libm,
+  /// and Σr, Σr(x − μ), Σr(x − μ)(x − μ)ᵀ summed row by row.
+  @Test(arguments: [(3, 2), (8, 8), (2, 9), (11, 7)])
+  func fullMixtureMatchesLogSumExp(components K: Int, dimension d: Int) {
+    let n = 64 * 3 + 9
+    let c = randomCase(seed: UInt64(10 * K + d), T: n, d: d, K: K)
+    let logb = logDensities(c.x, T: n, d: d, K: K, means: c.means, factors: c.inverseCholesky)
+    let logConstants = (0..<K).map { k in
+      (0..<d).reduce(-0.5 * Double(d) * log(2 * Double.pi)) { $0 + log(c.inverseCholesky[k * d * d + $1 * d + $1]) }
+    }
+    let logWeights = c.initial.map { log($0) }
+    let stride = 1 + d + d * d
+    var stats = [Double](repeating: 0, count: K * stride)
+    let value = emz_mixture_estep_full(c.x, n, d, K, c.means, c.inverseCholesky, logConstants, logWeights, &stats)
+    var expected = [Double](repeating: 0, count: K * stride), total = 0.0
+    for i in 0..<n {
+      let terms = (0..<K).map { logWeights[$0] + logb[i * K + $0] }
+      let top = terms.max() ?? 0
+      let logSum = top + log(terms.reduce(0) { $0 + exp($1 - top) })
+      total += logSum
+      for k in 0..<K {
+        let r = exp(terms[k] - logSum)
+        expected[k * stride] += r
+        for j in 0..<d {
+          let ej = c.x[i * d + j] - c.means[k * d + j]
+          expected[k * stride + 1 + j] += r * ej
+          for l in 0...j { expected[k * stride + 1 + d + j * d + l] += r * ej * (c.x[i * d + l] - c.means[k * d + l]) }
+        }
+      }
+    }
+    #expect(value.isApproximatelyEqual(to: total, relativeTolerance: 1e-12), "K=\(K) d=\(d)")
+    let scaleOfSums = expected.map(abs).max() ?? 1
+    for e in 0..<(K * stride) {
+      #expect(abs(stats[e] - expected[e]) <= 1e-12 * max(1, scaleOfSums), "K=\(K) d=\(d) statistic \(e)")
+    }
+  }
 }
