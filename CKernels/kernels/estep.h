@@ -24,25 +24,67 @@ static inline void emz_prefetch_block(const double *x, size_t start, size_t n, s
   double totals[EMZ_MAX_COMPONENTS];                                       \
   double loglik = 0
 
+/// Vectors of chunk-long sums in the Gaussian E steps (K·(1 + d + d²) of them for full
+/// covariances: K = 8 components of d = 8 take 584, 37 KiB of stack; K·(1 + 3d) diagonal).
+#define EMZ_FULL_CHUNK_SUMS 640
+
 static double EMZ_FN(mixture_estep_diag)(const double *x, size_t n, size_t d, size_t K,
                                          const double *means, const double *precisions,
                                          const double *half_log_terms, const double *log_w,
                                          double *stats) {
   EMZ_FUSED_BUFFERS;
+  // Chunk-long lane sums for complete full blocks, as in mixture_estep_full (there the
+  // observed counts equal the count: one sum serves both).
+  const emz_gaussian_diag_layout L = emz_gaussian_diag_layout_make(d);
+  const int lanes = K * L.stride <= EMZ_FULL_CHUNK_SUMS;
+  emz_v8 sums[EMZ_FULL_CHUNK_SUMS];
+  if (lanes)
+    for (size_t e = 0; e < K * L.stride; e++) sums[e] = emz_v8_splat(0.0);
   for (size_t start = 0; start < n; start += EMZ_BLOCK) {
     size_t nb = n - start < EMZ_BLOCK ? n - start : EMZ_BLOCK;
+    emz_prefetch_block(x, start, n, d);
     int complete = transpose_block(x + start * d, nb, d, xt);
     block_logpdf_diag(xt, nb, d, K, complete, means, precisions, half_log_terms, lp);
     loglik += block_normalize(lp, nb, K, log_w);
+    if (lanes && complete && nb == EMZ_BLOCK) {
+      for (size_t k = 0; k < K; k++) {
+        const emz_v8 *w = (const emz_v8 *)(lp + k * EMZ_BLOCK);
+        emz_v8 *s = sums + k * L.stride;
+        emz_v8 count = s[L.count];
+        for (size_t v = 0; v < EMZ_VECTORS; v++) count += w[v];
+        s[L.count] = count;
+        for (size_t j = 0; j < d; j++) {
+          const emz_v8 *xj = (const emz_v8 *)(xt + j * EMZ_BLOCK);
+          const double cj = means[k * d + j];
+          emz_v8 s1 = s[L.sum + L.per_dimension * j], s2 = s[L.square + L.per_dimension * j];
+          for (size_t v = 0; v < EMZ_VECTORS; v++) {
+            const emz_v8 e = xj[v] - cj, we = w[v] * e;
+            s1 += we;
+            s2 += we * e;
+          }
+          s[L.sum + L.per_dimension * j] = s1;
+          s[L.square + L.per_dimension * j] = s2;
+        }
+      }
+      continue;
+    }
     block_totals(lp, nb, K, totals);
     block_accumulate_diag(xt, nb, d, K, complete, lp, totals, means, stats);
   }
+  if (lanes)
+    for (size_t k = 0; k < K; k++) {
+      const emz_v8 *s = sums + k * L.stride;
+      double *out = stats + k * L.stride;
+      const double total = horizontal_sum((const v8d *)&s[L.count]);
+      out[L.count] += total;
+      for (size_t j = 0; j < d; j++) {
+        out[L.observed + L.per_dimension * j] += total;
+        out[L.sum + L.per_dimension * j] += horizontal_sum((const v8d *)&s[L.sum + L.per_dimension * j]);
+        out[L.square + L.per_dimension * j] += horizontal_sum((const v8d *)&s[L.square + L.per_dimension * j]);
+      }
+    }
   return loglik;
 }
-
-/// Vectors of chunk-long sums in the full-covariance E step (K·(1 + d + d²) of them: K = 8
-/// components of d = 8 take 584, 37 KiB of stack).
-#define EMZ_FULL_CHUNK_SUMS 640
 
 static double EMZ_FN(mixture_estep_full)(const double *x, size_t n, size_t d, size_t K,
                                          const double *means, const double *inv_chols,

@@ -240,4 +240,49 @@ import Testing
       #expect(abs(stats[e] - expected[e]) <= 1e-12 * max(1, scaleOfSums), "K=\(K) d=\(d) statistic \(e)")
     }
   }
+  /// The diagonal-covariance mixture E step (chunk-long lane sums for complete full blocks,
+  /// per-block sums for the block with a missing entry and the partial last block) against
+  /// Σ_j ½ log(p/2π) − ½ p (x − μ)² over observed entries and a row-by-row log-sum-exp.
+  @Test(arguments: [(3, 2), (8, 8), (30, 8)])
+  func diagonalMixtureMatchesLogSumExp(components K: Int, dimension d: Int) {
+    let n = 64 * 4 + 9
+    let random = RandomSource(seed: UInt64(K * 31 + d))
+    let means = (0..<(K * d)).map { _ in 3 * random.gaussian() }
+    let precisions = (0..<(K * d)).map { _ in 0.2 + 2 * random.uniform() }
+    let halfLog = precisions.map { 0.5 * log($0 / (2 * Double.pi)) }
+    var x = (0..<(n * d)).map { _ in 4 * random.gaussian() }
+    x[(64 + 3) * d + d - 1] = .nan
+    let logWeights = random.dirichlet([Double](repeating: 1, count: K)).map { log($0) }
+    let stride = 1 + 3 * d
+    var stats = [Double](repeating: 0, count: K * stride)
+    let value = emz_mixture_estep_diag(x, n, d, K, means, precisions, halfLog, logWeights, &stats)
+    var expected = [Double](repeating: 0, count: K * stride), total = 0.0
+    for i in 0..<n {
+      let seen = (0..<d).filter { !x[i * d + $0].isNaN }
+      let terms = (0..<K).map { k in
+        seen.reduce(logWeights[k]) { acc, j in
+          let e = x[i * d + j] - means[k * d + j]
+          return acc + halfLog[k * d + j] - 0.5 * precisions[k * d + j] * e * e
+        }
+      }
+      let top = terms.max() ?? 0
+      let logSum = top + log(terms.reduce(0) { $0 + exp($1 - top) })
+      total += logSum
+      for k in 0..<K {
+        let r = exp(terms[k] - logSum)
+        expected[k * stride] += r
+        for j in seen {
+          let e = x[i * d + j] - means[k * d + j]
+          expected[k * stride + 1 + 3 * j] += r
+          expected[k * stride + 2 + 3 * j] += r * e
+          expected[k * stride + 3 + 3 * j] += r * e * e
+        }
+      }
+    }
+    #expect(value.isApproximatelyEqual(to: total, relativeTolerance: 1e-12), "K=\(K) d=\(d)")
+    let scaleOfSums = expected.map(abs).max() ?? 1
+    for e in 0..<(K * stride) {
+      #expect(abs(stats[e] - expected[e]) <= 1e-12 * max(1, scaleOfSums), "K=\(K) d=\(d) statistic \(e)")
+    }
+  }
 }
