@@ -89,7 +89,10 @@ hmm_gaussian_full_states(size_t T, const size_t D, size_t K, const double *x,
   // recursion uses).
   emz_v8 c_max;
   emz_v8_max_lanes(&c_max, &c);
-  const emz_v8 c_floor = c_max - 200.0;
+  // A non-finite constant (parameters no prepare step accepts) sends every row to its own
+  // maximum: c_floor = +∞ is above every log-density.
+  const int finite = c_max[0] > -INFINITY && c_max[0] < INFINITY;
+  const emz_v8 c_floor = finite ? c_max - 200.0 : emz_v8_splat(INFINITY);
   double shift = 0;  // Σ_t m_t over the rows not shifted by c_max
   size_t at_max = 0;  // rows shifted by c_max: their shifts add up exactly as at_max · c_max
   int64_t exponents = 0, e0;
