@@ -11,6 +11,7 @@
 
 #include "internal.h"
 #include "vmath.h"
+#include "vmath8.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -26,9 +27,61 @@ static inline double horizontal_sum(const v8d *v) {
   return (((*v)[0] + (*v)[4]) + ((*v)[1] + (*v)[5])) + (((*v)[2] + (*v)[6]) + ((*v)[3] + (*v)[7]));
 }
 
+/// `block_normalize` for a full block (nb = EMZ_BLOCK), eight rows at a time in explicit
+/// 8-lane vectors: a row group's K log-densities, their maximum, the K exps, the log of the
+/// sum and the scaling all run while the group's K vectors are in L1, at the full vector width
+/// of the instruction set (the loop vectoriser prefers half-width AVX-512 vectors). The
+/// same formulas as the general path, except that log Σ_k is taken once per lane of the
+/// product of the eight row groups' sums; the log-likelihood is summed per lane and then
+/// across the lanes, a fixed order (the block layout does not depend on the thread count).
+static inline double block_normalize_full(double *lp, size_t K, const double *log_w) {
+  emz_v8 total = emz_v8_splat(0.0), product = emz_v8_splat(1.0);
+  double bad = 0;  // −∞ or NaN when some row is impossible (or undefined)
+  for (size_t v = 0; v < EMZ_VECTORS; v++) {
+    emz_v8 m = emz_v8_splat(-INFINITY);
+    for (size_t k = 0; k < K; k++) {
+      emz_v8 *row = (emz_v8 *)(lp + k * EMZ_BLOCK) + v;
+      const emz_v8 x = *row + log_w[k];
+      *row = x;
+      m = emz_v8_select(x > m, x, m);
+    }
+    if (__builtin_reduce_or(~(emz_v8i)(m > -INFINITY)) != 0) {
+      // Rare: a row impossible under every component (or NaN) becomes uniform, as below.
+      for (size_t lane = 0; lane < 8; lane++) {
+        if (m[lane] > -INFINITY) continue;
+        bad += (m[lane] != m[lane]) ? NAN : -INFINITY;
+        for (size_t k = 0; k < K; k++) lp[k * EMZ_BLOCK + 8 * v + lane] = 0;
+        m[lane] = 0;
+      }
+    }
+    emz_v8 s = emz_v8_splat(0.0);
+    for (size_t k = 0; k < K; k++) {
+      emz_v8 *row = (emz_v8 *)(lp + k * EMZ_BLOCK) + v;
+      const emz_v8 shifted = *row - m;
+      emz_v8 e;
+      emz_v8_exp_nonpositive(&e, &shifted);  // terms below e⁻⁷⁰⁰ of the largest become 0
+      *row = e;
+      s += e;
+    }
+    // 1 ≤ s ≤ K (the largest term is e⁰): the eight row groups' sums multiply to at most
+    // K⁸ ≤ 2⁴⁸ per lane, so one log of the product replaces eight logs (and their divisions).
+    product *= s;
+    total += m;
+    const emz_v8 inverse = 1.0 / s;
+    for (size_t k = 0; k < K; k++) ((emz_v8 *)(lp + k * EMZ_BLOCK))[v] *= inverse;
+  }
+  emz_v8 log_product;
+  emz_v8_log(&log_product, &product);
+  total += log_product;
+  const double sum = (((total[0] + total[4]) + (total[1] + total[5])) +
+                      ((total[2] + total[6]) + (total[3] + total[7])));
+  return bad != 0 ? bad : sum;
+}
+
 /// Adds log w_k, turns each row's K log-densities into responsibilities, and returns
 /// Σ_r log Σ_k w_k f_k(x_r) (−∞ if a row is impossible under every component, NaN if NaN).
 static inline double block_normalize(double *lp, size_t nb, size_t K, const double *log_w) {
+  if (nb == EMZ_BLOCK) return block_normalize_full(lp, K, log_w);
   double m[EMZ_BLOCK], s[EMZ_BLOCK];
   for (size_t r = 0; r < nb; r++) m[r] = -INFINITY;
   for (size_t k = 0; k < K; k++) {
@@ -185,10 +238,43 @@ static inline void block_accumulate_diag(const double *xt, size_t nb, size_t d, 
   }
 }
 
+/// `block_logpdf_full` for a full block and d = D ≤ 8 (a constant after inlining): for each
+/// 8-row vector the d differences, the triangular product and the squared norm stay in
+/// registers (the general loops below store and reload z and q for every coordinate). The
+/// same operations in the same order, so the same bits.
+static inline __attribute__((always_inline)) void
+block_logpdf_full_small(const double *xt, const size_t D, size_t K, const double *means,
+                        const double *inv_chols, const double *log_consts, double *lp) {
+  for (size_t k = 0; k < K; k++) {
+    const double *mu = means + k * D, *M = inv_chols + k * D * D;
+    const double c = log_consts[k];
+    emz_v8 *out = (emz_v8 *)(lp + k * EMZ_BLOCK);
+    for (size_t v = 0; v < EMZ_VECTORS; v++) {
+      emz_v8 e[8], q = emz_v8_splat(0.0);
+      for (size_t l = 0; l < D; l++) e[l] = ((const emz_v8 *)(xt + l * EMZ_BLOCK))[v] - mu[l];
+      for (size_t j = 0; j < D; j++) {
+        emz_v8 z = emz_v8_splat(0.0);
+        for (size_t l = 0; l <= j; l++) z += M[j * D + l] * e[l];
+        q += z * z;
+      }
+      out[v] = c - 0.5 * q;
+    }
+  }
+}
+
 /// lp[k] = log N(x | μ_k, Σ_k) = c_k − ½ ‖L_k⁻¹ (x − μ_k)‖²; `diff` is d×EMZ_BLOCK scratch.
 static inline void block_logpdf_full(const double *xt, size_t nb, size_t d, size_t K,
                                      const double *means, const double *inv_chols,
                                      const double *log_consts, double *diff, double *lp) {
+  if (nb == EMZ_BLOCK && d >= 1 && d <= 8) {
+    switch (d) {
+#define EMZ_FULL_CASE(D) \
+      case D: block_logpdf_full_small(xt, D, K, means, inv_chols, log_consts, lp); return;
+      EMZ_FULL_CASE(1) EMZ_FULL_CASE(2) EMZ_FULL_CASE(3) EMZ_FULL_CASE(4)
+      EMZ_FULL_CASE(5) EMZ_FULL_CASE(6) EMZ_FULL_CASE(7) EMZ_FULL_CASE(8)
+#undef EMZ_FULL_CASE
+    }
+  }
   double q[EMZ_BLOCK], z[EMZ_BLOCK];
   // log N(x | μ_k, Σ_k) = c_k − ½ ‖L_k⁻¹ (x − μ_k)‖².
   for (size_t k = 0; k < K; k++) {
@@ -252,6 +338,43 @@ static inline void block_accumulate_full(const double *xt, size_t nb, size_t d, 
         EMZ_SIMD
         for (size_t r = 0; r < nb; r++) acc += wj[r] * dl[r];
         s2[j * d + l] += acc;
+      }
+    }
+  }
+}
+
+/// `block_accumulate_full` for a full block into 8-lane sums (`sums`: one vector per entry
+/// of `emz_gaussian_full_layout`, lanes = rows mod 8), added to `stats` by the caller at the
+/// end of its chunk. The same products, summed in another order.
+static inline void block_accumulate_full_lanes(const double *xt, size_t d, size_t K,
+                                               const double *lp, const double *means,
+                                               double *diff, double *wdiff, emz_v8 *sums) {
+  const emz_gaussian_full_layout L = emz_gaussian_full_layout_make(d);
+  for (size_t k = 0; k < K; k++) {
+    const emz_v8 *w = (const emz_v8 *)(lp + k * EMZ_BLOCK);
+    const double *c = means + k * d;
+    emz_v8 *s = sums + k * L.stride;
+    emz_v8 count = s[L.count];
+    for (size_t v = 0; v < EMZ_VECTORS; v++) count += w[v];
+    s[L.count] = count;
+    for (size_t j = 0; j < d; j++) {
+      const emz_v8 *xj = (const emz_v8 *)(xt + j * EMZ_BLOCK);
+      emz_v8 *dj = (emz_v8 *)(diff + j * EMZ_BLOCK), *wj = (emz_v8 *)(wdiff + j * EMZ_BLOCK);
+      emz_v8 s1 = s[L.sum + j];
+      for (size_t v = 0; v < EMZ_VECTORS; v++) {
+        dj[v] = xj[v] - c[j];
+        wj[v] = w[v] * dj[v];
+        s1 += wj[v];
+      }
+      s[L.sum + j] = s1;
+    }
+    for (size_t j = 0; j < d; j++) {
+      const emz_v8 *wj = (const emz_v8 *)(wdiff + j * EMZ_BLOCK);
+      for (size_t l = 0; l <= j; l++) {
+        const emz_v8 *dl = (const emz_v8 *)(diff + l * EMZ_BLOCK);
+        emz_v8 acc = s[L.scatter + j * d + l];
+        for (size_t v = 0; v < EMZ_VECTORS; v++) acc += wj[v] * dl[v];
+        s[L.scatter + j * d + l] = acc;
       }
     }
   }

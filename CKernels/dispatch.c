@@ -4,6 +4,7 @@
 #include "CKernels.h"
 #include "dispatch.h"
 
+#include <math.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,4 +158,16 @@ double emz_bernoulli_mixture_estep_packed(const uint64_t *values, const uint64_t
 
 int emz_bits_pack(const double *x, size_t n, size_t d, uint64_t *values, uint64_t *observed) {
   return emz_kernels()->bits_pack(x, n, d, values, observed);
+}
+
+double emz_hmm_estep_gaussian_full(size_t T, size_t d, size_t K, const double *x,
+                                   const double *means, const double *inv_chols,
+                                   const double *log_consts, const double *initial,
+                                   const double *transition, double *b, double *alpha,
+                                   double *scale, double *init_acc, double *trans_acc,
+                                   double *stats) {
+  if (d > 8 || K > 8) return NAN;
+  return emz_kernels()->hmm_estep_gaussian_full(T, d, K, x, means, inv_chols, log_consts, initial,
+                                                transition, b, alpha, scale, init_acc, trans_acc,
+                                                stats);
 }

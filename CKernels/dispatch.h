@@ -34,6 +34,7 @@ struct emz_kernel_table {
   __typeof__(emz_hmm_forward_backward) *hmm_forward_backward;
   __typeof__(emz_hmm_forward_backward_densities) *hmm_forward_backward_densities;
   __typeof__(emz_hmm_viterbi) *hmm_viterbi;
+  __typeof__(emz_hmm_estep_gaussian_full) *hmm_estep_gaussian_full;
   __typeof__(emz_missing_pattern_bits) *missing_pattern_bits;
   __typeof__(emz_pattern_residual_sums) *pattern_residual_sums;
   __typeof__(emz_bits_pack) *bits_pack;
@@ -60,6 +61,7 @@ struct emz_kernel_table {
     .hmm_forward_backward = EMZ_FN(hmm_forward_backward),                         \
     .hmm_forward_backward_densities = EMZ_FN(hmm_forward_backward_densities),     \
     .hmm_viterbi = EMZ_FN(hmm_viterbi),                                           \
+    .hmm_estep_gaussian_full = EMZ_FN(hmm_estep_gaussian_full),                   \
     .missing_pattern_bits = EMZ_FN(missing_pattern_bits),                         \
     .pattern_residual_sums = EMZ_FN(pattern_residual_sums),                       \
     .bits_pack = EMZ_FN(bits_pack),                                               \

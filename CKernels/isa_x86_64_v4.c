@@ -9,6 +9,9 @@
 #include <string.h>  // every system header before the target region below
 
 #if defined(__x86_64__)
+#include <immintrin.h>
+/// vmath8.h may use AVX-512 instructions the vector extensions cannot express (vscalefpd).
+#define EMZ_AVX512 1
 #define EMZ_FN(name) name##_x86_64_v4
 // min_vector_width(512): the 8-double register blocks (v8d in blocks.h, v8s in hmm.h) stay
 // in zmm registers. Without it the x86-64-v4 tuning, which prefers 256-bit vectors (kept

@@ -20,6 +20,7 @@
 #include "kernels/estep.h"
 #include "kernels/gaussian.h"
 #include "kernels/hmm.h"
+#include "kernels/hmm_gaussian.h"
 #include "kernels/mixture.h"
 #include "kernels/patterns.h"
 

@@ -156,6 +156,21 @@ double emz_hmm_forward_backward(size_t T, size_t K, double *logb, const double *
 double emz_hmm_forward_backward_densities(size_t T, size_t K, double *b, const double *initial,
                                           const double *transition, double *alpha, double *scale,
                                           double *work, double *init_acc, double *trans_acc);
+/// The HMM E step over one sequence of T complete rows x (T×d, no NaN) with full-covariance
+/// Gaussian emissions (`emz_gaussian_logpdf_full`'s parameters), for K ≤ 8 states and d ≤ 8:
+/// the emission densities are computed inside the forward pass and the emission statistics
+/// (`emz_gaussian_full_layout`, centred at `means`, weighted by γ) inside the backward pass,
+/// state by state in vector lanes. Accumulates init_acc (K), trans_acc (K×K) and stats (K
+/// emission blocks) as `emz_hmm_forward_backward` + `emz_gaussian_accumulate_full` do, and
+/// returns log P(sequence) with every constant; −∞ when the sequence is impossible (NaN for a
+/// NaN density: then nothing is accumulated). Scratch: `b` and `alpha` T×8, `scale` T.
+/// Returns NaN without touching anything for d > 8 or K > 8.
+double emz_hmm_estep_gaussian_full(size_t T, size_t d, size_t K, const double *x,
+                                   const double *means, const double *inv_chols,
+                                   const double *log_consts, const double *initial,
+                                   const double *transition, double *b, double *alpha,
+                                   double *scale, double *init_acc, double *trans_acc,
+                                   double *stats);
 /// Categorical emission densities scaled per symbol: out[i*K + k] = table[x_i*K + k] (the
 /// probabilities of symbol x_i divided by their largest), 1 for a missing x_i; returns
 /// Σ_i log_max[x_i] (the scales' logarithms).

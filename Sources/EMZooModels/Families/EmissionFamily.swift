@@ -18,8 +18,9 @@ public import EMZooCore
 /// entry 0 of each block is the component's total weight Σᵢ wᵢₖ.
 ///
 /// Faster paths are separate, optional protocols: `FusedMixtureExpectation` (a whole mixture
-/// E step per block in one kernel) and `ScaledEmissionDensities` (densities without logs, for
-/// the HMM's forward–backward). Families without them get the same results through the
+/// E step per block in one kernel), `ScaledEmissionDensities` (densities without logs, for
+/// the HMM's forward–backward) and `FusedForwardBackward` (the HMM's whole E step with the
+/// emissions inside the recursions). Families without them get the same results through the
 /// four verbs.
 public protocol EmissionFamily: Sendable {
   associatedtype Parameters: Sendable

@@ -144,14 +144,24 @@ public struct PoissonFamily: PerDimensionFamily {
   public func adapted(to data: DataSet) -> PoissonFamily {
     guard data.dimension == dimension else { return self }
     var copy = self
-    for j in 0..<dimension {
-      var sum = 0.0, count = 0.0
-      for i in 0..<data.rows where !data[i, j].isNaN {
-        sum += data[i, j]
-        count += 1
+    // One pass over the contiguous rows (1M rows × 4 columns through `data[i, j]` took ~20 ms
+    // inside a fit's timing); each column is still summed in row order, so the same bits.
+    let d = dimension, rows = data.rows
+    var sums = [Double](repeating: 0, count: d), counts = [Double](repeating: 0, count: d)
+    data.values.withUnsafeBufferPointer { all in
+      sums.withUnsafeMutableBufferPointer { sums in
+        counts.withUnsafeMutableBufferPointer { counts in
+          guard let x = all.baseAddress else { return }
+          for i in 0..<rows {
+            for j in 0..<d where !x[i * d + j].isNaN {
+              sums[j] += x[i * d + j]
+              counts[j] += 1
+            }
+          }
+        }
       }
-      copy.reference[j] = sum > 0 ? sum / count : 1
     }
+    for j in 0..<d { copy.reference[j] = sums[j] > 0 ? sums[j] / counts[j] : 1 }
     return copy
   }
 

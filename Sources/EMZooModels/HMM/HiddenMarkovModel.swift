@@ -118,8 +118,12 @@ public struct HiddenMarkovModel<Family: EmissionFamily>: GenerativeModel {
   }
 
   /// log b and then γ (rows × K), the forward variables α̂ (rows × K), the scale factors (rows)
-  /// and the backward work space (3K).
-  public func scratchCount(rows: Int) -> Int { 2 * rows * states + rows + 3 * states }
+  /// and the backward work space (3K); a `FusedForwardBackward` family keeps b and α̂ in
+  /// vectors of at least 8 lanes (rows × max(K, 8) each).
+  public func scratchCount(rows: Int) -> Int {
+    let lanes = family is any FusedForwardBackward ? max(states, 8) : states
+    return 2 * rows * lanes + rows + 3 * lanes
+  }
 
   public func prepare(_ p: Parameters) throws -> Prepared {
     let logOrMinusInfinity: (Double) -> Double = { $0 > 0 ? log($0) : -.infinity }
@@ -136,6 +140,19 @@ public struct HiddenMarkovModel<Family: EmissionFamily>: GenerativeModel {
       let logb = scratch.baseAddress!
       let alpha = logb + n * K, scale = alpha + n * K, work = scale + n
       let s = statistics.baseAddress!, layout = statisticsLayout
+      if let fused = family as? any FusedForwardBackward {
+        // Emissions inside the forward pass, statistics inside the backward pass.
+        let sequences = Self.sequences(in: rows, of: data).map {
+          ($0.lowerBound - rows.lowerBound)..<($0.upperBound - rows.lowerBound)
+        }
+        if let logLikelihood = fused.fusedForwardBackward(
+          x, rows: n, sequences: sequences, anyPrepared: prepared.emission, initial: prepared.initial,
+          transition: prepared.transition, scratch: logb, initialStatistics: s + layout.initial,
+          transitionStatistics: s + layout.transition, emissionStatistics: s + layout.emission)
+        {
+          return logLikelihood
+        }
+      }
       var logLikelihood = 0.0
       let missing: [Int]
       if let shift = scaledFamily?.scaledDensities(
