@@ -53,8 +53,9 @@ struct Fit: ParsableCommand {
     }
     try emit(report.result.formatted() + "\n", to: output, reading: [self.spec, table.source])
     if let plot {
+      // Pictures draw every row: a rank holding a row window gathers them first (collective).
       try PlotFolder.write(
-        report, data: table, model: model, resultFile: output, to: plot, announce: !quiet)
+        report, data: table.gatheringRows(), model: model, resultFile: output, to: plot, announce: !quiet)
     }
   }
 }

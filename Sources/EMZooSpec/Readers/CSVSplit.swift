@@ -226,6 +226,14 @@ public enum CSVSplit {
     public var kind: FailureKind
     /// The first text row of `field` over every process (for `numberAfterText` messages).
     public var firstText: Int?
+
+    public init(rank: Int, row: Int, field: Int, kind: FailureKind, firstText: Int?) {
+      self.rank = rank
+      self.row = row
+      self.field = field
+      self.kind = kind
+      self.firstText = firstText
+    }
   }
 
   /// The first failure in (row, field) order over every process, as one process reading the
