@@ -20,8 +20,9 @@ import Foundation
 ///
 /// An `.npy` file is split by rows the same way (its row offsets are known). Every failure is
 /// agreed: each process checks its rows, and the message of the lowest failing row (the same
-/// one a single process reports for the file) stops every process. A pipe, or a CSV file with a
-/// `sequence` column (an HMM's sequences), is read whole by every process.
+/// one a single process reports for the file) stops every process. A pipe, a spec naming a
+/// sequence column, or a CSV file with a `sequence` column (an HMM's sequences) is read whole by
+/// every process.
 public enum DistributedReader {
   /// The data of `path` (columns `wanted`, sequence column `sequence`) for this process of
   /// `group`. Collective: every process of `group` must call it with the same arguments.
@@ -32,33 +33,29 @@ public enum DistributedReader {
       guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
             try InputFile.kind(path, what: "data file") == .regular
       else { return true }
-      return sequence != nil && !NpyReader.isNpy(path: path)
+      return sequence != nil
     }
     if group.size == 1 || whole {
       return try group.agreeing { try CSVReader.read(path: path, columns: wanted, sequence: sequence) }
     }
     if try group.agreeing({ NpyReader.isNpy(path: path) }) {
-      return try readNpy(path: path, columns: wanted, sequence: sequence, group: group)
+      return try readNpy(path: path, columns: wanted, group: group)
     }
     return try readCSV(path: path, columns: wanted, group: group)
   }
 
   // MARK: .npy
 
-  static func readNpy(path: String, columns wanted: [String]?, sequence: String?,
-                      group: any ProcessGroup) throws -> DataSet {
+  static func readNpy(path: String, columns wanted: [String]?, group: any ProcessGroup) throws -> DataSet {
     let header = try group.agreeing { try NpyReader.header(path: path) }
     let n = header.rows
     let window = DataSet.window(rows: n, rank: group.rank, of: group.size)
-    if n <= DataSet.windowRows || sequence != nil {
-      // Small (or with sequences): each reads its rows, then every row is gathered.
+    if n <= DataSet.windowRows {
+      // Small: each reads its rows, then every row is gathered.
       let own = try group.agreeing { try NpyReader.read(path: path, columns: wanted, sequence: nil, rows: window) }
       let d = own.dimension
       let counts = (0..<group.size).map { DataSet.window(rows: n, rank: $0, of: group.size).count * d }
       let all = group.allGather(own.values.array, counts: counts)
-      if sequence != nil {
-        return try group.agreeing { try NpyReader.read(path: path, columns: wanted, sequence: sequence) }
-      }
       var data = DataSet(source: path, columns: own.columns, values: all)
       data.firstLine = 0
       data.rowNoun = "row"
@@ -85,6 +82,10 @@ public enum DistributedReader {
     }
     guard let (file, dataStart, headerFields, scan, count) = phase1 else {
       // No header line: the plain reader says what is wrong (the same on every process).
+      return try group.agreeing { try CSVReader.read(path: path, columns: wanted) }
+    }
+    if headerFields.contains("sequence") {
+      // Sequences (an HMM's): every process reads the whole file, as a plain run does.
       return try group.agreeing { try CSVReader.read(path: path, columns: wanted) }
     }
     let counts = group.allGather([Double(count)], counts: [Int](repeating: 1, count: P)).map { Int($0) }
