@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # MPI: `mpirun -np P emzoo fit` gives the same result bytes (apart from "processes" and
 # "seconds") as the plain run, for P = 1, 2, 4 and 1 or 2 threads, for a Gaussian mixture (CSV
-# and .npy), an HMM (several sequences) and the missing-data regression, and for a mixture on
-# more than 250 000 rows (CSV and .npy), where each rank holds only its own rows; a malformed
+# and .npy), an HMM (several sequences) and the missing-data regression, and for a mixture and
+# the regression on more than 250 000 rows, where each rank holds only its own rows; a malformed
 # line that only one rank reads makes every rank exit 2 with the plain run's one line.
 #
 # Installs Open MPI when missing. Uses the debug binary that scripts/test.sh builds (or
@@ -95,6 +95,8 @@ check_model hmm "$work/hmm.json" "$work/hmm.csv"
 sed -e 's/"name": "regression-mar"/"name": "mpi-regression"/' models/regression-mar.json >"$work/reg.json"
 "$EMZOO" sample "$work/reg.json" --n $ROWS --seed 7 --output "$work/reg.csv"
 check_model missing-data-regression "$work/reg.json" "$work/reg.csv" --max-iterations 10
+"$EMZOO" sample "$work/reg.json" --n $BIG --seed 11 --output "$work/bigreg.csv"
+RUNS="plain_1 2_1 4_1" check_model windowed-regression "$work/reg.json" "$work/bigreg.csv" --max-iterations 3
 
 # A malformed line in the last block (the last rank's part): every rank exits 2, and stderr
 # holds one line naming the file and line.

@@ -124,3 +124,35 @@ extension DataValues {
     }
   }
 }
+
+extension DataSet {
+  /// One record per block of `BlockGrid.rowsPerBlock` rows, in block order, on every process:
+  /// `body(rows)` describes the rows of one block (any length); each process describes its held
+  /// blocks and the records are gathered (collective when rows are windowed; with every row
+  /// held, all blocks are described here). For per-block summaries that are merged in block
+  /// order (groups by missingness pattern), which `rowBlockSums`' fixed width cannot hold.
+  public func blockRecords(group: any ProcessGroup = Processes.group, _ body: (Range<Int>) -> [Double]) -> [[Double]] {
+    let B = BlockGrid.rowsPerBlock
+    let blocks = stride(from: 0, to: rows, by: B).map { $0..<min($0 + B, rows) }
+    guard held != nil, group.size > 1 else { return blocks.map(body) }
+    let grid = BlockGrid(chunks: blocks, rows: rows)
+    let owned = grid.blocks(forRank: group.rank, of: group.size).filter { $0 < blocks.count }
+    let local = owned.map { body(blocks[$0]) }
+    let ownedCounts = (0..<group.size).map { q in grid.blocks(forRank: q, of: group.size).filter { $0 < blocks.count }.count }
+    let sizes = group.allGather(local.map { Double($0.count) }, counts: ownedCounts).map { Int($0) }
+    var perRank: [Int] = []
+    var next = 0
+    for q in 0..<group.size {
+      perRank.append(sizes[next..<(next + ownedCounts[q])].reduce(0, +))
+      next += ownedCounts[q]
+    }
+    let payload = group.allGather(Array(local.joined()), counts: perRank)
+    var records: [[Double]] = []
+    var offset = 0
+    for size in sizes {
+      records.append(Array(payload[offset..<(offset + size)]))
+      offset += size
+    }
+    return records
+  }
+}
