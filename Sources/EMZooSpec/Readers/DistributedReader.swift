@@ -109,12 +109,12 @@ public enum DistributedReader {
     let rows = parts[r]
     // Phase 2: parse the rows (into their place in the whole matrix for a window).
     let selectedCount = wanted?.count ?? headerFields.filter { $0 != "sequence" && $0 != "latent" }.count
-    var reservation: ExternalBuffer? = nil
-    if windowed {
+    let reservation = try group.agreeing { () throws -> ExternalBuffer? in
+      guard windowed else { return nil }
       guard let reserved = DataValues.reserved(count: n * max(selectedCount, 1)) else {
         throw InputError("\(path): cannot reserve memory for \(n) rows")
       }
-      reservation = reserved
+      return reserved
     }
     let raw = try group.agreeing { () -> CSVReader.RawTable in
       let header = try file.bytes(0..<dataStart)
