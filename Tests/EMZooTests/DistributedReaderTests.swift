@@ -95,6 +95,28 @@ import Testing
     }
   }
 
+  @Test("sequences: each rank reads its part; a sequence crossing parts stays one sequence, as in the plain read")
+  func sequencesAcrossParts() throws {
+    var text = "sequence,x\n"
+    var id = 0
+    for i in 0..<3000 {
+      if i % 437 == 0 || i % 1000 == 999 { id += 1 }
+      // Ids with spaces and quotes around them, as the parser trims them.
+      text += (i % 3 == 0 ? " \"s\(id)\"" : "s\(id)") + ",\(i)\n"
+    }
+    let path = try temporaryFile(text)
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    let plain = try CSVReader.read(path: path)
+    #expect(plain.sequences.count > 5)
+    for ranks in [2, 3, 5] {
+      for result in try readAll(path, ranks: ranks) {
+        let data = try result.get()
+        #expect(data.sequences == plain.sequences, "\(ranks) ranks")
+        #expect(data.values == plain.values)
+      }
+    }
+  }
+
   @Test("large files: each rank holds exactly its blocks' rows, at their global places; the subsample is gathered in row order")
   func largeFileWindows() throws {
     let rows = DataSet.windowRows + 3 * BlockGrid.rowsPerBlock + 11

@@ -128,6 +128,32 @@ public enum CSVSplit {
     if !isBlank(), lineStart < range.upperBound { _ = body(lineStart) }
   }
 
+  /// The start of the last row (non-blank line) that ends before the line start `x`, or nil
+  /// when no row lies between `dataStart` and `x`.
+  public static func previousRowStart(before x: Int, dataStart: Int, file source: some ByteSource) throws -> Int? {
+    var end = x
+    while end > dataStart {
+      // The line ending at `end` (exclusive of its "\n" at end − 1) starts after the "\n" before it.
+      var start = end - 1
+      var chunkEnd = start
+      var found: Int? = nil
+      while found == nil, chunkEnd > dataStart {
+        let chunkStart = max(dataStart, chunkEnd - scanBlock)
+        let block = try source.bytes(chunkStart..<chunkEnd)
+        if let i = block.lastIndex(of: 0x0A) { found = chunkStart + i + 1 } else { chunkEnd = chunkStart }
+      }
+      start = found ?? dataStart
+      var length = 0
+      try forEachRow(in: start..<end, file: source) { _ in
+        length += 1
+        return false
+      }
+      if length > 0 { return start }
+      end = start
+    }
+    return nil
+  }
+
   /// The number of rows (non-blank lines) starting in `range`.
   public static func countRows(in range: Range<Int>, file source: some ByteSource) throws -> Int {
     var count = 0

@@ -20,9 +20,10 @@ import Foundation
 ///
 /// An `.npy` file is split by rows the same way (its row offsets are known). Every failure is
 /// agreed: each process checks its rows, and the message of the lowest failing row (the same
-/// one a single process reports for the file) stops every process. A pipe, a spec naming a
-/// sequence column, or a CSV file with a `sequence` column (an HMM's sequences) is read whole by
-/// every process.
+/// one a single process reports for the file) stops every process. A CSV file with a `sequence`
+/// column (an HMM's sequences) is read in parts and gathered whole, with its sequence starts (a
+/// part's first row continues the sequence of the row before it when their ids agree); a pipe
+/// or a spec naming a sequence column is read whole by every process.
 public enum DistributedReader {
   /// The data of `path` (columns `wanted`, sequence column `sequence`) for this process of
   /// `group`. Collective: every process of `group` must call it with the same arguments.
@@ -84,17 +85,16 @@ public enum DistributedReader {
       // No header line: the plain reader says what is wrong (the same on every process).
       return try group.agreeing { try CSVReader.read(path: path, columns: wanted) }
     }
-    if headerFields.contains("sequence") {
-      // Sequences (an HMM's): every process reads the whole file, as a plain run does.
-      return try group.agreeing { try CSVReader.read(path: path, columns: wanted) }
-    }
+    // Sequences (an HMM's): each process reads its part, then every row is gathered with the
+    // sequence starts (an HMM's chunks are whole sequences, which row windows do not follow).
+    let sequenceField = headerFields.firstIndex(of: "sequence")
     let counts = group.allGather([Double(count)], counts: [Int](repeating: 1, count: P)).map { Int($0) }
     let n = counts.reduce(0, +)
     let rowStarts = counts.indices.map { q in counts[..<q].reduce(0, +) }
     if n == 0 {
       throw InputError("\(path): no data rows after the header")
     }
-    let windowed = n > DataSet.windowRows
+    let windowed = n > DataSet.windowRows && sequenceField == nil
     // The rows and bytes this process parses.
     var parts = (0..<P).map { rowStarts[$0]..<(rowStarts[$0] + counts[$0]) }
     var bytes = scan
@@ -166,7 +166,7 @@ public enum DistributedReader {
     table.textRows = textRows.map(Int64.init)
     table.numberRows = numberRows.map(Int64.init)
     table.latent = []
-    table.starts = []
+    if sequenceField == nil { table.starts = [] }
     if let reservation {
       return try windowData(table, reservation: reservation, rows: n, window: rows, source: path, group: group)
     }
@@ -177,7 +177,27 @@ public enum DistributedReader {
     }
     let d = local.dimension
     let all = group.allGather(local.values.array, counts: counts.map { $0 * d })
-    return DataSet(source: path, columns: local.columns, values: all)
+    guard let sequenceField else { return DataSet(source: path, columns: local.columns, values: all) }
+    // A part's first row continues the sequence of the file's previous row when their ids agree.
+    var starts = Array(table.starts.prefix(rows.count)).map { Double($0) }
+    if !starts.isEmpty {
+      starts[0] = try group.agreeing { () throws -> Double in
+        guard let previous = try CSVSplit.previousRowStart(before: bytes.lowerBound, dataStart: dataStart, file: file) else {
+          return 1
+        }
+        let own = try CSVSplit.field(sequenceField, ofRow: 0, from: bytes, file: file)
+        let before = try CSVSplit.field(sequenceField, ofRow: 0, from: previous..<bytes.lowerBound, file: file)
+        return own == before ? 0 : 1
+      }
+    } else {
+      _ = try group.agreeing { 0 }
+    }
+    let flags = group.allGather(starts, counts: counts)
+    let sequenceStarts = flags.indices.filter { flags[$0] != 0 }
+    let sequences = sequenceStarts.indices.map { k in
+      sequenceStarts[k]..<(k + 1 < sequenceStarts.count ? sequenceStarts[k + 1] : n)
+    }
+    return DataSet(source: path, columns: local.columns, values: all, sequences: sequences)
   }
 
   /// A window parsed into the reserved matrix: text columns dropped (in place), held rows
