@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # MPI: `mpirun -np P emzoo fit` gives the same result bytes (apart from "processes" and
-# "seconds") as the plain run, for P = 1, 2, 4 and 1 or 2 threads, for a Gaussian mixture, an
-# HMM (several sequences) and the missing-data regression; a malformed line that only one rank
-# meets makes every rank exit 2 with one line on stderr.
+# "seconds") as the plain run, for P = 1, 2, 4 and 1 or 2 threads, for a Gaussian mixture (CSV
+# and .npy), an HMM (several sequences) and the missing-data regression, and for a mixture and
+# the regression on more than 250 000 rows, where each rank holds only its own rows; a malformed
+# line that only one rank reads makes every rank exit 2 with the plain run's one line.
 #
 # Installs Open MPI when missing. Uses the debug binary that scripts/test.sh builds (or
 # $EMZOO). The data span 3 fixed blocks of 16384 rows, so every P splits them differently
@@ -37,6 +38,7 @@ check_model() {  # name spec data [extra fit flags...]
     echo "FAIL $name: a plain run records processes" >&2; exit 1
   fi
   local runs=("plain 2" "1 1" "2 1" "2 2" "4 1" "4 2")
+  if [ -n "${RUNS:-}" ]; then read -r -a runs <<<"$RUNS"; runs=("${runs[@]/_/ }"); fi
   for run in "${runs[@]}"; do
     local p=${run% *} t=${run#* }
     local out="$work/$name-$p-$t.json"
@@ -63,6 +65,22 @@ cat >"$work/gm.json" <<'JSON'
 JSON
 "$EMZOO" sample "$work/gm.json" --n $ROWS --seed 3 --output "$work/gm.csv"
 check_model gaussian-mixture "$work/gm.json" "$work/gm.csv"
+"$EMZOO" sample "$work/gm.json" --n $ROWS --seed 3 --output "$work/gm.npy"
+check_model gaussian-mixture-npy "$work/gm.json" "$work/gm.npy"
+
+# More than 250 000 rows: each rank reads and holds only the rows of its blocks (row windows),
+# initialises from the gathered subsample, and sums the ICL by block.
+cat >"$work/big.json" <<'JSON'
+{"name": "mpi-big", "model": "gaussian-mixture", "options": {"components": 3},
+ "parameters": {"weights": [0.3, 0.3, 0.4], "means": [[0, 0], [4, 0], [0, 4]],
+   "covariances": [[[1, 0], [0, 1]], [[1, 0.5], [0.5, 1]], [[2, 0], [0, 0.5]]]},
+ "fit": {"restarts": 1, "maxIterations": 3, "init": "kmeans++", "standardErrors": false}}
+JSON
+BIG=270000
+"$EMZOO" sample "$work/big.json" --n $BIG --seed 9 --output "$work/big.csv"
+"$EMZOO" sample "$work/big.json" --n $BIG --seed 9 --output "$work/big.npy"
+RUNS="plain_1 1_1 2_1 2_2 4_1" check_model windowed-mixture "$work/big.json" "$work/big.csv"
+RUNS="plain_1 2_1 4_1" check_model windowed-mixture-npy "$work/big.json" "$work/big.npy"
 
 cat >"$work/hmm.json" <<'JSON'
 {"name": "mpi-hmm", "model": "hmm",
@@ -77,6 +95,8 @@ check_model hmm "$work/hmm.json" "$work/hmm.csv"
 sed -e 's/"name": "regression-mar"/"name": "mpi-regression"/' models/regression-mar.json >"$work/reg.json"
 "$EMZOO" sample "$work/reg.json" --n $ROWS --seed 7 --output "$work/reg.csv"
 check_model missing-data-regression "$work/reg.json" "$work/reg.csv" --max-iterations 10
+"$EMZOO" sample "$work/reg.json" --n $BIG --seed 11 --output "$work/bigreg.csv"
+RUNS="plain_1 2_1 4_1" check_model windowed-regression "$work/reg.json" "$work/bigreg.csv" --max-iterations 3
 
 # A Bernoulli mixture with 5 % of the entries missing: its E step runs on bit-packed rows.
 python3 - models/bernoulli-20d.json "$work/bern.json" <<'PY'
@@ -109,3 +129,26 @@ for p in 1 2 4; do
   fi
 done
 echo "ok   a malformed line: every rank exits 2 with one line ($(cat "$work/stderr"))"
+
+# The same in a large file, in the last rank's window, and in the first half of the file:
+# every rank exits 2 with exactly the plain run's line.
+python3 - "$work/big.csv" "$work/bigbad.csv" <<'PY'
+import sys
+lines = open(sys.argv[1]).read().split("\n")
+lines[265000] = "1.5,abc"
+open(sys.argv[2], "w").write("\n".join(lines))
+PY
+status=0
+"$EMZOO" fit "$work/big.json" --data "$work/bigbad.csv" --output "$work/bad.json" 2>"$work/plain-stderr" || status=$?
+[ "$status" = 2 ] || { echo "FAIL: the plain run of a bad large file exits $status" >&2; exit 1; }
+for p in 2 4; do
+  status=0
+  "${MPIRUN[@]}" -np $p "$EMZOO" fit "$work/big.json" --data "$work/bigbad.csv" --output "$work/bad.json" \
+    2>"$work/stderr" >"$work/stdout" || status=$?
+  if [ "$status" != 2 ] || ! cmp -s "$work/stderr" "$work/plain-stderr" || [ -e "$work/bad.json" ]; then
+    echo "FAIL bad large data, P=$p: status $status, stderr:" >&2
+    cat "$work/stderr" >&2
+    exit 1
+  fi
+done
+echo "ok   a malformed line in a rank's window: every rank exits 2 with the plain run's line ($(cat "$work/stderr"))"

@@ -147,7 +147,16 @@ func loadModel(_ path: String) throws -> (ModelSpec, any SpecifiedModel) {
 
 /// Loads a spec and its data (from `--data`, else the spec's "data") and builds the model for
 /// the data's columns. Bad input in either throws `InputError` before any work.
-func loadSpecAndData(_ specPath: String, data dataPath: String?, output: String? = nil) throws -> (ModelSpec, DataSet, any SpecifiedModel) {
+///
+/// With `distributed` under an MPI launch of several processes, each process reads only its own
+/// rows (`DistributedReader`); a model that cannot fit row windows then gets every row gathered.
+/// Collective then: every process must call it.
+func loadSpecAndData(_ specPath: String, data dataPath: String?, output: String? = nil,
+                     distributed: Bool = false) throws -> (ModelSpec, DataSet, any SpecifiedModel) {
+  let group = Processes.group
+  if distributed, group.size > 1 {
+    return try loadDistributed(specPath, data: dataPath, output: output, group: group)
+  }
   let spec = try ModelSpec.load(path: specPath)
   let registry = EMZooCommandLine.registry
   let kind = try registry.kind(named: spec.model, in: spec)

@@ -31,9 +31,10 @@ struct Fit: ParsableCommand {
   func run() throws {
     try checkOutputPath(output, reading: [spec] + (data.map { [$0] } ?? []))
     try PlotFolder.check(plot, option: "--plot")
-    // Under MPI every rank reads; if any fails, every rank stops with that rank's message.
+    // Under MPI every rank reads its own rows; if any fails, every rank stops with the message
+    // of the first failure in the file.
     let (spec, table, model) = try Processes.group.agreeing {
-      try loadSpecAndData(self.spec, data: self.data, output: self.output)
+      try loadSpecAndData(self.spec, data: self.data, output: self.output, distributed: true)
     }
     let printer = ProgressPrinter()
     var progress: (@Sendable (FitProgress) -> Void)? = nil
@@ -52,8 +53,9 @@ struct Fit: ParsableCommand {
     }
     try emit(report.result.formatted() + "\n", to: output, reading: [self.spec, table.source])
     if let plot {
+      // Pictures draw every row: a rank holding a row window gathers them first (collective).
       try PlotFolder.write(
-        report, data: table, model: model, resultFile: output, to: plot, announce: !quiet)
+        report, data: table.gatheringRows(), model: model, resultFile: output, to: plot, announce: !quiet)
     }
   }
 }

@@ -15,14 +15,14 @@ extension DataSet {
   /// [Floyd's algorithm]: Bentley & Floyd, "A sample of brilliance", CACM 30(9), 1987.
   public func initializationSample(limit: Int = DataSet.initializationRows, seed: UInt64 = 0x5EED) -> DataSet {
     guard rows > limit, limit > 0 else { return self }
-    let random = RandomSource(seed: seed)
-    var chosen = Set<Int>(minimumCapacity: limit)
-    for j in (rows - limit)..<rows {
-      let t = random.integer(below: j + 1)
-      if !chosen.insert(t).inserted { chosen.insert(j) }
-    }
-    let order = chosen.sorted()
     let d = dimension
+    if let gatheredSample, limit == DataSet.initializationRows, seed == 0x5EED {
+      var sample = DataSet(source: source, columns: columns, storage: gatheredSample)
+      sample.firstLine = firstLine
+      sample.rowNoun = rowNoun
+      return sample
+    }
+    let order = Self.sampleRows(rows: rows, limit: limit, seed: seed)
     var picked = [Double](repeating: 0, count: limit * d)
     values.withUnsafeBufferPointer { all in
       for (r, i) in order.enumerated() {
@@ -33,5 +33,18 @@ extension DataSet {
     sample.firstLine = firstLine
     sample.rowNoun = rowNoun
     return sample
+  }
+
+  /// The rows `initializationSample` keeps, increasing: `limit` of 0..<`rows` drawn by Floyd's
+  /// algorithm from `seed` (all of them when `rows <= limit`).
+  public static func sampleRows(rows: Int, limit: Int = DataSet.initializationRows, seed: UInt64 = 0x5EED) -> [Int] {
+    guard rows > limit, limit > 0 else { return Array(0..<rows) }
+    let random = RandomSource(seed: seed)
+    var chosen = Set<Int>(minimumCapacity: limit)
+    for j in (rows - limit)..<rows {
+      let t = random.integer(below: j + 1)
+      if !chosen.insert(t).inserted { chosen.insert(j) }
+    }
+    return chosen.sorted()
   }
 }

@@ -18,6 +18,13 @@ public struct DataSet: Sendable {
   /// What a row is called in error messages: "line" for text files, "row" for `.npy` files
   /// (whose rows are numbered from 0 with `firstLine` 0).
   public var rowNoun = "line"
+  /// The rows whose values this process holds, when it holds only some (a rank of a
+  /// distributed fit reading only its own rows; see `DataSet+Window.swift`); nil when every row
+  /// is held. `values` still spans every row, but entries outside these rows are meaningless.
+  public var held: Range<Int>? = nil
+  /// The rows of `initializationSample()` gathered from every process, when `held` is not nil
+  /// and the data has more than `initializationRows` rows.
+  public var gatheredSample: DataValues? = nil
 
   public var dimension: Int { columns.count }
 

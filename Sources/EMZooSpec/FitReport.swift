@@ -32,9 +32,12 @@ extension SpecifiedModel {
   public func fitReport(
     spec: ModelSpec, data: DataSet, options: FitOptions, dataPath: String? = nil
   ) throws -> FitReport {
-    try checkColumns(data)
-    try validate(data)
-    try validateForFitting(data)
+    // With a row window each process checks its own rows; all stop at the first failure.
+    try Processes.group.agreeing {
+      try checkColumns(data)
+      try validate(data)
+    }
+    try Processes.group.agreeing { try validateForFitting(data) }
     let start = try specParameters(spec)
     if options.initialization == .spec, start == nil {
       throw spec.parameters.error("fit.init \"spec\" needs the spec's parameters")

@@ -161,12 +161,19 @@ extension EmissionFamily {
   /// log Σₖ exp(logWeights[k] + log f(xᵢ | θₖ)) over rows with an observed entry. A component
   /// that lost all of its weight is re-seeded there (mixtures and HMMs alike).
   public func worstExplainedRow(_ data: DataSet, prepared: Prepared, logWeights: [Double]) -> Int {
+    worstExplainedRowAndValue(data, prepared: prepared, logWeights: logWeights).row
+  }
+
+  /// `worstExplainedRow` and its value log Σₖ exp(…) (+∞ when no held row has an observed
+  /// entry); only the held rows (`DataSet.heldRows`) are scanned.
+  public func worstExplainedRowAndValue(_ data: DataSet, prepared: Prepared, logWeights: [Double]) -> (row: Int, value: Double) {
     let K = components, d = data.dimension, block = 1024
     var worst = (row: 0, value: Double.infinity)
     var buffer = [Double](repeating: 0, count: block * K)
+    let held = data.heldRows
     data.values.withUnsafeBufferPointer { all in
-      for start in stride(from: 0, to: data.rows, by: block) {
-        let count = min(block, data.rows - start)
+      for start in stride(from: held.lowerBound, to: held.upperBound, by: block) {
+        let count = min(block, held.upperBound - start)
         let x = all.baseAddress! + start * d
         logDensities(x, rows: count, prepared: prepared, into: &buffer)
         for i in 0..<count where (0..<d).contains(where: { !x[i * d + $0].isNaN }) {
@@ -175,6 +182,6 @@ extension EmissionFamily {
         }
       }
     }
-    return worst.row
+    return worst
   }
 }

@@ -40,7 +40,10 @@ enum IndependentDimensions {
   /// Every observed entry must satisfy `isValid`; the error names its line and column.
   static func validate(_ data: DataSet, expected: String, isValid: (Double) -> Bool) throws {
     let d = data.dimension
-    for (e, x) in data.values.enumerated() where !x.isNaN && !isValid(x) {
+    let held = data.heldRows
+    for e in (held.lowerBound * d)..<(held.upperBound * d) {
+      let x = data.values[e]
+      guard !x.isNaN && !isValid(x) else { continue }
       throw InputError("\(data.place(row: e / d, column: e % d)): expected \(expected), found \(formatNumber(x))")
     }
   }

@@ -42,27 +42,40 @@ extension Mixture {
     try validate(data)
     let model = adapted(to: data)
     let prepared = try model.prepare(parameters)
-    var classification = 0.0
-    model.forEachBlockOfJointDensities(data, prepared: prepared) { _, count, joint in
+    func add(_ classification: inout Double, _ count: Int, _ joint: UnsafeMutablePointer<Double>) {
       for r in 0..<count {
         let row = joint + r * model.components
         guard let (best, total) = Self.argmaxAndLogSumExp(row, count: model.components) else { continue }
         classification += row[best] - total
       }
     }
+    if data.sumsByBlock {
+      // Large or windowed data: block by block, blocks added in order (the same bits for
+      // any number of processes).
+      return data.rowBlockSums(width: 1) { rows, sum in
+        model.forEachBlockOfJointDensities(data, rows: rows, prepared: prepared) { _, count, joint in
+          add(&sum[0], count, joint)
+        }
+      }[0]
+    }
+    var classification = 0.0
+    model.forEachBlockOfJointDensities(data, prepared: prepared) { _, count, joint in
+      add(&classification, count, joint)
+    }
     return classification
   }
 
-  /// Calls `body(start, count, joint)` for consecutive blocks of rows, with
-  /// joint[r·K + k] = log πₖ + log f(x_{start+r} | θₖ) (the family's constant excluded).
-  func forEachBlockOfJointDensities(_ data: DataSet, prepared: Prepared,
+  /// Calls `body(start, count, joint)` for consecutive blocks of rows (of `rows`, default all),
+  /// with joint[r·K + k] = log πₖ + log f(x_{start+r} | θₖ) (the family's constant excluded).
+  func forEachBlockOfJointDensities(_ data: DataSet, rows: Range<Int>? = nil, prepared: Prepared,
                                     _ body: (Int, Int, UnsafeMutablePointer<Double>) -> Void) {
     let K = components, d = data.dimension, block = 2048
+    let rows = rows ?? 0..<data.rows
     var buffer = [Double](repeating: 0, count: block * K)
     data.values.withUnsafeBufferPointer { all in
       buffer.withUnsafeMutableBufferPointer { out in
-        for start in stride(from: 0, to: data.rows, by: block) {
-          let count = min(block, data.rows - start)
+        for start in stride(from: rows.lowerBound, to: rows.upperBound, by: block) {
+          let count = min(block, rows.upperBound - start)
           family.logDensities(all.baseAddress! + start * d, rows: count, prepared: prepared.emission,
                               into: out.baseAddress!)
           for e in 0..<(count * K) { out[e] += prepared.logWeights[e % K] }

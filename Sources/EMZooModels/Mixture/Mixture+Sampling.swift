@@ -11,7 +11,7 @@ extension Mixture {
   /// Every row needs one observed entry; then the family's own checks.
   public func validate(_ data: DataSet) throws {
     let d = data.dimension
-    for i in 0..<data.rows where (0..<d).allSatisfy({ data.values[i * d + $0].isNaN }) {
+    for i in data.heldRows where (0..<d).allSatisfy({ data.values[i * d + $0].isNaN }) {
       throw InputError("\(data.source): \(data.rowNoun) \(i + data.firstLine): every value is missing; a mixture needs at least one observed entry per row")
     }
     try family.validate(data)

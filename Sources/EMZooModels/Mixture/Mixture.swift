@@ -91,13 +91,13 @@ public struct Mixture<Family: EmissionFamily>: GenerativeModel {
     // A component whose weight has vanished cannot be updated (0/0): move it onto the row
     // the current fit explains worst, and say so.
     if let empty = counts.firstIndex(where: { $0 <= 1e-8 * max(n, 1) }) {
-      let row = family.worstExplainedRow(data, prepared: prepared.emission, logWeights: prepared.logWeights)
+      let (row, values) = family.worstExplainedRowValues(data, prepared: prepared.emission, logWeights: prepared.logWeights)
       var weights = previous.weights
       weights[empty] = 1 / Double(max(data.rows, 1))
       let total = weights.reduce(0, +)
       weights = weights.map { $0 / total }
-      let emission = data.values.withUnsafeBufferPointer {
-        family.reseeded(previous.emission, component: empty, at: $0.baseAddress! + row * data.dimension)
+      let emission = values.withUnsafeBufferPointer {
+        family.reseeded(previous.emission, component: empty, at: $0.baseAddress!)
       }
       return (Parameters(weights: weights, emission: emission),
               "component \(empty) lost all its weight; re-seeded at data row \(row + 1)")

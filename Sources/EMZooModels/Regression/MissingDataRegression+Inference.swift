@@ -20,11 +20,17 @@ extension MissingDataRegression {
   /// Groups the rows of `data` by pattern (in order of first appearance), with residual
   /// moments about `mean`.
   func patternGroups(_ mean: [Double], data: DataSet) -> [PatternGroup] {
+    if data.sumsByBlock { return blockPatternGroups(mean, data: data) }
+    return patternGroups(mean, data: data, rows: 0..<data.rows)
+  }
+
+  /// `patternGroups` of the rows `rows`.
+  func patternGroups(_ mean: [Double], data: DataSet, rows: Range<Int>) -> [PatternGroup] {
     let D = dimension, order = checkedLayout(of: data)
     var index: [MissingPattern: Int] = [:]
     var groups: [PatternGroup] = []
     var z = [Double](repeating: 0, count: D), r = [Double](repeating: 0, count: D)
-    for i in 0..<data.rows {
+    for i in rows {
       for a in 0..<D { z[a] = data[i, order[a]] }
       let pattern = z.withUnsafeBufferPointer { MissingPattern(row: $0.baseAddress!, dimension: D) }
       let g: Int
@@ -191,6 +197,17 @@ extension MissingDataRegression {
   /// EM estimate), so β is the OLS slope, β₀ the OLS intercept and σ² = RSS/n.
   public func completeCase(_ data: DataSet) -> (count: Int, estimate: Result<RegressionParameters, InferenceFailure>) {
     let D = dimension, order = checkedLayout(of: data)
+    if data.sumsByBlock {
+      // Large or windowed data: the same moments, block by block.
+      let (count, mean, covariance) = blockCompleteMoments(data)
+      guard count > D else {
+        return (count, .failure(InferenceFailure(description: "\(count) complete rows; least squares needs more than \(D)")))
+      }
+      guard let estimate = RegressionParameters(joint: Parameters(mean: mean, covariance: covariance)) else {
+        return (count, .failure(InferenceFailure(description: "the complete rows' covariates are collinear")))
+      }
+      return (count, .success(estimate))
+    }
     var rows: [Int] = []
     for i in 0..<data.rows where order.allSatisfy({ !data[i, $0].isNaN }) { rows.append(i) }
     let n = Double(rows.count)

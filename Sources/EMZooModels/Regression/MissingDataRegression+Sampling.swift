@@ -30,16 +30,13 @@ extension MissingDataRegression {
       throw InputError("\(data.source): \(data.rows) data rows; expected more than \(dimension) to estimate the \(dimension)×\(dimension) covariance of the covariates and the response")
     }
     let d = data.dimension
-    for i in 0..<data.rows where (0..<d).allSatisfy({ data[i, $0].isNaN }) {
+    // One pass over the held rows; with a row window the findings are gathered (collective).
+    let (varies, emptyRow) = windowChecks(data)
+    if let i = emptyRow {
       throw InputError("\(data.source): \(data.rowNoun) \(i + data.firstLine): every entry is missing (columns \(data.columns.joined(separator: ", "))); expected at least one observed value (drop the row)")
     }
     for j in 0..<d {
-      var first: Double? = nil
-      var varies = false
-      for i in 0..<data.rows where !data[i, j].isNaN {
-        if let first { if data[i, j] != first { varies = true; break } } else { first = data[i, j] }
-      }
-      guard varies else {
+      guard varies[j] else {
         throw InputError("\(data.source): column '\(data.columns[j])': fewer than two distinct observed values; expected a varying column (its variance would be 0)")
       }
     }

@@ -334,6 +334,7 @@ public struct MissingDataRegression: GenerativeModel {
 
   /// The mean and (divisor n) variance of each coordinate's observed entries, in model order.
   func availableMoments(_ data: DataSet) -> (means: [Double], variances: [Double]) {
+    if data.sumsByBlock { return blockMoments(data) }
     let D = dimension
     let order = checkedLayout(of: data)
     var means = [Double](repeating: 0, count: D), variances = [Double](repeating: 1, count: D)

@@ -93,6 +93,67 @@ public enum CSVReader {
 
   static func parse(source: String, columns wanted: [String]?, lineBound: Int,
                     nextBlock: () -> [UInt8]?) throws -> DataSet {
+    let raw = try parseRaw(source: source, columns: wanted, lineBound: lineBound, nextBlock: nextBlock)
+    if let failure = raw.failure { throw failure.error }
+    guard raw.rows > 0 else { throw InputError("\(source): no data rows after the header") }
+    return try raw.dataSet(source: source)
+  }
+
+  /// What parsing some rows of a CSV file gives before the columns are chosen for good: every
+  /// `selected` column of each row (in `values`, or in the caller's `destination`), the first
+  /// row with text and the first with a number in each header column (when the columns are not
+  /// named), and the first failure with its row, all numbered from `rowOffset`.
+  struct RawTable {
+    var header: [String]
+    var selected: [Int]
+    var wanted: [String]?
+    var rows: Int
+    var values: [Double]
+    var textRows: [Int64]
+    var numberRows: [Int64]
+    var latent: [Double]
+    var starts: [UInt8]
+    /// The first malformed row: its number, field, whether a number followed text, the message.
+    var failure: (row: Int, field: Int, afterText: Bool, error: InputError)?
+    /// Whether the rows end with a blank line (an error if a later part of the file has rows).
+    var trailingBlank = false
+
+    /// The data set: text columns dropped (text somewhere, a number nowhere), sequences and
+    /// latent labels attached.
+    func dataSet(source: String) throws -> DataSet {
+      let columns = selected.count
+      var kept = (values: values, selected: selected)
+      if wanted == nil {
+        // Drop the text columns: text somewhere, a number nowhere.
+        let keep = selected.indices.filter { !(textRows[selected[$0]] >= 0 && numberRows[selected[$0]] < 0) }
+        if keep.count < selected.count {
+          guard !keep.isEmpty else { throw InputError("\(source): no numeric data columns") }
+          var compact = [Double](repeating: 0, count: rows * keep.count)
+          for i in 0..<rows { for (slot, j) in keep.enumerated() { compact[i * keep.count + slot] = values[i * columns + j] } }
+          kept = (compact, keep.map { selected[$0] })
+        }
+      }
+      var sequences: [Range<Int>]? = nil
+      if !starts.isEmpty {
+        let first = (0..<rows).filter { starts[$0] != 0 }
+        sequences = first.indices.map { i in first[i]..<(i + 1 < first.count ? first[i + 1] : rows) }
+      }
+      var labels: [Int]? = nil
+      if !latent.isEmpty, latent[..<rows].allSatisfy({ $0 >= 0 && $0 == $0.rounded() && $0 < 1e9 }) {
+        labels = latent[..<rows].map { Int($0) }
+      }
+      return DataSet(source: source, columns: kept.selected.map { header[$0] }, values: kept.values, sequences: sequences,
+                     latent: labels)
+    }
+  }
+
+  /// Parses the header and the rows that `nextBlock` delivers (the header first), numbering
+  /// rows from `rowOffset` in messages; with `destination`, the values go there (room for
+  /// `lineBound − 1` rows of every selected column) instead of into `RawTable.values`. A
+  /// malformed header throws; a malformed row is returned as `failure`.
+  static func parseRaw(source: String, columns wanted: [String]?, lineBound: Int, rowOffset: Int = 0,
+                       destination: UnsafeMutablePointer<Double>? = nil,
+                       nextBlock: () -> [UInt8]?) throws -> RawTable {
     // The header (and the first data row, which decides which columns are numeric).
     var buffer: [UInt8] = []
     var exhausted = false
@@ -153,9 +214,8 @@ public enum CSVReader {
     var latent = [Double](repeating: .nan, count: latentField >= 0 ? capacity : 0)
     var starts = [UInt8](repeating: 0, count: sequenceField >= 0 ? capacity : 0)
     var rows = 0
-    var failure: InputError? = nil
-    let values = [Double](unsafeUninitializedCapacity: capacity * columns) { storage, initialized in
-      defer { initialized = rows * columns }
+    var failure: (row: Int, field: Int, afterText: Bool, error: InputError)? = nil
+    func parseRows(into storage: UnsafeMutablePointer<Double>) {
       while true {
         let final = exhausted
         var parsed = 0
@@ -169,7 +229,7 @@ public enum CSVReader {
               bytes.withMemoryRebound(to: CChar.self) { chars in
                 emz_csv_parse(
                   chars.baseAddress! + offset, chars.count - offset, final ? 1 : 0, header.count, slots, columns,
-                  sequenceField, latentField, &state, storage.baseAddress! + rows * columns,
+                  sequenceField, latentField, &state, storage + rows * columns,
                   latentOut.baseAddress.map { $0 + rows }, startsOut.baseAddress.map { $0 + rows },
                   capacity - rows, &parsed)
               }
@@ -179,11 +239,15 @@ public enum CSVReader {
         } }
         rows += parsed
         if state.error != 0 {
-          failure = describe(state, header: header, line: line(in: buffer, from: offset + consumed), source: source)
+          var error = describe(state, header: header, line: line(in: buffer, from: offset + consumed), source: source,
+                               rowOffset: rowOffset)
           if Int(state.error) == Int(EMZ_CSV_NUMBER_AFTER_TEXT) {
             let field = Int(state.error_field)
-            failure = InputError("\(source): line \(textRows[field] + 2), column \(Quote.value(header[field])): expected a number (line \(state.error_row + 2) has one), found text")
+            error = numberAfterText(source: source, header: header, field: field, textRow: Int(textRows[field]) + rowOffset,
+                                    numberRow: Int(state.error_row) + rowOffset)
           }
+          failure = (Int(state.error_row) + rowOffset, Int(state.error_field),
+                     Int(state.error) == Int(EMZ_CSV_NUMBER_AFTER_TEXT), error)
           return
         }
         offset += consumed
@@ -193,35 +257,29 @@ public enum CSVReader {
         refill()
       }
     }
-    if let failure { throw failure }
-    guard rows > 0 else { throw InputError("\(source): no data rows after the header") }
-    var kept = (values: values, selected: selected)
-    if wanted == nil {
-      // Drop the text columns: text somewhere, a number nowhere.
-      let keep = selected.indices.filter { !(textRows[selected[$0]] >= 0 && numberRows[selected[$0]] < 0) }
-      if keep.count < selected.count {
-        guard !keep.isEmpty else { throw InputError("\(source): no numeric data columns") }
-        var compact = [Double](repeating: 0, count: rows * keep.count)
-        for i in 0..<rows { for (slot, j) in keep.enumerated() { compact[i * keep.count + slot] = values[i * columns + j] } }
-        kept = (compact, keep.map { selected[$0] })
+    var values: [Double] = []
+    if let destination {
+      parseRows(into: destination)
+    } else {
+      values = [Double](unsafeUninitializedCapacity: capacity * columns) { storage, initialized in
+        defer { initialized = rows * columns }
+        parseRows(into: storage.baseAddress!)
       }
     }
-    var sequences: [Range<Int>]? = nil
-    if sequenceField >= 0 {
-      let first = (0..<rows).filter { starts[$0] != 0 }
-      sequences = first.indices.map { i in first[i]..<(i + 1 < first.count ? first[i + 1] : rows) }
-    }
-    var labels: [Int]? = nil
-    if latentField >= 0, latent[..<rows].allSatisfy({ $0 >= 0 && $0 == $0.rounded() && $0 < 1e9 }) {
-      labels = latent[..<rows].map { Int($0) }
-    }
-    return DataSet(source: source, columns: kept.selected.map { header[$0] }, values: kept.values, sequences: sequences,
-                   latent: labels)
+    return RawTable(header: header, selected: selected, wanted: wanted, rows: rows, values: values,
+                    textRows: textRows, numberRows: numberRows, latent: latent, starts: starts, failure: failure,
+                    trailingBlank: state.pending_blank_line != 0)
+  }
+
+  /// The message for a number in a column whose earlier row `textRow` held text.
+  static func numberAfterText(source: String, header: [String], field: Int, textRow: Int, numberRow: Int) -> InputError {
+    InputError("\(source): line \(textRow + 2), column \(Quote.value(header[field])): expected a number (line \(numberRow + 2) has one), found text")
   }
 
   /// The one-line message for a parse error reported by the C parser.
-  static func describe(_ state: emz_csv_state, header: [String], line: ArraySlice<UInt8>, source: String) -> InputError {
-    let lineNumber = Int(state.error_row) + 2
+  static func describe(_ state: emz_csv_state, header: [String], line: ArraySlice<UInt8>, source: String,
+                       rowOffset: Int = 0) -> InputError {
+    let lineNumber = Int(state.error_row) + 2 + rowOffset
     switch Int(state.error) {
     case Int(EMZ_CSV_FIELD_COUNT):
       return InputError("\(source): line \(lineNumber): expected \(header.count) fields as in the header, found \(state.error_field)")

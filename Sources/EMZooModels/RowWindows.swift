@@ -1,0 +1,50 @@
+public import EMZooCore
+
+/// A model whose fit works on a row window (`DataSet.held`): everything it does outside the E
+/// step over every row goes through `DataSet.rowBlockSums`, `requireObservedColumns` or a
+/// gather, so a distributed fit whose processes each hold only their own rows gives the same
+/// bits as a plain one. Other models get every row gathered on every process.
+public protocol RowWindowFitting {
+  /// Whether this model (with its family and options) fits row windows.
+  var fitsRowWindows: Bool { get }
+}
+
+/// An emission family whose checks, constants and adaptation need no row outside a window
+/// (no data-dependent constant, `adapted(to:)` is the identity).
+public protocol RowWindowFamily: EmissionFamily {}
+
+extension GaussianFamily: RowWindowFamily {}
+extension BernoulliFamily: RowWindowFamily {}
+extension CategoricalFamily: RowWindowFamily {}
+
+extension Mixture: RowWindowFitting {
+  /// Mixtures of Gaussian, Bernoulli and categorical families (initialised from the gathered
+  /// subsample, their ICL summed by block, their re-seeding row agreed over every process).
+  public var fitsRowWindows: Bool { family is any RowWindowFamily }
+}
+
+extension HeldBlocks: RowWindowFitting {
+  public var fitsRowWindows: Bool { (base as? any RowWindowFitting)?.fitsRowWindows ?? false }
+}
+
+extension EmissionFamily {
+  /// `worstExplainedRow` and the entries of that row. With a row window, every process
+  /// offers its own worst row and all take the first (lowest-numbered) row of the smallest
+  /// value, as a plain run's scan in row order does (collective).
+  public func worstExplainedRowValues(
+    _ data: DataSet, prepared: Prepared, logWeights: [Double]
+  ) -> (row: Int, values: [Double]) {
+    let d = data.dimension
+    let (row, value) = worstExplainedRowAndValue(data, prepared: prepared, logWeights: logWeights)
+    let own = (0..<d).map { data.values[row * d + $0] }
+    guard data.held != nil else { return (row, own) }
+    let group = Processes.group
+    // [value, row, entries…] from every process; a process holding no row offers +∞.
+    let width = d + 2
+    let all = group.allGather([value, Double(row)] + own, counts: [Int](repeating: width, count: group.size))
+    var best = 0
+    for q in 1..<group.size where all[q * width] < all[best * width] { best = q }
+    if all[best * width] == .infinity { return (0, Array(all[2..<width])) }
+    return (Int(all[best * width + 1]), Array(all[(best * width + 2)..<(best * width + width)]))
+  }
+}
