@@ -81,6 +81,14 @@ BIG=270000
 "$EMZOO" sample "$work/big.json" --n $BIG --seed 9 --output "$work/big.npy"
 RUNS="plain_1 1_1 2_1 2_2 4_1" check_model windowed-mixture "$work/big.json" "$work/big.csv"
 RUNS="plain_1 2_1 4_1" check_model windowed-mixture-npy "$work/big.json" "$work/big.npy"
+# A Poisson mixture: its reference rates and Σ log x! are summed by block on row windows too.
+cat >"$work/bigpois.json" <<'JSON'
+{"name": "mpi-big-poisson", "model": "poisson-mixture", "options": {"components": 2},
+ "parameters": {"weights": [0.4, 0.6], "rates": [[2, 7], [9, 1]]},
+ "fit": {"restarts": 1, "maxIterations": 3, "init": "kmeans++", "standardErrors": false}}
+JSON
+"$EMZOO" sample "$work/bigpois.json" --n $BIG --seed 13 --output "$work/bigpois.npy"
+RUNS="plain_1 2_1 4_1" check_model windowed-poisson-npy "$work/bigpois.json" "$work/bigpois.npy"
 
 cat >"$work/hmm.json" <<'JSON'
 {"name": "mpi-hmm", "model": "hmm",

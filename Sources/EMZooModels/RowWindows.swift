@@ -9,16 +9,18 @@ public protocol RowWindowFitting {
   var fitsRowWindows: Bool { get }
 }
 
-/// An emission family whose checks, constants and adaptation need no row outside a window
-/// (no data-dependent constant, `adapted(to:)` is the identity).
+/// An emission family whose checks, constants and adaptation need no row outside a window:
+/// none depends on the data, or (Poisson's reference rates and Σ log x!) it is summed with
+/// `DataSet.rowBlockSums`.
 public protocol RowWindowFamily: EmissionFamily {}
 
 extension GaussianFamily: RowWindowFamily {}
 extension BernoulliFamily: RowWindowFamily {}
 extension CategoricalFamily: RowWindowFamily {}
+extension PoissonFamily: RowWindowFamily {}
 
 extension Mixture: RowWindowFitting {
-  /// Mixtures of Gaussian, Bernoulli and categorical families (initialised from the gathered
+  /// Mixtures of Gaussian, Bernoulli, categorical and Poisson families (initialised from the gathered
   /// subsample, their ICL summed by block, their re-seeding row agreed over every process).
   public var fitsRowWindows: Bool { family is any RowWindowFamily }
 }

@@ -227,9 +227,14 @@ import Testing
                     "covariateCovariance": [[1.0, 0.5], [0.5, 2.0]]},
      "columns": ["x1", "x2", "y"]}
     """,
+    """
+    {"model": "poisson-mixture", "options": {"components": 2},
+     "parameters": {"weights": [0.4, 0.6], "rates": [[2, 7], [9, 1]]},
+     "fit": {"standardErrors": false}}
+    """,
   ]
 
-  @Test("a windowed fit on simulated ranks gives the plain fit's bytes (a mixture, the regression)",
+  @Test("a windowed fit on simulated ranks gives the plain fit's bytes (Gaussian and Poisson mixtures, the regression)",
         arguments: DistributedReaderTests.windowedSpecs)
   func windowedFitSameBits(_ text: String) throws {
     let s = try spec(text)

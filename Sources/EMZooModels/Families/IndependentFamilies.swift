@@ -151,6 +151,23 @@ public struct PoissonFamily: PerDimensionFamily {
     // inside a fit's timing); each column is still summed in row order, so the same bits.
     let d = dimension, rows = data.rows
     var sums = [Double](repeating: 0, count: d), counts = [Double](repeating: 0, count: d)
+    if data.sumsByBlock {
+      // Large or windowed data: the same sums block by block (row order inside a block, blocks
+      // in order), so every process of a distributed fit gets the bits of a plain one.
+      let totals = data.values.withUnsafeBufferPointer { all in
+        data.rowBlockSums(width: 2 * d) { block, out in
+          guard let x = all.baseAddress else { return }
+          for i in block {
+            for j in 0..<d where !x[i * d + j].isNaN {
+              out[j] += x[i * d + j]
+              out[d + j] += 1
+            }
+          }
+        }
+      }
+      for j in 0..<d { copy.reference[j] = totals[j] > 0 ? totals[j] / totals[d + j] : 1 }
+      return copy
+    }
     data.values.withUnsafeBufferPointer { all in
       sums.withUnsafeMutableBufferPointer { sums in
         counts.withUnsafeMutableBufferPointer { counts in
@@ -195,8 +212,19 @@ public struct PoissonFamily: PerDimensionFamily {
   }
 
   public func constantLogLikelihood(of data: DataSet) -> Double {
-    data.values.withUnsafeBufferPointer {
-      emz_poisson_constant($0.baseAddress, data.rows, data.dimension, reference, reference.map { log($0) })
+    let logReference = reference.map { log($0) }
+    let d = data.dimension
+    if data.sumsByBlock {
+      // Block by block (see `adapted(to:)`): collective under a distributed fit.
+      return data.values.withUnsafeBufferPointer { all in
+        data.rowBlockSums(width: 1) { block, out in
+          guard let x = all.baseAddress else { return }
+          out[0] += emz_poisson_constant(x + block.lowerBound * d, block.count, d, reference, logReference)
+        }
+      }[0]
+    }
+    return data.values.withUnsafeBufferPointer {
+      emz_poisson_constant($0.baseAddress, data.rows, d, reference, logReference)
     }
   }
 
