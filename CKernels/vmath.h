@@ -27,6 +27,23 @@ static inline double emz_from_bits(uint64_t u) {
   return x;
 }
 
+/// The exps' polynomial, written once for the scalar and the 8-lane versions: P(r) by Horner
+/// from the highest coefficient `EMZ_EXP_P9` (`p` must hold it), the same operations in the
+/// same order for a double or a vector, hence the same bits in every lane.
+#define EMZ_EXP_P9 0x1.af38a9b0ec855p-26
+#define EMZ_EXP_HORNER(p, r)              \
+  do {                                    \
+    p = p * r + 0x1.289185613a3d6p-22;    \
+    p = p * r + 0x1.71de0dae63bb3p-19;    \
+    p = p * r + 0x1.a019b90d2ae7ap-16;    \
+    p = p * r + 0x1.a01a01a7c41d5p-13;    \
+    p = p * r + 0x1.6c16c1788bd90p-10;    \
+    p = p * r + 0x1.11111111109b3p-7;     \
+    p = p * r + 0x1.5555555553d63p-5;     \
+    p = p * r + 0x1.5555555555556p-3;     \
+    p = p * r + 0x1.0000000000001p-1;     \
+  } while (0)
+
 /// e^x for x > −700, and 0 for x ≤ −700 (−∞ included); +∞ above 709.78, NaN for NaN. The
 /// kernels exponentiate log-densities relative to their row's largest: terms below e⁻⁷⁰⁰ of it
 /// change no sum, and zeroing them keeps subnormals out of what follows.
@@ -44,16 +61,8 @@ static inline double emz_exp_floored(double x) {
   const uint64_t ki = emz_bits(kd);  // n in the low bits
   kd -= shift;
   const double r = (xc - kd * ln2_hi) - kd * ln2_lo;
-  double p = 0x1.af38a9b0ec855p-26;
-  p = p * r + 0x1.289185613a3d6p-22;
-  p = p * r + 0x1.71de0dae63bb3p-19;
-  p = p * r + 0x1.a019b90d2ae7ap-16;
-  p = p * r + 0x1.a01a01a7c41d5p-13;
-  p = p * r + 0x1.6c16c1788bd90p-10;
-  p = p * r + 0x1.11111111109b3p-7;
-  p = p * r + 0x1.5555555553d63p-5;
-  p = p * r + 0x1.5555555555556p-3;
-  p = p * r + 0x1.0000000000001p-1;
+  double p = EMZ_EXP_P9;
+  EMZ_EXP_HORNER(p, r);
   const double er = 1.0 + (r + r * r * p);
   const double y = (er * 2.0) * emz_from_bits((ki + 1022) << 52);  // e^r · 2 · 2ⁿ⁻¹
   return x <= -700.0 ? 0.0 : y;

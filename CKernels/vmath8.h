@@ -38,16 +38,8 @@ static inline __attribute__((always_inline)) void emz_v8_exp_from_clamped(emz_v8
   const emz_v8u ki = (emz_v8u)kd;  // n in the low bits
   kd -= shift;
   const emz_v8 r = (*xc - kd * ln2_hi) - kd * ln2_lo;
-  emz_v8 p = emz_v8_splat(0x1.af38a9b0ec855p-26);
-  p = p * r + 0x1.289185613a3d6p-22;
-  p = p * r + 0x1.71de0dae63bb3p-19;
-  p = p * r + 0x1.a019b90d2ae7ap-16;
-  p = p * r + 0x1.a01a01a7c41d5p-13;
-  p = p * r + 0x1.6c16c1788bd90p-10;
-  p = p * r + 0x1.11111111109b3p-7;
-  p = p * r + 0x1.5555555553d63p-5;
-  p = p * r + 0x1.5555555555556p-3;
-  p = p * r + 0x1.0000000000001p-1;
+  emz_v8 p = emz_v8_splat(EMZ_EXP_P9);
+  EMZ_EXP_HORNER(p, r);
   const emz_v8 er = 1.0 + (r + r * r * p);
   const emz_v8 y = (er * 2.0) * (emz_v8)((ki + 1022) << 52);  // e^r · 2 · 2ⁿ⁻¹
   *out = emz_v8_select(*x <= -700.0, emz_v8_splat(0.0), y);
@@ -78,16 +70,8 @@ static inline __attribute__((always_inline)) void emz_v8_exp_nonpositive(emz_v8 
   emz_v8 kd = *x * log2e + shift;
   kd -= shift;
   const emz_v8 r = (*x - kd * ln2_hi) - kd * ln2_lo;
-  emz_v8 p = emz_v8_splat(0x1.af38a9b0ec855p-26);
-  p = p * r + 0x1.289185613a3d6p-22;
-  p = p * r + 0x1.71de0dae63bb3p-19;
-  p = p * r + 0x1.a019b90d2ae7ap-16;
-  p = p * r + 0x1.a01a01a7c41d5p-13;
-  p = p * r + 0x1.6c16c1788bd90p-10;
-  p = p * r + 0x1.11111111109b3p-7;
-  p = p * r + 0x1.5555555553d63p-5;
-  p = p * r + 0x1.5555555555556p-3;
-  p = p * r + 0x1.0000000000001p-1;
+  emz_v8 p = emz_v8_splat(EMZ_EXP_P9);
+  EMZ_EXP_HORNER(p, r);
   const emz_v8 er = 1.0 + (r + r * r * p);
   const __mmask8 keep = _mm512_cmp_pd_mask((__m512d)*x, _mm512_set1_pd(-700.0), _CMP_NLE_UQ);
   *out = (emz_v8)_mm512_maskz_scalef_pd(keep, (__m512d)er, (__m512d)kd);
