@@ -157,14 +157,30 @@ func loadSpecAndData(_ specPath: String, data dataPath: String?, output: String?
   if distributed, group.size > 1 {
     return try loadDistributed(specPath, data: dataPath, output: output, group: group)
   }
+  let (spec, kind, path) = try specKindAndDataPath(specPath, data: dataPath, output: output)
+  let table = try CSVReader.read(path: path, columns: spec.columns, sequence: spec.sequenceColumn)
+  let model = try makeModel(kind, spec: spec, table: table)
+  try checkMemory(model, spec: spec, table: table)
+  return (spec, table, model)
+}
+
+/// The spec at `specPath`, its kind, and the data file (`--data`, else the spec's "data"),
+/// checked not to be `output`.
+func specKindAndDataPath(_ specPath: String, data dataPath: String?, output: String?) throws
+  -> (ModelSpec, ModelKind, String) {
   let spec = try ModelSpec.load(path: specPath)
-  let registry = EMZooCommandLine.registry
-  let kind = try registry.kind(named: spec.model, in: spec)
+  let kind = try EMZooCommandLine.registry.kind(named: spec.model, in: spec)
   guard let path = dataPath ?? spec.dataPath else {
     throw InputError("\(spec.file): no data: give --data FILE.csv or a \"data\" field in the spec")
   }
   try checkOutputPath(output, reading: [specPath, path])
-  let table = try CSVReader.read(path: path, columns: spec.columns, sequence: spec.sequenceColumn)
+  return (spec, kind, path)
+}
+
+/// The spec's model for `table`, after checking that the table has the columns the spec names
+/// and, when the spec gives parameters, as many data columns as they describe.
+func makeModel(_ kind: ModelKind, spec: ModelSpec, table: DataSet) throws -> any SpecifiedModel {
+  let registry = EMZooCommandLine.registry
   if let declared = try? kind.make(spec, nil, registry),
      let absent = declared.requiredColumns.first(where: { !table.columns.contains($0.name) }) {
     throw InputError("\(table.source): no column \(Quote.value(absent.name)) (\(absent.field)); the data has \(Quote.list(table.columns))")
@@ -172,13 +188,16 @@ func loadSpecAndData(_ specPath: String, data dataPath: String?, output: String?
   if spec.parameters.isPresent, let declared = try? kind.make(spec, nil, registry), declared.dimension != table.dimension {
     throw InputError("\(table.source): the spec's parameters describe \(declared.dimension) data columns, the data has \(table.dimension) (\(Quote.list(table.columns))); pick columns with the spec's \"columns\"")
   }
-  let model = try kind.make(spec, table.dimension, registry)
+  return try kind.make(spec, table.dimension, registry)
+}
+
+/// Refuses a fit whose estimated memory exceeds what the machine has (`Limits.checkMemory`).
+func checkMemory(_ model: any SpecifiedModel, spec: ModelSpec, table: DataSet) throws {
   try Limits.checkMemory(
     model.memoryEstimate(rows: table.rows, dimension: table.dimension,
                          longestSequence: table.sequences.map(\.count).max() ?? table.rows,
                          threads: ProcessInfo.processInfo.activeProcessorCount, mapped: table.values.isExternal),
     "\(spec.file): \(spec.model) on \(table.rows) rows of \(table.dimension) columns")
-  return (spec, table, model)
 }
 
 /// The arguments of the commands that apply a fitted result to data (`decode`, `impute`).
