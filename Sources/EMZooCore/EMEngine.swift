@@ -21,12 +21,11 @@ public enum EMEngine {
       return try fitShortEM(model, to: data, runner: runner, constant: constant, options: options, clock: clock)
     }
     let restarts = options.initialization == .spec ? 1 : options.restarts
-    var summaries: [RestartSummary] = []
-    var best: (index: Int, run: StartRun<Model.Parameters>)? = nil
-    var bestIsDegenerate = false
-    for r in 0..<restarts {
-      let seed = options.seed &+ UInt64(r)
-      do {
+    let runners = startRunners(model, data: data, runner: runner, options: options, starts: restarts)
+    // Every restart runs; they run at once when the E step cannot use the threads
+    // (`concurrentStarts`), and are taken in order below either way.
+    let runs = concurrently(restarts, workers: runners.count) { r, worker -> Result<StartRun<Model.Parameters>, any Error> in
+      Result {
         let initial: Model.Parameters
         if options.initialization == .spec {
           guard let start else { throw FitFailure(description: "init \"spec\" needs the spec's parameters") }
@@ -34,11 +33,20 @@ public enum EMEngine {
         } else {
           // The generator only when a start is drawn (it allocates GSL's Mersenne Twister).
           initial = try model.initialParameters(
-            for: data, method: options.initialization, random: RandomSource(seed: seed))
+            for: data, method: options.initialization, random: RandomSource(seed: options.seed &+ UInt64(r)))
         }
-        let run = try runStart(
-          model, runner: runner, constant: constant, from: initial, options: options,
+        return try runStart(
+          model, runner: runners[worker], constant: constant, from: initial, options: options,
           restart: r, restarts: restarts, clock: clock)
+      }
+    }
+    var summaries: [RestartSummary] = []
+    var best: (index: Int, run: StartRun<Model.Parameters>)? = nil
+    var bestIsDegenerate = false
+    for (r, result) in runs.enumerated() {
+      let seed = options.seed &+ UInt64(r)
+      do {
+        let run = try result.get()
         let degenerate = model.isDegenerate(run.parameters)
         summaries.append(RestartSummary(
           seed: seed, initialization: options.initialization, logLikelihood: run.logLikelihood,
@@ -60,6 +68,17 @@ public enum EMEngine {
       }
     }
     return try outcome(model, best: best, restarts: summaries, clock: clock, shortRuns: 0)
+  }
+
+  /// The runners for `starts` starts: `runner` alone, or one single-threaded runner per
+  /// thread when starts run at once (`concurrentStarts`).
+  static func startRunners<Model: EMModel>(
+    _ model: Model, data: DataSet, runner: ExpectationRunner<Model>, options: FitOptions, starts: Int
+  ) -> [ExpectationRunner<Model>] {
+    let workers = min(starts, concurrentStarts(
+      chunks: runner.ownedChunks.count, threads: options.threads, processes: runner.group.size))
+    guard workers > 1 else { return [runner] }
+    return (0..<workers).map { _ in ExpectationRunner(model: model, data: data, threads: 1, group: runner.group) }
   }
 
   /// The fit's outcome: the best start's run with every start's summary, or a `FitFailure`

@@ -86,17 +86,26 @@ extension EMEngine {
     shortOptions.maxIterations = min(options.shortIterations, options.maxIterations)
     shortOptions.progress = nil
 
+    // Every short run runs; they run at once when the E step cannot use the threads
+    // (`concurrentStarts`), and are taken in the order drawn below either way.
+    let runners = startRunners(model, data: data, runner: runner, options: options, starts: count)
+    let shortRuns = concurrently(count, workers: runners.count) { j, worker -> Result<StartRun<Model.Parameters>, any Error> in
+      Result {
+        let method = InitMethod.shortEMSchedule[j % InitMethod.shortEMSchedule.count]
+        let initial = try model.initialParameters(
+          for: data, method: method, random: RandomSource(seed: options.seed &+ UInt64(j)))
+        return try runStart(
+          model, runner: runners[worker], constant: constant, from: initial, options: shortOptions,
+          restart: j, restarts: count, clock: clock, evaluationLimit: large ? options.shortIterations + 1 : .max)
+      }
+    }
     var candidates: [ShortRun<Model.Parameters>] = []
     var failures: [(index: Int, summary: RestartSummary)] = []
-    for j in 0..<count {
+    for (j, result) in shortRuns.enumerated() {
       let seed = options.seed &+ UInt64(j)
       let method = InitMethod.shortEMSchedule[j % InitMethod.shortEMSchedule.count]
       do {
-        let initial = try model.initialParameters(for: data, method: method, random: RandomSource(seed: seed))
-        let run = try runStart(
-          model, runner: runner, constant: constant, from: initial, options: shortOptions,
-          restart: j, restarts: count, clock: clock, evaluationLimit: large ? options.shortIterations + 1 : .max)
-        candidates.append(ShortRun(index: j, seed: seed, method: method, run: run))
+        candidates.append(ShortRun(index: j, seed: seed, method: method, run: try result.get()))
       } catch let error as MonotonicityViolation {
         throw error
       } catch let error as InputError {
@@ -122,11 +131,10 @@ extension EMEngine {
     // two kept runs, more only while fewer than two agree (up to 2 · `restarts`, as on small
     // data, where `restarts` kept runs always run).
     let enough = large ? min(2, options.restarts) : options.restarts
-    var next = 0
-    while next < ranked.count, finished.count < enough || (agreeing() < 2 && next < 2 * options.restarts) {
-      let candidate = ranked[next]
-      let rank = next
-      next += 1
+    /// Ranked short run `rank` continued to convergence: its summary and run (nil run: it
+    /// failed), or the error that ends the fit.
+    func continued(_ rank: Int, on runner: ExpectationRunner<Model>) -> Result<(summary: RestartSummary, run: StartRun<Model.Parameters>?), any Error> {
+      let candidate = ranked[rank]
       var run = candidate.run
       let remaining = options.maxIterations - run.trace.count
       do {
@@ -144,21 +152,41 @@ extension EMEngine {
             repairs: run.repairs + rest.repairs.map { shiftIteration($0, by: offset) }, squarem: rest.squarem)
         }
       } catch let error as MonotonicityViolation {
-        throw error
+        return .failure(error)
       } catch let error as InputError {
-        throw error
+        return .failure(error)
       } catch {
-        finished.append((candidate.index, RestartSummary(
+        return .success((RestartSummary(
           seed: candidate.seed, initialization: candidate.method, logLikelihood: -.infinity, logPosterior: nil,
           iterations: run.trace.count, evaluations: run.evaluations, converged: false, failure: "\(error)",
           repairs: run.repairs, trace: run.trace), nil))
-        continue
       }
-      finished.append((candidate.index, RestartSummary(
+      return .success((RestartSummary(
         seed: candidate.seed, initialization: candidate.method, logLikelihood: run.logLikelihood,
         logPosterior: model.hasPrior ? run.objective : nil, iterations: run.trace.count,
         evaluations: run.evaluations, converged: run.converged, failure: nil, repairs: run.repairs, trace: run.trace,
         degenerate: model.isDegenerate(run.parameters)), run))
+    }
+
+    // The ranked short runs continue one at a time by the rule above. When starts run at once
+    // (`concurrentStarts`), the next few ranked runs (up to one a runner, never past the most
+    // the rule can take) continue together, and those the rule then does not take are
+    // dropped: the fit takes exactly the runs, and gives exactly the bits, of one at a time.
+    let most = min(ranked.count, max(enough, 2 * options.restarts))
+    let keptRunners = startRunners(model, data: data, runner: runner, options: options, starts: most)
+    var ahead: [Int: Result<(summary: RestartSummary, run: StartRun<Model.Parameters>?), any Error>] = [:]
+    var next = 0
+    while next < ranked.count, finished.count < enough || (agreeing() < 2 && next < 2 * options.restarts) {
+      if ahead[next] == nil {
+        let batch = next..<min(next + keptRunners.count, most)
+        let results = concurrently(batch.count, workers: keptRunners.count) { i, worker in
+          continued(batch.lowerBound + i, on: keptRunners[worker])
+        }
+        for (i, result) in results.enumerated() { ahead[batch.lowerBound + i] = result }
+      }
+      let entry = try ahead.removeValue(forKey: next)!.get()
+      finished.append((ranked[next].index, entry.summary, entry.run))
+      next += 1
     }
 
     // Reported in the order drawn; the best is the preferred run (non-degenerate first).

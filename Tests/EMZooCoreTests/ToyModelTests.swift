@@ -140,6 +140,36 @@ func directLogLikelihood(_ data: DataSet, _ p: TwoNormals.Parameters) -> Double 
     }
   }
 
+  /// Starts run at once when the E step has few chunks a thread (`concurrentStarts`), and
+  /// the fit is the same, bit for bit, as one start at a time: the short runs, the kept runs
+  /// (the ones continued ahead of the rule and then dropped included) and the restarts.
+  @Test func startsRunAtOnceWithTheBitsOfOneAtATime() throws {
+    #expect(EMEngine.concurrentStarts(chunks: 3, threads: 2, processes: 1) == 2)
+    #expect(EMEngine.concurrentStarts(chunks: 3, threads: 1, processes: 1) == 1)
+    #expect(EMEngine.concurrentStarts(chunks: 3, threads: 2, processes: 2) == 1)
+    #expect(EMEngine.concurrentStarts(chunks: 100, threads: 2, processes: 1) == 1)
+
+    // 5000 rows: 3 chunks, so 2 and 3 threads run starts at once; 1 thread runs them in turn.
+    for options in [FitOptions(), FitOptions(restarts: 4, initialization: .random),
+                    FitOptions(restarts: 1, shortRuns: 5, maxShortRuns: 5)] {
+      var fits: [FitOutcome<TwoNormals.Parameters>] = []
+      for threads in [1, 2, 3] {
+        var threaded = options
+        threaded.threads = threads
+        fits.append(try EMEngine.fit(TwoNormals(), to: data, options: threaded))
+      }
+      for fit in fits.dropFirst() {
+        #expect(fit.parameters == fits[0].parameters && fit.trace == fits[0].trace)
+        #expect(fit.bestRestart == fits[0].bestRestart && fit.restartsAtBest == fits[0].restartsAtBest)
+        #expect(fit.shortRuns == fits[0].shortRuns)
+        #expect(fit.restarts.map(\.seed) == fits[0].restarts.map(\.seed))
+        #expect(fit.restarts.map(\.logLikelihood) == fits[0].restarts.map(\.logLikelihood))
+        #expect(fit.restarts.map(\.evaluations) == fits[0].restarts.map(\.evaluations))
+        #expect(fit.restarts.map(\.trace) == fits[0].restarts.map(\.trace))
+      }
+    }
+  }
+
   @Test func theMonotoneGuardCatchesABrokenMStep() throws {
     let options = FitOptions(restarts: 1, initialization: .random, threads: 1, acceleration: .none)
     #expect(throws: MonotonicityViolation.self) {
