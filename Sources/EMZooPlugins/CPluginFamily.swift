@@ -178,10 +178,14 @@ public struct CPluginFamily: EmissionFamily, SpecifiedFamily {
   }
 
   /// Every observed value must pass the plugin's `validate_value`; the error names the line
-  /// and column.
+  /// and column. Only the held rows are looked at (`DataSet.heldRows`: under MPI each process
+  /// checks its own rows, and the processes agree on the first failure).
   public func validate(_ data: DataSet) throws {
     let d = data.dimension
-    for (e, x) in data.values.enumerated() where !x.isNaN && !(x.isFinite && plugin.admits(x)) {
+    let held = data.heldRows
+    for e in (held.lowerBound * d)..<(held.upperBound * d) {
+      let x = data.values[e]
+      guard !x.isNaN && !(x.isFinite && plugin.admits(x)) else { continue }
       throw InputError("\(data.place(row: e / d, column: e % d)): expected \(plugin.valueDescription), found \(JSONValue.format(x))")
     }
   }
@@ -218,3 +222,10 @@ public struct CPluginFamily: EmissionFamily, SpecifiedFamily {
     return parameters
   }
 }
+
+/// A plugin family fits row windows (each MPI process holding only its own rows): its checks
+/// look at the held rows only, it has no data-dependent constant or adaptation (the ABI has
+/// none), and what a mixture does with it outside the E step (initialisation from the gathered
+/// subsample, re-seeding at the worst-explained row agreed over the processes) is the
+/// mixture's, the same for every family.
+extension CPluginFamily: RowWindowFamily {}
