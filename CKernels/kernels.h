@@ -21,7 +21,7 @@
 #include "kernels/gaussian.h"
 #include "kernels/hmm.h"
 #include "kernels/hmm_gaussian.h"
-#include "kernels/hmm_linear.h"  // after hmm_gaussian.h: uses emz_v8_max_lanes
+#include "kernels/hmm_linear.h"
 #include "kernels/mixture.h"
 #include "kernels/patterns.h"
 

@@ -26,6 +26,7 @@
 #include "CKernels.h"
 #include "../internal.h"
 #include "../vmath8.h"
+#include "hmm_fused.h"
 
 #include <math.h>
 
@@ -70,11 +71,7 @@ hmm_linear_states(size_t T, const size_t D, size_t K, const int missing, const d
   emz_v8 S_max[EMZ_HMM_LINEAR_MAX_DIM], O_max[EMZ_HMM_LINEAR_MAX_DIM];
   emz_v8 start = emz_v8_splat(-INFINITY), start_max;
   v8s rows[8], columns[8], outer[8];
-  for (size_t i = 0; i < 8; i++) {
-    rows[i] = (v8s){0};
-    columns[i] = (v8s){0};
-    outer[i] = (v8s){0};
-  }
+  fused_transition_vectors(rows, columns, outer, transition, K);
   double total_max = 0;
   for (size_t j = 0; j < D; j++) {
     S[j] = emz_v8_splat(0.0);
@@ -94,18 +91,14 @@ hmm_linear_states(size_t T, const size_t D, size_t K, const int missing, const d
     double c = 0;
     for (size_t j = 0; j < D; j++) c += offsets[k * D + j];
     start[k] = missing ? 0.0 : c;
-    for (size_t j = 0; j < K; j++) {
-      rows[k][j] = transition[k * K + j];     // A_k·
-      columns[j][k] = transition[k * K + j];  // A_·j
-    }
   }
   start_max = emz_v8_splat(missing ? 0.0 : total_max);
   // The row's shift: the bound m_t, or the row's own maximum (see the header). Σ_t m_t is
   // added up in `shift`.
   double shift = 0;
-  int64_t exponents = 0, e0;
+  int64_t exponents = 0;
   emz_v8 lb, m, bt;
-  v8s a, bv;
+  v8s a;
   size_t t = 0;
 #define EMZ_HL_EMISSION(row)                                                                   \
   do {                                                                                         \
@@ -121,34 +114,14 @@ hmm_linear_states(size_t T, const size_t D, size_t K, const int missing, const d
   } while (0)
   EMZ_HL_EMISSION(0);
   *(emz_v8 *)b = bt;
-  a = (v8s){0};
-  for (size_t k = 0; k < K; k++) a[k] = initial[k];
-  bv = bt;
-  a *= bv;
-  double s = sum_states(&a);
-  if (!(s > 0)) goto failed;
-  scale[0] = emz_inverse_power_of_two(s, &e0);
-  exponents += e0;
-  a *= scale[0];
-  *(emz_v8 *)alpha = a;  // emz_v8: unaligned stores (scratch from Swift is 8-byte aligned)
+  if (!fused_forward_first(&a, &bt, initial, K, alpha, scale, &exponents)) goto failed;
   for (t = 1; t < T; t++) {
     EMZ_HL_EMISSION(t);
     *(emz_v8 *)(b + t * 8) = bt;
-    v8i mx, biased;
-    max_state(&mx, &a);  // of α̃_{t−1}: off the chain of the product below
-    if (mx[0] <= 0 || mx[0] >= 0x7ff0000000000000) goto failed;  // all 0, or ∞/NaN
-    v8s inv;
-    inverse_power_of_two_lanes(&inv, &biased, &mx);
-    exponents += biased[0] - 1023;
-    scale[t] = inv[0];
-    v8s next;
-    combine_states(&next, &a, rows, 8);
-    bv = bt;
-    a = next * (bv * inv);
-    *(emz_v8 *)(alpha + t * 8) = a;
+    if (!fused_forward_step(&a, &bt, rows, alpha + t * 8, scale + t, &exponents)) goto failed;
   }
 #undef EMZ_HL_EMISSION
-  s = sum_states(&a);
+  const double s = sum_states(&a);
   if (!(s > 0)) {
     t = T - 1;
     goto failed;
@@ -187,17 +160,9 @@ hmm_linear_states(size_t T, const size_t D, size_t K, const int missing, const d
       for (size_t k = 0; k < K; k++) init_acc[k] += gamma_s[k];
       break;
     }
-    v8s u = *(const emz_v8 *)(b + t * 8);
-    u = beta * (u * scale[t]);
-    // α̃_{t−1}(i) broadcast straight from memory (as in forward_backward_states).
-    const double *prev = alpha + (t - 1) * 8;
-    for (size_t i = 0; i < 8; i++) outer[i] += prev[i] * u;
-    v8s next;
-    combine_states(&next, &u, columns, 8);
-    beta = next;
+    fused_backward_step(&beta, b + t * 8, scale[t], alpha + (t - 1) * 8, columns, outer);
   }
-  for (size_t i = 0; i < K; i++)
-    for (size_t j = 0; j < K; j++) trans_acc[i * K + j] += transition[i * K + j] * outer[i][j];
+  fused_transition_statistics(trans_acc, transition, outer, K);
   const emz_independent_layout L = emz_independent_layout_make(D);
   for (size_t k = 0; k < K; k++) {
     double *st = stats + k * L.stride;
