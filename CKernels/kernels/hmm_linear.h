@@ -206,7 +206,7 @@ static double EMZ_FN(hmm_estep_linear)(size_t T, size_t d, size_t K, const doubl
   switch (d) {
     EMZ_HL_CASE(1) EMZ_HL_CASE(2) EMZ_HL_CASE(3) EMZ_HL_CASE(4)
     EMZ_HL_CASE(5) EMZ_HL_CASE(6) EMZ_HL_CASE(7) EMZ_HL_CASE(8)
-    default:
+    default:  // wide rows: d at run time, and the loop that tests every entry
       return hmm_linear_states(T, d, K, 1, x, slopes, offsets, initial, transition, b, alpha,
                                scale, init_acc, trans_acc, stats, &missing);
   }
