@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import EMZooCore
+@testable import EMZooCore
 @testable import EMZooModels
 
 /// The Poisson HMM's fused E step (PoissonFamily+FusedForwardBackward.swift,
@@ -197,5 +197,24 @@ import EMZooCore
     let impossible = try #require(try fusedEStep(model, data, q))
     #expect(impossible.0 == -.infinity)
     #expect(impossible.1.allSatisfy { $0 == 0 })
+  }
+
+  /// Sequences of very unequal lengths (one chunk each, taken from the runner's queue in
+  /// whatever order the threads get to them) give the same bits for 1, 2 and 3 threads.
+  @Test func unequalSequencesSameBitsAcrossThreadCounts() throws {
+    let (data, p) = randomCase(seed: 11, lengths: [2100, 9000, 2500, 4100, 2048, 6000, 3000], d: 4, K: 8,
+                               missing: 0)
+    let model = HiddenMarkovModel(family: PoissonFamily(components: 8, dimension: 4)).adapted(to: data)
+    #expect(model.chunks(of: data).count == 7)
+    let prepared = try model.prepare(p)
+    let runs = [1, 2, 3].map { ExpectationRunner(model: model, data: data, threads: $0).run(prepared) }
+    for run in runs.dropFirst() {
+      #expect(run.logLikelihood.bitPattern == runs[0].logLikelihood.bitPattern)
+      #expect(run.statistics.map(\.bitPattern) == runs[0].statistics.map(\.bitPattern))
+    }
+    // The sums are the fused kernel's, in block order: the textbook values to 1e-12.
+    let constant = model.constantLogLikelihood(of: data)
+    expectClose((runs[0].logLikelihood + constant, runs[0].statistics), reference(data, p, K: 8), data: data, K: 8,
+                "unequal sequences")
   }
 }
