@@ -171,3 +171,12 @@ double emz_hmm_estep_gaussian_full(size_t T, size_t d, size_t K, const double *x
                                                 transition, b, alpha, scale, init_acc, trans_acc,
                                                 stats);
 }
+
+double emz_hmm_estep_linear(size_t T, size_t d, size_t K, const double *x, const double *slopes,
+                            const double *offsets, const double *initial,
+                            const double *transition, double *b, double *alpha, double *scale,
+                            double *init_acc, double *trans_acc, double *stats) {
+  if (d > 64 || K > 8) return NAN;
+  return emz_kernels()->hmm_estep_linear(T, d, K, x, slopes, offsets, initial, transition, b,
+                                         alpha, scale, init_acc, trans_acc, stats);
+}

@@ -35,6 +35,7 @@ struct emz_kernel_table {
   __typeof__(emz_hmm_forward_backward_densities) *hmm_forward_backward_densities;
   __typeof__(emz_hmm_viterbi) *hmm_viterbi;
   __typeof__(emz_hmm_estep_gaussian_full) *hmm_estep_gaussian_full;
+  __typeof__(emz_hmm_estep_linear) *hmm_estep_linear;
   __typeof__(emz_missing_pattern_bits) *missing_pattern_bits;
   __typeof__(emz_pattern_residual_sums) *pattern_residual_sums;
   __typeof__(emz_bits_pack) *bits_pack;
@@ -62,6 +63,7 @@ struct emz_kernel_table {
     .hmm_forward_backward_densities = EMZ_FN(hmm_forward_backward_densities),     \
     .hmm_viterbi = EMZ_FN(hmm_viterbi),                                           \
     .hmm_estep_gaussian_full = EMZ_FN(hmm_estep_gaussian_full),                   \
+    .hmm_estep_linear = EMZ_FN(hmm_estep_linear),                                 \
     .missing_pattern_bits = EMZ_FN(missing_pattern_bits),                         \
     .pattern_residual_sums = EMZ_FN(pattern_residual_sums),                       \
     .bits_pack = EMZ_FN(bits_pack),                                               \

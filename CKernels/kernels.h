@@ -21,6 +21,7 @@
 #include "kernels/gaussian.h"
 #include "kernels/hmm.h"
 #include "kernels/hmm_gaussian.h"
+#include "kernels/hmm_linear.h"
 #include "kernels/mixture.h"
 #include "kernels/patterns.h"
 

@@ -171,6 +171,21 @@ double emz_hmm_estep_gaussian_full(size_t T, size_t d, size_t K, const double *x
                                    const double *transition, double *b, double *alpha,
                                    double *scale, double *init_acc, double *trans_acc,
                                    double *stats);
+/// The HMM E step over one sequence of T rows x (T×d, NaN for a missing entry) whose emission
+/// log-densities are linear in x, log b_t(k) = Σ_j slopes_kj x_tj + offsets_kj over the
+/// observed x_tj (`emz_linear_logpmf`'s parameters: Poisson counts, x ≥ 0 for speed), for
+/// K ≤ 8 states and d ≤ 64: the densities are computed inside the forward pass and the
+/// statistics (`emz_independent_layout`, weighted by γ; a row with every entry missing adds
+/// none) inside the backward pass, state by state in vector lanes. Accumulates init_acc (K),
+/// trans_acc (K×K) and stats (K emission blocks) as `emz_hmm_forward_backward` +
+/// `emz_independent_accumulate` do, and returns log P(sequence) relative to the
+/// parameter-free terms left out of the densities; −∞ when the sequence is impossible (NaN for
+/// a NaN density: then nothing is accumulated). Scratch: `b` and `alpha` T×8, `scale` T.
+/// Returns NaN without touching anything for d > 64 or K > 8.
+double emz_hmm_estep_linear(size_t T, size_t d, size_t K, const double *x, const double *slopes,
+                            const double *offsets, const double *initial,
+                            const double *transition, double *b, double *alpha, double *scale,
+                            double *init_acc, double *trans_acc, double *stats);
 /// Categorical emission densities scaled per symbol: out[i*K + k] = table[x_i*K + k] (the
 /// probabilities of symbol x_i divided by their largest), 1 for a missing x_i; returns
 /// Σ_i log_max[x_i] (the scales' logarithms).

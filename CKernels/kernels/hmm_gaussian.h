@@ -22,20 +22,9 @@
 #include "CKernels.h"
 #include "../internal.h"
 #include "../vmath8.h"
+#include "hmm_fused.h"
 
 #include <math.h>
-
-/// The largest lane of v in every lane (lanes compared as `a > b ? a : b`, so a NaN lane is
-/// skipped as in `scale_emissions_k`; the caller flags NaN separately).
-static inline __attribute__((always_inline)) void emz_v8_max_lanes(emz_v8 *out, const emz_v8 *v) {
-  emz_v8 m = *v, s;
-  s = __builtin_shufflevector(m, m, 4, 5, 6, 7, 0, 1, 2, 3);
-  m = emz_v8_select(s > m, s, m);
-  s = __builtin_shufflevector(m, m, 2, 3, 0, 1, 6, 7, 4, 5);
-  m = emz_v8_select(s > m, s, m);
-  s = __builtin_shufflevector(m, m, 1, 0, 3, 2, 5, 4, 7, 6);
-  *out = emz_v8_select(s > m, s, m);
-}
 
 /// Every state's log N(x | μ_k, Σ_k) for one row: c_k − ½‖L_k⁻¹(x − μ_k)‖² with the factor's
 /// rows packed as M[j(j+1)/2 + l] (l ≤ j), summed in block_logpdf_full's order.
@@ -63,22 +52,14 @@ hmm_gaussian_full_states(size_t T, const size_t D, size_t K, const double *x,
   // no transitions, and they are never written back.
   emz_v8 mu[8], M[36], c = emz_v8_splat(-INFINITY);
   v8s rows[8], columns[8], outer[8];
-  for (size_t i = 0; i < 8; i++) {
-    mu[i] = emz_v8_splat(0.0);
-    rows[i] = (v8s){0};
-    columns[i] = (v8s){0};
-    outer[i] = (v8s){0};
-  }
+  fused_transition_vectors(rows, columns, outer, transition, K);
+  for (size_t i = 0; i < 8; i++) mu[i] = emz_v8_splat(0.0);
   for (size_t i = 0; i < 36; i++) M[i] = emz_v8_splat(0.0);
   for (size_t k = 0; k < K; k++) {
     c[k] = log_consts[k];
     for (size_t l = 0; l < D; l++) mu[l][k] = means[k * D + l];
     for (size_t j = 0; j < D; j++)
       for (size_t l = 0; l <= j; l++) M[j * (j + 1) / 2 + l][k] = inv_chols[k * D * D + j * D + l];
-    for (size_t j = 0; j < K; j++) {
-      rows[k][j] = transition[k * K + j];     // A_k·
-      columns[j][k] = transition[k * K + j];  // A_·j
-    }
   }
   // Forward, with each step's emissions computed in the loop (off the recursion's chain).
   // Shift: b̃_t = exp(log b_t − m_t) needs m_t ≥ max_k log b_t(k) (no overflow) and not far
@@ -95,9 +76,9 @@ hmm_gaussian_full_states(size_t T, const size_t D, size_t K, const double *x,
   const emz_v8 c_floor = finite ? c_max - 200.0 : emz_v8_splat(INFINITY);
   double shift = 0;  // Σ_t m_t over the rows not shifted by c_max
   size_t at_max = 0;  // rows shifted by c_max: their shifts add up exactly as at_max · c_max
-  int64_t exponents = 0, e0;
+  int64_t exponents = 0;
   emz_v8 lb, m, bt;
-  v8s a, bv;
+  v8s a;
   size_t t = 0;
   gaussian_row_states(&lb, x, D, mu, M, &c);
   m = c_max;
@@ -110,16 +91,7 @@ hmm_gaussian_full_states(size_t T, const size_t D, size_t K, const double *x,
   lb -= m;
   emz_v8_exp_nonpositive(&bt, &lb);
   *(emz_v8 *)b = bt;
-  a = (v8s){0};
-  for (size_t k = 0; k < K; k++) a[k] = initial[k];
-  bv = bt;
-  a *= bv;
-  double s = sum_states(&a);
-  if (!(s > 0)) goto failed;
-  scale[0] = emz_inverse_power_of_two(s, &e0);
-  exponents += e0;
-  a *= scale[0];
-  *(emz_v8 *)alpha = a;  // emz_v8: unaligned stores (scratch from Swift is 8-byte aligned)
+  if (!fused_forward_first(&a, &bt, initial, K, alpha, scale, &exponents)) goto failed;
   for (t = 1; t < T; t++) {
     gaussian_row_states(&lb, x + t * D, D, mu, M, &c);
     m = c_max;
@@ -132,20 +104,9 @@ hmm_gaussian_full_states(size_t T, const size_t D, size_t K, const double *x,
     lb -= m;
     emz_v8_exp_nonpositive(&bt, &lb);
     *(emz_v8 *)(b + t * 8) = bt;
-    v8i mx, biased;
-    max_state(&mx, &a);  // of α̃_{t−1}: off the chain of the product below
-    if (mx[0] <= 0 || mx[0] >= 0x7ff0000000000000) goto failed;  // all 0, or ∞/NaN
-    v8s inv;
-    inverse_power_of_two_lanes(&inv, &biased, &mx);
-    exponents += biased[0] - 1023;
-    scale[t] = inv[0];
-    v8s next;
-    combine_states(&next, &a, rows, 8);
-    bv = bt;
-    a = next * (bv * inv);
-    *(emz_v8 *)(alpha + t * 8) = a;
+    if (!fused_forward_step(&a, &bt, rows, alpha + t * 8, scale + t, &exponents)) goto failed;
   }
-  s = sum_states(&a);
+  const double s = sum_states(&a);
   if (!(s > 0)) {
     t = T - 1;
     goto failed;
@@ -177,17 +138,9 @@ hmm_gaussian_full_states(size_t T, const size_t D, size_t K, const double *x,
       for (size_t k = 0; k < K; k++) init_acc[k] += gamma_s[k];
       break;
     }
-    v8s u = *(const emz_v8 *)(b + t * 8);
-    u = beta * (u * scale[t]);
-    // α̃_{t−1}(i) broadcast straight from memory (as in forward_backward_states).
-    const double *prev = alpha + (t - 1) * 8;
-    for (size_t i = 0; i < 8; i++) outer[i] += prev[i] * u;
-    v8s next;
-    combine_states(&next, &u, columns, 8);
-    beta = next;
+    fused_backward_step(&beta, b + t * 8, scale[t], alpha + (t - 1) * 8, columns, outer);
   }
-  for (size_t i = 0; i < K; i++)
-    for (size_t j = 0; j < K; j++) trans_acc[i * K + j] += transition[i * K + j] * outer[i][j];
+  fused_transition_statistics(trans_acc, transition, outer, K);
   const emz_gaussian_full_layout L = emz_gaussian_full_layout_make(D);
   for (size_t k = 0; k < K; k++) {
     double *st = stats + k * L.stride;
