@@ -24,11 +24,14 @@ import Testing
   }
 
   /// Every rank's `DistributedReader.read` of `path`, or its error message.
-  func readAll(_ path: String, ranks: Int, columns: [String]? = nil) throws -> [Result<DataSet, InputError>] {
+  func readAll(_ path: String, ranks: Int, columns: [String]? = nil, followingSequences: Bool = false) throws
+    -> [Result<DataSet, InputError>]
+  {
     let simulated = SimulatedProcesses(size: ranks)
     return try simulated.run { _ -> Result<DataSet, InputError> in
       do {
-        return .success(try DistributedReader.read(path: path, columns: columns, sequence: nil, group: Processes.group))
+        return .success(try DistributedReader.read(
+          path: path, columns: columns, sequence: nil, followingSequences: followingSequences, group: Processes.group))
       } catch let error as InputError {
         return .failure(error)
       }
@@ -387,6 +390,39 @@ import Testing
       try DistributedReader.read(path: path, columns: nil, sequence: nil, followingSequences: true, group: Processes.group)
     }
     #expect(results.map(\.held) == [0..<rows, rows..<rows, rows..<rows])
+  }
+
+  @Test("a malformed row in an HMM's sequence file stops every rank with the plain reader's message")
+  func malformedSequenceRowsAgreed() throws {
+    let rows = DataSet.windowRows + 2 * BlockGrid.rowsPerBlock
+    var lines = ["sequence,x"]
+    var row = 0
+    for (id, length) in Self.sequenceLengths(rows: rows).enumerated() {
+      for _ in 0..<length {
+        lines.append("s\(id),\(Double(row % 89) * 0.5)")
+        row += 1
+      }
+    }
+    let cases: [(String, [String])] = [
+      ("a bad number in the last part", { var l = lines; l[rows - 5] = "s9999,abc"; return l }()),
+      // Inside the 16 384-row sequence (rows 136 401..<152 785) across the middle of the file.
+      ("a missing field in a straddling sequence", { var l = lines; l[rows / 2 + 1] = "7"; return l }()),
+    ]
+    for (name, caseLines) in cases {
+      let path = try temporaryFile(caseLines.joined(separator: "\n") + "\n")
+      defer { try? FileManager.default.removeItem(atPath: path) }
+      var expected = ""
+      do { _ = try CSVReader.read(path: path) } catch let error as InputError { expected = error.message }
+      #expect(!expected.isEmpty, "\(name): the plain reader accepts it")
+      for ranks in [2, 3] {
+        for result in try readAll(path, ranks: ranks, followingSequences: true) {
+          switch result {
+          case .success: Issue.record("\(name), \(ranks) ranks: no error")
+          case .failure(let error): #expect(error.message == expected, "\(name), \(ranks) ranks")
+          }
+        }
+      }
+    }
   }
 
   static let windowedHMMSpecs = [
