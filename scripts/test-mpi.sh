@@ -3,8 +3,9 @@
 # "seconds") as the plain run, for P = 1, 2, 4 and 1 or 2 threads, for a Gaussian mixture (CSV
 # and .npy), an HMM (several sequences) and the missing-data regression, and for mixtures, HMMs
 # (CSV and .npy with sequences, one long sequence) and the regression on more than 250 000 rows,
-# where each rank holds only its own rows (an HMM's: its whole sequences); a malformed
-# line that only one rank reads makes every rank exit 2 with the plain run's one line.
+# where each rank holds only its own rows (an HMM's, Gaussian or categorical: its whole
+# sequences); a malformed line that only one rank reads makes every rank exit 2 with the plain
+# run's one line.
 #
 # Installs Open MPI when missing. Uses the debug binary that scripts/test.sh builds (or
 # $EMZOO). The data span 3 fixed blocks of 16384 rows, so every P splits them differently
@@ -139,6 +140,16 @@ PY
 RUNS="plain_1 2_1 3_2 4_1" check_model windowed-hmm "$work/bighmm.json" "$work/bighmm.csv"
 RUNS="plain_1 2_1 4_1" check_model windowed-hmm-npy "$work/bighmm-npy.json" "$work/bighmm.npy"
 RUNS="plain_1 2_1 4_1" check_model windowed-hmm-one-sequence "$work/bighmm.json" "$work/bighmm1.csv"
+# A categorical HMM: its start counts the symbols of every row, by block over the ranks.
+cat >"$work/bigcat.json" <<'JSON'
+{"name": "mpi-big-categorical-hmm", "model": "hmm",
+ "options": {"states": 2, "emission": "categorical", "symbols": 6, "length": 5000},
+ "parameters": {"initial": [0.5, 0.5], "transition": [[0.95, 0.05], [0.1, 0.9]],
+   "probabilities": [[0.2, 0.2, 0.2, 0.2, 0.1, 0.1], [0.1, 0.1, 0.1, 0.1, 0.1, 0.5]]},
+ "fit": {"restarts": 1, "maxIterations": 3, "init": "random", "standardErrors": false}}
+JSON
+"$EMZOO" sample "$work/bigcat.json" --n $BIG --seed 17 --output "$work/bigcat.csv"
+RUNS="plain_1 2_1 4_1" check_model windowed-categorical-hmm "$work/bigcat.json" "$work/bigcat.csv"
 
 sed -e 's/"name": "regression-mar"/"name": "mpi-regression"/' models/regression-mar.json >"$work/reg.json"
 "$EMZOO" sample "$work/reg.json" --n $ROWS --seed 7 --output "$work/reg.csv"

@@ -437,9 +437,16 @@ import Testing
      "parameters": {"initial": [0.3, 0.7], "transition": [[0.95, 0.05], [0.1, 0.9]], "rates": [[2, 7], [9, 1]]},
      "fit": {"standardErrors": false}}
     """,
+    // Its start counts the symbols of every row (by block under windows).
+    """
+    {"model": "hmm", "options": {"states": 2, "emission": "categorical", "symbols": 4},
+     "parameters": {"initial": [0.5, 0.5], "transition": [[0.95, 0.05], [0.1, 0.9]],
+                    "probabilities": [[0.25, 0.25, 0.25, 0.25], [0.1, 0.1, 0.2, 0.6]]},
+     "fit": {"standardErrors": false, "init": "random"}}
+    """,
   ]
 
-  @Test("a windowed HMM fit on simulated ranks gives the plain fit's bytes (CSV and .npy, fully missing rows)",
+  @Test("a windowed HMM fit on simulated ranks gives the plain fit's bytes (Gaussian, Poisson, categorical; CSV and .npy; fully missing rows)",
         arguments: DistributedReaderTests.windowedHMMSpecs)
   func windowedHMMFitSameBits(_ text: String) throws {
     let s = try spec(text)
@@ -461,13 +468,17 @@ import Testing
       text.split(separator: "\n").filter { !$0.contains("\"seconds\"") && !$0.contains("\"processes\"") }
         .joined(separator: "\n")
     }
-    for (path, sequence, columns) in [(csv, nil, nil), (npy, "c0", ["c1", "c2"])] as [(String, String?, [String]?)] {
+    let npyColumns = (1...sampled.dimension).map { "c\($0)" }
+    for (path, sequence, columns) in [(csv, nil, nil), (npy, "c0", npyColumns)] as [(String, String?, [String]?)] {
       let texts = try SimulatedProcesses(size: 3).run { _ -> String in
         let data = try DistributedReader.read(
           path: path, columns: columns, sequence: sequence, followingSequences: true, group: Processes.group)
         precondition(data.held != nil && ((m as? any RowWindowFitting)?.fitsWindows(of: data) ?? false))
-        return try m.fitReport(spec: s, data: data, options: fitOptions).result.formatted()
-          .replacingOccurrences(of: "\"c1\"", with: "\"x1\"").replacingOccurrences(of: "\"c2\"", with: "\"x2\"")
+        var text = try m.fitReport(spec: s, data: data, options: fitOptions).result.formatted()
+        for (j, name) in sampled.columns.enumerated() {
+          text = text.replacingOccurrences(of: "\"c\(j + 1)\"", with: "\"\(name)\"")
+        }
+        return text
       }
       for text in texts { #expect(stripped(text) == stripped(plain), "\(path.suffix(4))") }
     }

@@ -11,17 +11,16 @@ public import EMZooCore
 ///   (`rowBlockSums` over `windowChunks`), the same additions for any process count, and for a
 ///   plain run on more than `DataSet.windowRows` rows too;
 /// - the start is drawn from the rows with an observed entry, the same rows as a plain run's
-///   (`observedRows`), gathered;
+///   (`observedRows`), gathered; a categorical start counts the symbols of the held rows by
+///   block (`CategoricalFamily.randomStart`);
 /// - a state re-seeded at the worst-explained row takes the row agreed over every process
 ///   (`worstExplainedRowValues`);
 /// - the checks (`validate`, `requireObservedColumns`) scan the held rows and agree.
 ///
-/// A family drawn from the data's frequencies (categorical's `randomStart`) or a custom
-/// `emissionStart` reads every row: such an HMM gathers them instead.
+/// A categorical start (`randomStart`) counts the symbols of every row by block. A custom
+/// `emissionStart` may read every row: such an HMM gathers them instead.
 extension HiddenMarkovModel: RowWindowFitting {
-  public var fitsRowWindows: Bool {
-    family is any RowWindowFamily && !(family is any RandomlyStartedFamily) && emissionStart == nil
-  }
+  public var fitsRowWindows: Bool { family is any RowWindowFamily && emissionStart == nil }
 
   /// Windows follow whole sequences (an E-step chunk never splits).
   public var windowsFollowSequences: Bool { true }

@@ -249,7 +249,8 @@ public struct HiddenMarkovModel<Family: EmissionFamily>: GenerativeModel {
     if let emissionStart {
       initial = [Double](repeating: 1 / Double(K), count: K)
       emission = try emissionStart(observed, random)
-    } else if let drawn = (family as? any RandomlyStartedFamily)?.randomStart(for: observed, random: random)
+    } else if let drawn = (family as? any RandomlyStartedFamily)?.randomStart(
+      for: data.held == nil ? observed : data, random: random)
       as? Family.Parameters
     {
       initial = [Double](repeating: 1 / Double(K), count: K)
