@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # MPI: `mpirun -np P emzoo fit` gives the same result bytes (apart from "processes" and
 # "seconds") as the plain run, for P = 1, 2, 4 and 1 or 2 threads, for a Gaussian mixture (CSV
-# and .npy), an HMM (several sequences) and the missing-data regression, and for a mixture and
-# the regression on more than 250 000 rows, where each rank holds only its own rows; a malformed
-# line that only one rank reads makes every rank exit 2 with the plain run's one line.
+# and .npy), an HMM (several sequences) and the missing-data regression, and for mixtures, HMMs
+# (CSV and .npy with sequences, one long sequence) and the regression on more than 250 000 rows,
+# where each rank holds only its own rows (an HMM's, Gaussian or categorical: its whole
+# sequences); a malformed line that only one rank reads makes every rank exit 2 with the plain
+# run's one line.
 #
 # Installs Open MPI when missing. Uses the debug binary that scripts/test.sh builds (or
 # $EMZOO). The data span 3 fixed blocks of 16384 rows, so every P splits them differently
@@ -99,6 +101,55 @@ cat >"$work/hmm.json" <<'JSON'
 JSON
 "$EMZOO" sample "$work/hmm.json" --n $ROWS --seed 5 --output "$work/hmm.csv"
 check_model hmm "$work/hmm.json" "$work/hmm.csv"
+
+# HMMs on more than 250 000 rows: each rank holds only the rows of its chunks of whole
+# sequences. Sequences of uneven lengths (some longer than a block of 16384 rows, so they
+# straddle the ranks' byte ranges and blocks) with a few rows entirely missing, as CSV and as
+# .npy with the ids in column c0; and one long sequence (no sequence column), which rank 0 holds.
+cat >"$work/bighmm.json" <<'JSON'
+{"name": "mpi-big-hmm", "model": "hmm", "options": {"states": 2, "emission": "gaussian"},
+ "parameters": {"initial": [0.5, 0.5], "transition": [[0.9, 0.1], [0.2, 0.8]],
+   "means": [[0], [3]], "covariances": [[[1]], [[1.5]]]},
+ "fit": {"restarts": 1, "maxIterations": 3, "init": "kmeans++", "standardErrors": false}}
+JSON
+sed -e 's/"model": "hmm",/"model": "hmm", "sequence": "c0",/' "$work/bighmm.json" >"$work/bighmm-npy.json"
+"$EMZOO" sample "$work/bighmm.json" --n $BIG --seed 15 --output "$work/bighmm1.csv"
+python3 - "$work/bighmm1.csv" "$work/bighmm.csv" "$work/bighmm.npy" <<'PY'
+import array, sys
+values = [float(line) for line in open(sys.argv[1]).read().split()[1:]]
+cycle = [1, 700, 5000, 3, 40000, 1200, 2047, 2049, 9000, 16384, 17, 30001]
+ids, k = [], 0
+while len(ids) < len(values):
+    ids += [k] * cycle[k % len(cycle)]
+    k += 1
+ids = ids[:len(values)]
+missing = set(range(17, len(values), 997))
+with open(sys.argv[2], "w") as f:
+    f.write("sequence,x1\n")
+    for i, x in enumerate(values):
+        f.write("s%d,%s\n" % (ids[i], "" if i in missing else repr(x)))
+flat = array.array("d")
+for i, x in enumerate(values):
+    flat.extend([float(ids[i]), float("nan") if i in missing else x])
+header = "{'descr': '<f8', 'fortran_order': False, 'shape': (%d, 2), }" % len(values)
+header += " " * (63 - (10 + len(header)) % 64) + "\n"
+with open(sys.argv[3], "wb") as f:
+    f.write(b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode())
+    f.write(flat.tobytes())
+PY
+RUNS="plain_1 2_1 3_2 4_1" check_model windowed-hmm "$work/bighmm.json" "$work/bighmm.csv"
+RUNS="plain_1 2_1 4_1" check_model windowed-hmm-npy "$work/bighmm-npy.json" "$work/bighmm.npy"
+RUNS="plain_1 2_1 4_1" check_model windowed-hmm-one-sequence "$work/bighmm.json" "$work/bighmm1.csv"
+# A categorical HMM: its start counts the symbols of every row, by block over the ranks.
+cat >"$work/bigcat.json" <<'JSON'
+{"name": "mpi-big-categorical-hmm", "model": "hmm",
+ "options": {"states": 2, "emission": "categorical", "symbols": 6, "length": 5000},
+ "parameters": {"initial": [0.5, 0.5], "transition": [[0.95, 0.05], [0.1, 0.9]],
+   "probabilities": [[0.2, 0.2, 0.2, 0.2, 0.1, 0.1], [0.1, 0.1, 0.1, 0.1, 0.1, 0.5]]},
+ "fit": {"restarts": 1, "maxIterations": 3, "init": "random", "standardErrors": false}}
+JSON
+"$EMZOO" sample "$work/bigcat.json" --n $BIG --seed 17 --output "$work/bigcat.csv"
+RUNS="plain_1 2_1 4_1" check_model windowed-categorical-hmm "$work/bigcat.json" "$work/bigcat.csv"
 
 sed -e 's/"name": "regression-mar"/"name": "mpi-regression"/' models/regression-mar.json >"$work/reg.json"
 "$EMZOO" sample "$work/reg.json" --n $ROWS --seed 7 --output "$work/reg.csv"

@@ -1,8 +1,9 @@
 import Foundation
 
 /// Row windows: under MPI, a process of a fit on more than `windowRows` rows holds only the
-/// rows of the fixed blocks it computes (`BlockGrid.blocks(forRank:of:)`), read from the file
-/// by the spec layer. The rows keep their global numbers: `values` spans every row (untouched,
+/// rows of the fixed blocks it computes (`BlockGrid.blocks(forRank:of:)`), or for an HMM the
+/// rows of the chunks of whole sequences that start in them (`windowChunks`), read from the
+/// file by the spec layer. The rows keep their global numbers: `values` spans every row (untouched,
 /// unbacked memory outside the window), so a model indexes rows exactly as in a plain run and
 /// the E step, which only visits the process's own blocks, needs no change. What loops over
 /// every row outside the E step goes through `rowBlockSums` (sums added in block order, the
@@ -26,29 +27,76 @@ extension DataSet {
     return min(blocks.lowerBound * B, rows)..<min(blocks.upperBound * B, rows)
   }
 
+  /// Rows an HMM's E-step chunk of whole sequences reaches before it closes
+  /// (`chunks(ofSequences:minimumRows:)`); `BlockGrid.rowsPerBlock` is a multiple of it.
+  public static let sequenceChunkRows = 2048
+
+  /// Consecutive non-empty sequences grouped until a group holds at least `minimumRows` rows
+  /// (a longer sequence is a group of its own): an HMM's chunks, which depend only on the
+  /// sequence lengths, so every process computes the same ones. Empty sequences are skipped.
+  public static func chunks(ofSequences sequences: [Range<Int>], minimumRows: Int = sequenceChunkRows) -> [Range<Int>] {
+    var chunks: [Range<Int>] = []
+    var start: Int? = nil
+    var end = 0
+    for sequence in sequences where !sequence.isEmpty {
+      let from = start ?? sequence.lowerBound
+      start = from
+      end = sequence.upperBound
+      if end - from >= minimumRows {
+        chunks.append(from..<end)
+        start = nil
+      }
+    }
+    if let start { chunks.append(start..<end) }
+    return chunks
+  }
+
+  /// The rows process `rank` of `size` holds when its rows follow `chunks` (consecutive, in
+  /// row order, covering 0..<rows): those of the chunks that start in its blocks of the fixed
+  /// grid (`BlockGrid.chunks(in:)`), from the first one's start to the last one's end. Not
+  /// block-aligned: it may reach past its blocks (a long sequence) or be empty (no chunk starts
+  /// in its blocks), then at the next chunk's start. The windows of ranks 0..<size partition
+  /// 0..<rows in rank order.
+  public static func window(chunks: [Range<Int>], rows: Int, rank: Int, of size: Int) -> Range<Int> {
+    let grid = BlockGrid(chunks: chunks, rows: rows)
+    let owned = grid.chunks(in: grid.blocks(forRank: rank, of: size))
+    let start = owned.lowerBound < chunks.count ? chunks[owned.lowerBound].lowerBound : rows
+    return start..<(owned.isEmpty ? start : chunks[owned.upperBound - 1].upperBound)
+  }
+
+  /// The rows each of `size` processes holds in a windowed fit of this data: the fixed
+  /// blocks' rows (`window(rows:rank:of:)`) or, with `windowChunks`, those of its chunks.
+  public func windows(of size: Int) -> [Range<Int>] {
+    (0..<size).map { q in
+      windowChunks.map { DataSet.window(chunks: $0, rows: rows, rank: q, of: size) }
+        ?? DataSet.window(rows: rows, rank: q, of: size)
+    }
+  }
+
   /// Whether sums over rows go block by block (`rowBlockSums`) rather than in one running sum:
   /// for windowed data, and for every data set of more than `windowRows` rows so that a plain
   /// run adds in the same order as a distributed one. Smaller data keeps its plain sums.
   public var sumsByBlock: Bool { held != nil || rows > DataSet.windowRows }
 
   /// Σ over every row of per-row quantities (`width` of them), block by block: `body(rows,
-  /// sums)` adds the quantities of `rows` (at most one block, in row order) into `sums`; each
-  /// process does its held blocks, and the block sums are added in block order over `group`
-  /// (`BlockGrid.total(ofLocalBlockSums:width:group:)`): the same bits for any process count.
-  /// Collective: every process of `group` must call it.
+  /// sums)` adds the quantities of `rows` (at most one block, in row order; with
+  /// `windowChunks`, one chunk, and a block's chunks in order into the block's sums) into
+  /// `sums`; each process does its held blocks, and the block sums are added in block order
+  /// over `group` (`BlockGrid.total(ofLocalBlockSums:width:group:)`): the same bits for any
+  /// process count. Collective: every process of `group` must call it.
   public func rowBlockSums(
     width: Int, group: any ProcessGroup = Processes.group,
     _ body: (Range<Int>, UnsafeMutablePointer<Double>) -> Void
   ) -> [Double] {
     let B = BlockGrid.rowsPerBlock
-    let blocks = stride(from: 0, to: rows, by: B).map { $0..<min($0 + B, rows) }
-    let grid = BlockGrid(chunks: blocks, rows: rows)
+    let units = windowChunks ?? stride(from: 0, to: rows, by: B).map { $0..<min($0 + B, rows) }
+    let grid = BlockGrid(chunks: units, rows: rows)
     let size = held == nil ? 1 : group.size
     let owned = grid.blocks(forRank: held == nil ? 0 : group.rank, of: size)
     var local = [Double](repeating: 0, count: owned.count * width)
     local.withUnsafeMutableBufferPointer { out in
-      for (j, b) in owned.enumerated() where b < blocks.count {
-        body(blocks[b], out.baseAddress! + j * width)
+      for c in grid.chunks(in: owned) {
+        body(units[c], out.baseAddress! + (grid.blockOfChunk[c] - owned.lowerBound) * width)
       }
     }
     if held == nil { return grid.total(ofBlockSums: local, width: width) }
@@ -64,8 +112,7 @@ extension DataSet {
     guard let held, rows > DataSet.initializationRows else { return self }
     let order = DataSet.sampleRows(rows: rows)
     let d = dimension
-    let windows = (0..<group.size).map { DataSet.window(rows: rows, rank: $0, of: group.size) }
-    let counts = windows.map { w in DataSet.countInSorted(order, w) * d }
+    let counts = windows(of: group.size).map { w in DataSet.countInSorted(order, w) * d }
     var local: [Double] = []
     local.reserveCapacity(counts[group.rank])
     values.withUnsafeBufferPointer { all in
@@ -79,7 +126,7 @@ extension DataSet {
   }
 
   /// How many of the increasing `sorted` lie in `range`.
-  static func countInSorted(_ sorted: [Int], _ range: Range<Int>) -> Int {
+  public static func countInSorted(_ sorted: [Int], _ range: Range<Int>) -> Int {
     func firstIndex(notBelow x: Int) -> Int {
       var lo = 0, hi = sorted.count
       while lo < hi {
@@ -97,12 +144,13 @@ extension DataSet {
   public func gatheringRows(group: any ProcessGroup = Processes.group) -> DataSet {
     guard let held else { return self }
     let d = dimension
-    let counts = (0..<group.size).map { DataSet.window(rows: rows, rank: $0, of: group.size).count * d }
+    let counts = windows(of: group.size).map { $0.count * d }
     let local = values.withUnsafeBufferPointer { Array($0[(held.lowerBound * d)..<(held.upperBound * d)]) }
     var copy = self
     copy.values = DataValues(group.allGather(local, counts: counts))
     copy.held = nil
     copy.gatheredSample = nil
+    copy.windowChunks = nil
     return copy
   }
 }
@@ -132,6 +180,7 @@ extension DataSet {
   /// held, all blocks are described here). For per-block summaries that are merged in block
   /// order (groups by missingness pattern), which `rowBlockSums`' fixed width cannot hold.
   public func blockRecords(group: any ProcessGroup = Processes.group, _ body: (Range<Int>) -> [Double]) -> [[Double]] {
+    precondition(windowChunks == nil, "block records follow the fixed blocks of rows")
     let B = BlockGrid.rowsPerBlock
     let blocks = stride(from: 0, to: rows, by: B).map { $0..<min($0 + B, rows) }
     guard held != nil, group.size > 1 else { return blocks.map(body) }

@@ -25,6 +25,10 @@ public struct DataSet: Sendable {
   /// The rows of `initializationSample()` gathered from every process, when `held` is not nil
   /// and the data has more than `initializationRows` rows.
   public var gatheredSample: DataValues? = nil
+  /// The chunks of whole sequences (an HMM's E-step chunks, `DataSet.chunks(ofSequences:)`)
+  /// that row windows and block sums follow instead of the fixed blocks of rows; nil for
+  /// fixed blocks (see `DataSet+Window.swift`).
+  public var windowChunks: [Range<Int>]? = nil
 
   public var dimension: Int { columns.count }
 

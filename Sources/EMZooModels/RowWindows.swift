@@ -7,6 +7,13 @@ public import EMZooCore
 public protocol RowWindowFitting {
   /// Whether this model (with its family and options) fits row windows.
   var fitsRowWindows: Bool { get }
+  /// Whether its windows follow chunks of whole sequences (an HMM's, `DataSet.windowChunks`)
+  /// rather than the fixed blocks of rows; false by default.
+  var windowsFollowSequences: Bool { get }
+}
+
+extension RowWindowFitting {
+  public var windowsFollowSequences: Bool { false }
 }
 
 /// An emission family whose checks, constants and adaptation need no row outside a window:
@@ -25,8 +32,17 @@ extension Mixture: RowWindowFitting {
   public var fitsRowWindows: Bool { family is any RowWindowFamily }
 }
 
+extension RowWindowFitting {
+  /// Whether this model fits `data` as held: every row, or a row window of the style it needs
+  /// (fixed blocks, or chunks of whole sequences for `windowsFollowSequences`).
+  public func fitsWindows(of data: DataSet) -> Bool {
+    data.held == nil || (fitsRowWindows && windowsFollowSequences == (data.windowChunks != nil))
+  }
+}
+
 extension HeldBlocks: RowWindowFitting {
   public var fitsRowWindows: Bool { (base as? any RowWindowFitting)?.fitsRowWindows ?? false }
+  public var windowsFollowSequences: Bool { (base as? any RowWindowFitting)?.windowsFollowSequences ?? false }
 }
 
 extension EmissionFamily {

@@ -1,4 +1,5 @@
 import Foundation
+import Numerics
 import Testing
 
 @testable import EMZoo
@@ -23,11 +24,14 @@ import Testing
   }
 
   /// Every rank's `DistributedReader.read` of `path`, or its error message.
-  func readAll(_ path: String, ranks: Int, columns: [String]? = nil) throws -> [Result<DataSet, InputError>] {
+  func readAll(_ path: String, ranks: Int, columns: [String]? = nil, followingSequences: Bool = false) throws
+    -> [Result<DataSet, InputError>]
+  {
     let simulated = SimulatedProcesses(size: ranks)
     return try simulated.run { _ -> Result<DataSet, InputError> in
       do {
-        return .success(try DistributedReader.read(path: path, columns: columns, sequence: nil, group: Processes.group))
+        return .success(try DistributedReader.read(
+          path: path, columns: columns, sequence: nil, followingSequences: followingSequences, group: Processes.group))
       } catch let error as InputError {
         return .failure(error)
       }
@@ -108,6 +112,20 @@ import Testing
     defer { try? FileManager.default.removeItem(atPath: path) }
     let plain = try CSVReader.read(path: path)
     #expect(plain.sequences.count > 5)
+    // The starts found part by part, reading only the ids, are the parser's.
+    let bytes = Array(text.utf8)
+    let start = try #require(try CSVSplit.dataStart(bytes))
+    for parts in [1, 2, 3, 7] {
+      var found: [Int] = []
+      var first = 0
+      for q in 0..<parts {
+        let range = try CSVSplit.scanRange(rank: q, of: parts, dataStart: start, file: bytes)
+        let previous = try CSVSplit.previousRowStart(before: range.lowerBound, dataStart: start, file: bytes)
+        found += try CSVSplit.sequenceStarts(field: 0, in: range, previous: previous, file: bytes).map { $0 + first }
+        first += try CSVSplit.countRows(in: range, file: bytes)
+      }
+      #expect(found == plain.sequences.map(\.lowerBound), "\(parts) parts")
+    }
     for ranks in [2, 3, 5] {
       for result in try readAll(path, ranks: ranks) {
         let data = try result.get()
@@ -258,5 +276,237 @@ import Testing
     }
     for text in texts { #expect(stripped(text) == stripped(plain)) }
     #expect(plain.contains("\"icl\"") || plain.contains("\"completeCase\""))
+  }
+
+  // MARK: - HMMs: windows of whole sequences
+
+  /// Sequence lengths cycling through short, long and very long ones (a 40 000-row sequence
+  /// spans blocks and parts), `rows` in all.
+  static func sequenceLengths(rows: Int) -> [Int] {
+    let cycle = [1, 700, 5_000, 3, 40_000, 1_200, 2_047, 2_049, 9_000, 16_384, 17]
+    var lengths: [Int] = []
+    var total = 0
+    while total < rows {
+      let length = min(cycle[lengths.count % cycle.count], rows - total)
+      lengths.append(length)
+      total += length
+    }
+    return lengths
+  }
+
+  /// The rows each of `size` ranks should hold, from first principles: chunk c (whole
+  /// sequences, grouped while shorter than 2048 rows) goes to the rank whose near-equal run of
+  /// the ⌈rows / 16384⌉ blocks holds the block of its first row; a rank holds its chunks' rows.
+  static func expectedWindows(sequences: [Range<Int>], rows: Int, size: Int) -> [Range<Int>] {
+    var chunks: [Range<Int>] = []
+    var open: Range<Int>? = nil
+    for s in sequences where !s.isEmpty {
+      let grown = (open?.lowerBound ?? s.lowerBound)..<s.upperBound
+      if grown.count >= 2048 { chunks.append(grown); open = nil } else { open = grown }
+    }
+    if let open { chunks.append(open) }
+    let blocks = (rows + 16383) / 16384
+    var windows = [Range<Int>?](repeating: nil, count: size)
+    for c in chunks {
+      let block = c.lowerBound / 16384
+      let rank = (0..<size).first { block >= $0 * blocks / size && block < ($0 + 1) * blocks / size }!
+      windows[rank] = windows[rank].map { $0.lowerBound..<c.upperBound } ?? c
+    }
+    // A rank without chunks holds nothing, at the next rank's start (or the end).
+    var next = rows
+    var result = [Range<Int>](repeating: 0..<0, count: size)
+    for q in (0..<size).reversed() {
+      result[q] = windows[q] ?? next..<next
+      next = result[q].lowerBound
+    }
+    return result
+  }
+
+  /// An HMM's data as CSV (a `sequence` column with `lengths`; rows in `missing` empty) and as
+  /// `.npy` (column c0 the sequence id, NaN for a missing entry).
+  func hmmFiles(_ data: DataSet, lengths: [Int], missing: Set<Int> = []) throws -> (csv: String, npy: String) {
+    let d = data.dimension
+    var text = "sequence," + data.columns.joined(separator: ",") + "\n"
+    var npyValues: [Double] = []
+    var row = 0
+    for (id, length) in lengths.enumerated() {
+      for _ in 0..<length {
+        let entries = (0..<d).map { missing.contains(row) ? Double.nan : data[row, $0] }
+        text += "s\(id)," + entries.map { $0.isNaN ? "" : "\($0)" }.joined(separator: ",") + "\n"
+        npyValues += [Double(id)] + entries
+        row += 1
+      }
+    }
+    let csv = try temporaryFile(text)
+    let npy = NSTemporaryDirectory() + "emzoo-ranks-\(UUID().uuidString).npy"
+    var bytes = NpyWriter.header(rows: row, columns: d + 1)
+    npyValues.withUnsafeBytes { bytes += $0 }
+    try Data(bytes).write(to: URL(fileURLWithPath: npy))
+    return (csv, npy)
+  }
+
+  @Test("HMM windows: each rank holds exactly the rows of its chunks of whole sequences (CSV and .npy)")
+  func hmmWindows() throws {
+    let rows = DataSet.windowRows + 2 * BlockGrid.rowsPerBlock + 77
+    let lengths = Self.sequenceLengths(rows: rows)
+    var values = [Double](repeating: 0, count: rows)
+    for i in 0..<rows { values[i] = Double(i % 101) * 0.5 }
+    let data = DataSet(source: "t", columns: ["x1"], values: values)
+    let (csv, npy) = try hmmFiles(data, lengths: lengths)
+    defer {
+      try? FileManager.default.removeItem(atPath: csv)
+      try? FileManager.default.removeItem(atPath: npy)
+    }
+    let plain = try CSVReader.read(path: csv)
+    #expect(plain.sequences.map(\.count) == lengths)
+    for (path, sequence) in [(csv, nil), (npy, "c0")] as [(String, String?)] {
+      for ranks in [2, 3, 5] {
+        let expected = Self.expectedWindows(sequences: plain.sequences, rows: rows, size: ranks)
+        let simulated = SimulatedProcesses(size: ranks)
+        let results = try simulated.run { _ in
+          try DistributedReader.read(path: path, columns: nil, sequence: sequence, followingSequences: true,
+                                     group: Processes.group)
+        }
+        for (rank, result) in results.enumerated() {
+          #expect(result.held == expected[rank], "\(path.suffix(4)), rank \(rank) of \(ranks)")
+          #expect(result.sequences == plain.sequences)
+          #expect(result.columns == (sequence == nil ? plain.columns : ["c1"]))
+          let held = result.heldRows
+          #expect(result.values[held].elementsEqual(plain.values[held]))
+          #expect(result.initializationSample().values == plain.initializationSample().values)
+        }
+        // Some window is not block-aligned: the long sequences cross blocks.
+        #expect(expected.contains { $0.lowerBound % BlockGrid.rowsPerBlock != 0 && $0.lowerBound < rows })
+      }
+    }
+  }
+
+  @Test("an HMM on one long sequence: rank 0 holds every row, the other ranks none")
+  func hmmOneSequenceWindows() throws {
+    let rows = DataSet.windowRows + BlockGrid.rowsPerBlock
+    let path = try temporaryFile(table(rows: rows))
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    let results = try SimulatedProcesses(size: 3).run { _ in
+      try DistributedReader.read(path: path, columns: nil, sequence: nil, followingSequences: true, group: Processes.group)
+    }
+    #expect(results.map(\.held) == [0..<rows, rows..<rows, rows..<rows])
+  }
+
+  @Test("a malformed row in an HMM's sequence file stops every rank with the plain reader's message")
+  func malformedSequenceRowsAgreed() throws {
+    let rows = DataSet.windowRows + 2 * BlockGrid.rowsPerBlock
+    var lines = ["sequence,x"]
+    var row = 0
+    for (id, length) in Self.sequenceLengths(rows: rows).enumerated() {
+      for _ in 0..<length {
+        lines.append("s\(id),\(Double(row % 89) * 0.5)")
+        row += 1
+      }
+    }
+    let cases: [(String, [String])] = [
+      ("a bad number in the last part", { var l = lines; l[rows - 5] = "s9999,abc"; return l }()),
+      // Inside the 16 384-row sequence (rows 136 401..<152 785) across the middle of the file.
+      ("a missing field in a straddling sequence", { var l = lines; l[rows / 2 + 1] = "7"; return l }()),
+    ]
+    for (name, caseLines) in cases {
+      let path = try temporaryFile(caseLines.joined(separator: "\n") + "\n")
+      defer { try? FileManager.default.removeItem(atPath: path) }
+      var expected = ""
+      do { _ = try CSVReader.read(path: path) } catch let error as InputError { expected = error.message }
+      #expect(!expected.isEmpty, "\(name): the plain reader accepts it")
+      for ranks in [2, 3] {
+        for result in try readAll(path, ranks: ranks, followingSequences: true) {
+          switch result {
+          case .success: Issue.record("\(name), \(ranks) ranks: no error")
+          case .failure(let error): #expect(error.message == expected, "\(name), \(ranks) ranks")
+          }
+        }
+      }
+    }
+  }
+
+  static let windowedHMMSpecs = [
+    """
+    {"model": "hmm", "options": {"states": 2, "emission": "gaussian"},
+     "parameters": {"initial": [0.5, 0.5], "transition": [[0.9, 0.1], [0.2, 0.8]],
+                    "means": [[0, 0], [3, 1]], "covariances": [[[1, 0], [0, 1]], [[1.5, 0.2], [0.2, 1]]]},
+     "fit": {"standardErrors": false}}
+    """,
+    """
+    {"model": "hmm", "options": {"states": 2, "emission": "poisson"},
+     "parameters": {"initial": [0.3, 0.7], "transition": [[0.95, 0.05], [0.1, 0.9]], "rates": [[2, 7], [9, 1]]},
+     "fit": {"standardErrors": false}}
+    """,
+    // Its start counts the symbols of every row (by block under windows).
+    """
+    {"model": "hmm", "options": {"states": 2, "emission": "categorical", "symbols": 4},
+     "parameters": {"initial": [0.5, 0.5], "transition": [[0.95, 0.05], [0.1, 0.9]],
+                    "probabilities": [[0.25, 0.25, 0.25, 0.25], [0.1, 0.1, 0.2, 0.6]]},
+     "fit": {"standardErrors": false, "init": "random"}}
+    """,
+  ]
+
+  @Test("a windowed HMM fit on simulated ranks gives the plain fit's bytes (Gaussian, Poisson, categorical; CSV and .npy; fully missing rows)",
+        arguments: DistributedReaderTests.windowedHMMSpecs)
+  func windowedHMMFitSameBits(_ text: String) throws {
+    let s = try spec(text)
+    let m = try model(s)
+    let rows = DataSet.windowRows + BlockGrid.rowsPerBlock + 500
+    let sampled = try m.sampleData(spec: s, count: rows, seed: 6)
+    let lengths = Self.sequenceLengths(rows: rows)
+    // Rows with nothing observed: the start is drawn from the others.
+    let missing = Set(stride(from: 17, to: rows, by: 997))
+    let (csv, npy) = try hmmFiles(sampled, lengths: lengths, missing: missing)
+    defer {
+      try? FileManager.default.removeItem(atPath: csv)
+      try? FileManager.default.removeItem(atPath: npy)
+    }
+    let fitOptions = options(restarts: 1, maxIterations: 3, threads: 1)
+    let plainData = try CSVReader.read(path: csv)
+    let plain = try m.fitReport(spec: s, data: plainData, options: fitOptions).result.formatted()
+    func stripped(_ text: String) -> String {
+      text.split(separator: "\n").filter { !$0.contains("\"seconds\"") && !$0.contains("\"processes\"") }
+        .joined(separator: "\n")
+    }
+    let npyColumns = (1...sampled.dimension).map { "c\($0)" }
+    for (path, sequence, columns) in [(csv, nil, nil), (npy, "c0", npyColumns)] as [(String, String?, [String]?)] {
+      let texts = try SimulatedProcesses(size: 3).run { _ -> String in
+        let data = try DistributedReader.read(
+          path: path, columns: columns, sequence: sequence, followingSequences: true, group: Processes.group)
+        precondition(data.held != nil && ((m as? any RowWindowFitting)?.fitsWindows(of: data) ?? false))
+        var text = try m.fitReport(spec: s, data: data, options: fitOptions).result.formatted()
+        for (j, name) in sampled.columns.enumerated() {
+          text = text.replacingOccurrences(of: "\"c\(j + 1)\"", with: "\"\(name)\"")
+        }
+        return text
+      }
+      for text in texts { #expect(stripped(text) == stripped(plain), "\(path.suffix(4))") }
+    }
+    #expect(plain.contains("\"icl\""))
+  }
+
+  @Test("an HMM on more than 250 000 rows: the chunk-by-chunk block sums (ICL term, log-likelihood with Poisson's constant) agree with the sequence-by-sequence ones")
+  func hmmBlockSumsAgree() throws {
+    let s = try spec("""
+      {"model": "hmm", "options": {"states": 2, "emission": "poisson", "length": 3001},
+       "parameters": {"initial": [0.3, 0.7], "transition": [[0.95, 0.05], [0.1, 0.9]], "rates": [[2, 7], [9, 1]]}}
+      """)
+    try checkBlockSums(try model(s), spec: s)
+  }
+
+  func checkBlockSums<M: SpecifiedModel>(_ m: M, spec s: ModelSpec) throws {
+    let data = try m.sampleData(spec: s, count: DataSet.windowRows + 20_000, seed: 8)
+    #expect(data.sumsByBlock && data.sequences.count > 80)
+    let p = try #require(try m.specParameters(s))
+    let posteriors = try #require(try m.rowPosteriors(p, data: data))
+    // Independent: rowPosteriors adds sequence by sequence in one running sum, its per-sequence
+    // log-likelihoods include every row's own Poisson constant.
+    let classification = try #require(try m.classificationLogLikelihood(p, data: data))
+    let sequential = try #require(posteriors.classificationLogLikelihood)
+    #expect(classification.isApproximatelyEqual(to: sequential, relativeTolerance: 1e-10))
+    #expect(classification != 0)
+    let total = posteriors.logLikelihoods.filter { !$0.isNaN }.reduce(0, +)
+    let summed = try EMEngine.logLikelihood(m, of: data, at: p)
+    #expect(summed.isApproximatelyEqual(to: total, relativeTolerance: 1e-10))
   }
 }

@@ -116,13 +116,29 @@ public struct CategoricalFamily: EmissionFamily, ScaledEmissionDensities, Random
   ///
   /// The frequencies keep every observed symbol possible in every state (so the starting
   /// likelihood is finite and not absurdly low); the draws break the symmetry between states.
+  /// With a row window (`DataSet.held`) the counts are summed by block over every process
+  /// (collective); they are whole numbers, so they are exact and equal a plain run's.
   public func randomStart(for data: DataSet, random: RandomSource) -> Parameters {
     let K = components, M = symbols
     var frequencies = [Double](repeating: 0, count: M)
     var observed = 0.0
-    for x in data.values where !x.isNaN {
-      frequencies[Int(x)] += 1
-      observed += 1
+    if data.held != nil {
+      let d = data.dimension
+      let counts = data.values.withUnsafeBufferPointer { all in
+        data.rowBlockSums(width: M + 1) { rows, out in
+          for e in (rows.lowerBound * d)..<(rows.upperBound * d) where !all[e].isNaN {
+            out[Int(all[e])] += 1
+            out[M] += 1
+          }
+        }
+      }
+      frequencies = Array(counts[..<M])
+      observed = counts[M]
+    } else {
+      for x in data.values where !x.isNaN {
+        frequencies[Int(x)] += 1
+        observed += 1
+      }
     }
     frequencies = frequencies.map { observed > 0 ? $0 / observed : 1 / Double(M) }
     var p = [Double](repeating: 0, count: K * M)

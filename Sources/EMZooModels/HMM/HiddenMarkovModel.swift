@@ -93,7 +93,7 @@ public struct HiddenMarkovModel<Family: EmissionFamily>: GenerativeModel {
 
   /// Chunks end on sequence boundaries: consecutive sequences are grouped until a chunk holds
   /// at least `chunkRows` rows, and a longer sequence is a chunk of its own.
-  static var chunkRows: Int { 2048 }
+  static var chunkRows: Int { DataSet.sequenceChunkRows }
 
   /// Whole sequences grouped up to `chunkRows`: at most a chunk's worth plus one sequence.
   public func largestChunkRows(rows: Int, longestSequence: Int) -> Int {
@@ -101,20 +101,7 @@ public struct HiddenMarkovModel<Family: EmissionFamily>: GenerativeModel {
   }
 
   public func chunks(of data: DataSet) -> [Range<Int>] {
-    var chunks: [Range<Int>] = []
-    var start: Int? = nil
-    var end = 0
-    for sequence in data.sequences where !sequence.isEmpty {
-      let from = start ?? sequence.lowerBound
-      start = from
-      end = sequence.upperBound
-      if end - from >= Self.chunkRows {
-        chunks.append(from..<end)
-        start = nil
-      }
-    }
-    if let start { chunks.append(start..<end) }
-    return chunks
+    DataSet.chunks(ofSequences: data.sequences, minimumRows: Self.chunkRows)
   }
 
   /// log b and then γ (rows × K), the forward variables α̂ (rows × K), the scale factors (rows)
@@ -193,10 +180,10 @@ public struct HiddenMarkovModel<Family: EmissionFamily>: GenerativeModel {
     // A state whose emissions have lost all their weight cannot be updated (0/0): move it onto
     // the row the current states explain worst, and say so.
     if let empty = weights.firstIndex(where: { $0 <= 1e-8 * max(total, 1) }) {
-      let row = family.worstExplainedRow(
+      let (row, values) = family.worstExplainedRowValues(
         data, prepared: prepared.emission, logWeights: [Double](repeating: 0, count: states))
-      let emission = data.values.withUnsafeBufferPointer {
-        family.reseeded(previous.emission, component: empty, at: $0.baseAddress! + row * data.dimension)
+      let emission = values.withUnsafeBufferPointer {
+        family.reseeded(previous.emission, component: empty, at: $0.baseAddress!)
       }
       // Mix a little of the uniform distribution in, so the state can be reached again.
       let mix: (Double) -> Double = { 0.9 * $0 + 0.1 / Double(K) }
@@ -231,9 +218,12 @@ public struct HiddenMarkovModel<Family: EmissionFamily>: GenerativeModel {
     return total
   }
 
-  public func constantLogLikelihood(of data: DataSet) -> Double { family.constantLogLikelihood(of: data) }
+  public func constantLogLikelihood(of data: DataSet) -> Double {
+    family.constantLogLikelihood(of: summingByChunks(data))
+  }
   public func adapted(to data: DataSet) -> HiddenMarkovModel {
-    HiddenMarkovModel(family: family.adapted(to: data), initialPrior: initialPrior, transitionPrior: transitionPrior,
+    HiddenMarkovModel(family: family.adapted(to: summingByChunks(data)), initialPrior: initialPrior,
+                      transitionPrior: transitionPrior,
                       sequenceLength: sequenceLength, emissionStart: emissionStart)
   }
 
@@ -253,13 +243,14 @@ public struct HiddenMarkovModel<Family: EmissionFamily>: GenerativeModel {
   /// also explore different dynamics.
   public func initialParameters(for data: DataSet, method: InitMethod, random: RandomSource) throws -> Parameters {
     let K = states
-    let observed = Self.withoutMissingRows(data)
+    let observed = try Self.observedRows(of: data)
     guard observed.rows > 0 else { throw InputError("\(data.source): every row is missing; nothing to fit") }
     let initial: [Double], emission: Family.Parameters
     if let emissionStart {
       initial = [Double](repeating: 1 / Double(K), count: K)
       emission = try emissionStart(observed, random)
-    } else if let drawn = (family as? any RandomlyStartedFamily)?.randomStart(for: observed, random: random)
+    } else if let drawn = (family as? any RandomlyStartedFamily)?.randomStart(
+      for: data.held == nil ? observed : data, random: random)
       as? Family.Parameters
     {
       initial = [Double](repeating: 1 / Double(K), count: K)

@@ -217,6 +217,78 @@ public enum CSVSplit {
     return offsets
   }
 
+  /// Calls `body` with every row (non-blank line) starting in `range` (whose ends are line
+  /// starts), without its line end ("\n", and a "\r" before it), in order.
+  static func forEachRowLine(in range: Range<Int>, file source: some ByteSource,
+                             _ body: (ArraySlice<UInt8>) -> Void) throws {
+    var carry: [UInt8] = []
+    func emit(_ line: ArraySlice<UInt8>) {
+      var line = line
+      if line.last == 0x0D { line = line.dropLast() }
+      if !line.isEmpty { body(line) }
+    }
+    var offset = range.lowerBound
+    while offset < range.upperBound {
+      let block = try source.bytes(offset..<min(range.upperBound, offset + scanBlock))
+      var start = 0
+      while let newline = block[start...].firstIndex(of: 0x0A) {
+        if carry.isEmpty {
+          emit(block[start..<newline])
+        } else {
+          carry += block[start..<newline]
+          emit(carry[...])
+          carry = []
+        }
+        start = newline + 1
+      }
+      carry += block[start...]
+      offset += block.count
+    }
+    if !carry.isEmpty { emit(carry[...]) }
+  }
+
+  /// Field `k` of a line, trimmed of spaces and tabs and of one pair of surrounding quotes, as
+  /// the parser compares sequence ids (empty when the line has fewer fields).
+  static func trimmedField(_ k: Int, of line: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+    var start = line.startIndex, field = 0
+    while field < k {
+      guard let comma = line[start...].firstIndex(of: 0x2C) else { return [] }
+      start = comma + 1
+      field += 1
+    }
+    var f = line[start..<(line[start...].firstIndex(of: 0x2C) ?? line.endIndex)]
+    while let c = f.first, c == 0x20 || c == 0x09 { f = f.dropFirst() }
+    while let c = f.last, c == 0x20 || c == 0x09 { f = f.dropLast() }
+    if f.count >= 2, f.first == 0x22, f.last == 0x22 { f = f.dropFirst().dropLast() }
+    return f
+  }
+
+  /// The rows starting in `range` (numbered from 0) that start a sequence: whose id (field `k`,
+  /// `trimmedField`) differs from the previous row's, as the parser decides; the first row is
+  /// compared with the row that starts at `previous` (nil: no row before it, so a start).
+  public static func sequenceStarts(field k: Int, in range: Range<Int>, previous: Int?,
+                                    file source: some ByteSource) throws -> [Int] {
+    var last: [UInt8]? = nil
+    if let previous {
+      let end = try lineEnd(after: previous, file: source)
+      var line = try source.bytes(previous..<end)[...]
+      if line.last == 0x0A { line = line.dropLast() }
+      if line.last == 0x0D { line = line.dropLast() }
+      last = Array(trimmedField(k, of: line))
+    }
+    var starts: [Int] = []
+    var index = 0
+    try forEachRowLine(in: range, file: source) { line in
+      let id = trimmedField(k, of: line)
+      if last.map({ !$0.elementsEqual(id) }) ?? true {
+        starts.append(index)
+        last = Array(id)
+      }
+      index += 1
+    }
+    return starts
+  }
+
   /// Field `k` (trimmed as `CSVReader.fields` does) of the `index`-th row starting in `range`.
   static func field(_ k: Int, ofRow index: Int, from range: Range<Int>, file source: some ByteSource) throws -> String {
     var start: Int? = nil

@@ -20,36 +20,52 @@ import Foundation
 ///
 /// An `.npy` file is split by rows the same way (its row offsets are known). Every failure is
 /// agreed: each process checks its rows, and the message of the lowest failing row (the same
-/// one a single process reports for the file) stops every process. A CSV file with a `sequence`
-/// column (an HMM's sequences) is read in parts and gathered whole, with its sequence starts (a
-/// part's first row continues the sequence of the row before it when their ids agree); a pipe
-/// or a spec naming a sequence column is read whole by every process.
+/// one a single process reports for the file) stops every process.
+///
+/// Sequences (an HMM's, `followingSequences`): the windows follow chunks of whole sequences
+/// instead of the fixed blocks (`DataSet.windowChunks`, `DataSet.window(chunks:rows:rank:of:)`).
+/// Each process finds the sequence starts of its part — the rows whose `sequence` id differs
+/// from the previous row's, reading only that field (`CSVSplit.sequenceStarts`,
+/// `NpyReader.sequenceStarts`) — the starts are gathered, every process computes the same
+/// chunks and windows, and each parses (or maps) only its window, which may begin in another
+/// process's part. A file without a sequence column is one sequence (one chunk: process 0
+/// holds every row). Without `followingSequences`, a CSV file with a `sequence` column is read
+/// in parts and gathered whole, with its sequence starts (a part's first row continues the
+/// sequence of the row before it when their ids agree), and a spec naming a sequence column is
+/// read whole by every process, as is a pipe and a small `.npy` file with sequences.
 public enum DistributedReader {
   /// The data of `path` (columns `wanted`, sequence column `sequence`) for this process of
-  /// `group`. Collective: every process of `group` must call it with the same arguments.
+  /// `group`, in windows that follow whole sequences when `followingSequences`. Collective:
+  /// every process of `group` must call it with the same arguments.
   public static func read(path: String, columns wanted: [String]?, sequence: String?,
-                          group: any ProcessGroup) throws -> DataSet {
+                          followingSequences: Bool = false, group: any ProcessGroup) throws -> DataSet {
     let whole = try group.agreeing { () -> Bool in
       var isDirectory: ObjCBool = false
       guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
             try InputFile.kind(path, what: "data file") == .regular
       else { return true }
-      return sequence != nil
+      return sequence != nil && !followingSequences
     }
     if group.size == 1 || whole {
       return try group.agreeing { try CSVReader.read(path: path, columns: wanted, sequence: sequence) }
     }
     if try group.agreeing({ NpyReader.isNpy(path: path) }) {
-      return try readNpy(path: path, columns: wanted, group: group)
+      return try readNpy(path: path, columns: wanted, sequence: sequence, followingSequences: followingSequences,
+                         group: group)
     }
-    return try readCSV(path: path, columns: wanted, group: group)
+    return try readCSV(path: path, columns: wanted, followingSequences: followingSequences, group: group)
   }
 
   // MARK: .npy
 
-  static func readNpy(path: String, columns wanted: [String]?, group: any ProcessGroup) throws -> DataSet {
+  static func readNpy(path: String, columns wanted: [String]?, sequence: String? = nil,
+                      followingSequences: Bool = false, group: any ProcessGroup) throws -> DataSet {
     let header = try group.agreeing { try NpyReader.header(path: path) }
     let n = header.rows
+    if n <= DataSet.windowRows, sequence != nil {
+      // Small, with sequences: every process reads the whole file.
+      return try group.agreeing { try CSVReader.read(path: path, columns: wanted, sequence: sequence) }
+    }
     let window = DataSet.window(rows: n, rank: group.rank, of: group.size)
     if n <= DataSet.windowRows {
       // Small: each reads its rows, then every row is gathered.
@@ -62,14 +78,42 @@ public enum DistributedReader {
       data.rowNoun = "row"
       return data
     }
-    var data = try group.agreeing { try NpyReader.readWindow(path: path, columns: wanted, window: window) }
-    data.held = window
+    guard followingSequences else {
+      var data = try group.agreeing { try NpyReader.readWindow(path: path, columns: wanted, window: window) }
+      data.held = window
+      return data.gatheringSample(group: group)
+    }
+    // Whole sequences: the starts found in each block window, gathered; then the chunk window.
+    var sequences = [0..<n]
+    if let sequence {
+      let own = try group.agreeing {
+        try NpyReader.sequenceStarts(path: path, columns: wanted, sequence: sequence, rows: window)
+      }
+      sequences = gatheredSequences(own, rows: n, group: group)
+    }
+    let chunks = DataSet.chunks(ofSequences: sequences)
+    let held = DataSet.window(chunks: chunks, rows: n, rank: group.rank, of: group.size)
+    var data = try group.agreeing {
+      try NpyReader.readWindow(path: path, columns: wanted, sequence: sequence, window: held)
+    }
+    data.sequences = sequences
+    data.windowChunks = chunks
+    data.held = held
     return data.gatheringSample(group: group)
+  }
+
+  /// The sequences of `rows` rows from every process's sequence starts (global row numbers,
+  /// increasing, in rank order; row 0 among them). Collective.
+  static func gatheredSequences(_ own: [Int], rows n: Int, group: any ProcessGroup) -> [Range<Int>] {
+    let counts = group.allGather([Double(own.count)], counts: [Int](repeating: 1, count: group.size)).map { Int($0) }
+    let starts = group.allGather(own.map(Double.init), counts: counts).map { Int($0) }
+    return starts.indices.map { k in starts[k]..<(k + 1 < starts.count ? starts[k + 1] : n) }
   }
 
   // MARK: CSV
 
-  static func readCSV(path: String, columns wanted: [String]?, group: any ProcessGroup) throws -> DataSet {
+  static func readCSV(path: String, columns wanted: [String]?, followingSequences: Bool = false,
+                      group: any ProcessGroup) throws -> DataSet {
     let P = group.size, r = group.rank
     // Phase 1: the header, this process's byte range and its line count.
     let phase1 = try group.agreeing { () -> (FileBytes, Int, [String], Range<Int>, Int)? in
@@ -85,8 +129,8 @@ public enum DistributedReader {
       // No header line: the plain reader says what is wrong (the same on every process).
       return try group.agreeing { try CSVReader.read(path: path, columns: wanted) }
     }
-    // Sequences (an HMM's): each process reads its part, then every row is gathered with the
-    // sequence starts (an HMM's chunks are whole sequences, which row windows do not follow).
+    // Sequences not followed by the windows: each process reads its part, then every row is
+    // gathered with the sequence starts.
     let sequenceField = headerFields.firstIndex(of: "sequence")
     let counts = group.allGather([Double(count)], counts: [Int](repeating: 1, count: P)).map { Int($0) }
     let n = counts.reduce(0, +)
@@ -94,12 +138,30 @@ public enum DistributedReader {
     if n == 0 {
       throw InputError("\(path): no data rows after the header")
     }
-    let windowed = n > DataSet.windowRows && sequenceField == nil
+    let windowed = n > DataSet.windowRows && (sequenceField == nil || followingSequences)
+    // Windows following whole sequences: the starts of each part's sequences, gathered.
+    var chunks: [Range<Int>]? = nil
+    var followed: [Range<Int>]? = nil
+    if windowed, followingSequences {
+      var found = [0..<n]
+      if let sequenceField {
+        let own = try group.agreeing { () throws -> [Int] in
+          let previous = try CSVSplit.previousRowStart(before: scan.lowerBound, dataStart: dataStart, file: file)
+          return try CSVSplit.sequenceStarts(field: sequenceField, in: scan, previous: previous, file: file)
+            .map { $0 + rowStarts[r] }
+        }
+        found = gatheredSequences(own, rows: n, group: group)
+      }
+      followed = found
+      chunks = DataSet.chunks(ofSequences: found)
+    }
     // The rows and bytes this process parses.
     var parts = (0..<P).map { rowStarts[$0]..<(rowStarts[$0] + counts[$0]) }
     var bytes = scan
     if windowed {
-      let windows = (0..<P).map { DataSet.window(rows: n, rank: $0, of: P) }
+      let windows = (0..<P).map { q in
+        chunks.map { DataSet.window(chunks: $0, rows: n, rank: q, of: P) } ?? DataSet.window(rows: n, rank: q, of: P)
+      }
       parts = windows
       let boundaries = windows.map(\.lowerBound)
       let offsets = try CSVSplit.gatherOffsets(
@@ -168,7 +230,8 @@ public enum DistributedReader {
     table.latent = []
     if sequenceField == nil { table.starts = [] }
     if let reservation {
-      return try windowData(table, reservation: reservation, rows: n, window: rows, source: path, group: group)
+      return try windowData(table, reservation: reservation, rows: n, window: rows, sequences: followed,
+                            chunks: chunks, source: path, group: group)
     }
     // Small data: every row, gathered.
     var local = try table.dataSet(source: path)
@@ -201,10 +264,11 @@ public enum DistributedReader {
   }
 
   /// A window parsed into the reserved matrix: text columns dropped (in place), held rows
-  /// set, the initialisation sample gathered.
+  /// (and the sequences and chunks they follow) set, the initialisation sample gathered.
   static func windowData(
     _ table: CSVReader.RawTable, reservation buffer: ExternalBuffer,
-    rows n: Int, window: Range<Int>, source: String, group: any ProcessGroup
+    rows n: Int, window: Range<Int>, sequences: [Range<Int>]? = nil, chunks: [Range<Int>]? = nil,
+    source: String, group: any ProcessGroup
   ) throws -> DataSet {
     let columns = table.selected.count
     var keep = Array(table.selected.indices)
@@ -221,7 +285,9 @@ public enum DistributedReader {
       }
     }
     let values = DataValues(ExternalBuffer(base: buffer.base, count: n * k) { _ = buffer })
-    var data = DataSet(source: source, columns: keep.map { table.header[table.selected[$0]] }, storage: values)
+    var data = DataSet(source: source, columns: keep.map { table.header[table.selected[$0]] }, storage: values,
+                       sequences: sequences)
+    data.windowChunks = chunks
     data.held = window
     return data.gatheringSample(group: group)
   }

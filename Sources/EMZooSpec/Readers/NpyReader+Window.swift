@@ -11,12 +11,14 @@ extension NpyReader {
   /// `DataSet.held`). Float64 with every column kept maps the whole file (only the window's
   /// pages are ever read, so only they take memory); any other layout converts the window's
   /// rows into reserved memory (`DataValues.reserved`), the other rows untouched.
-  public static func readWindow(path: String, columns wanted: [String]? = nil, window: Range<Int>) throws -> DataSet {
+  /// A `sequence` column (an HMM's ids) is not kept; the caller sets the sequences.
+  public static func readWindow(path: String, columns wanted: [String]? = nil, sequence: String? = nil,
+                                window: Range<Int>) throws -> DataSet {
     let fd = try openRegular(path)
     defer { close(fd) }
     let (header, fileSize) = try header(descriptor: fd, source: path)
     let rows = try checkedRange(window, header: header, source: path)
-    let plan = try Plan(header: header, wanted: wanted, sequence: nil, source: path)
+    let plan = try Plan(header: header, wanted: wanted, sequence: sequence, source: path)
     let length = header.dataOffset + header.rows * header.rowBytes
     precondition(length <= fileSize)
     guard let mapping = mmap(nil, max(length, 1), PROT_READ, MAP_SHARED, fd, 0), mapping != MAP_FAILED else {
@@ -56,5 +58,35 @@ extension NpyReader {
     data.firstLine = 0
     data.rowNoun = "row"
     return data
+  }
+
+  /// The rows of `range` that start a sequence: row 0, and every row whose id in column
+  /// `sequence` (a name `c<j>`) is not equal to the previous row's (so a NaN id starts one), as
+  /// `read(path:columns:sequence:)` splits them; only those rows (and the one before them) are
+  /// read. `columns` are checked as `read` checks them.
+  public static func sequenceStarts(path: String, columns wanted: [String]? = nil, sequence: String,
+                                    rows range: Range<Int>) throws -> [Int] {
+    let fd = try openRegular(path)
+    defer { close(fd) }
+    let (header, fileSize) = try header(descriptor: fd, source: path)
+    let rows = try checkedRange(range, header: header, source: path)
+    let plan = try Plan(header: header, wanted: wanted, sequence: sequence, source: path)
+    guard let column = plan.sequenceColumn, !rows.isEmpty else { return [] }
+    let length = header.dataOffset + header.rows * header.rowBytes
+    precondition(length <= fileSize)
+    guard let mapping = mmap(nil, max(length, 1), PROT_READ, MAP_SHARED, fd, 0), mapping != MAP_FAILED else {
+      throw InputError("\(path): cannot map the data file into memory (\(String(cString: strerror(errno))))")
+    }
+    defer { munmap(mapping, max(length, 1)) }
+    let base = UnsafeRawPointer(mapping) + header.dataOffset
+    func id(_ i: Int) -> Double { Plan.load(header.element, base + i * header.rowBytes, column) }
+    var previous = rows.lowerBound > 0 ? id(rows.lowerBound - 1) : 0
+    var starts: [Int] = []
+    for i in rows {
+      let value = id(i)
+      if i == 0 || !(value == previous) { starts.append(i) }
+      previous = value
+    }
+    return starts
   }
 }
