@@ -4,7 +4,7 @@
 # and .npy), an HMM (several sequences) and the missing-data regression, and for mixtures, HMMs
 # (CSV and .npy with sequences, one long sequence) and the regression on more than 250 000 rows,
 # where each rank holds only its own rows (an HMM's, Gaussian or categorical: its whole
-# sequences); a malformed line that only one rank reads makes every rank exit 2 with the plain
+# sequences; a C plugin's family too, as a mixture and as an HMM emission); a malformed line that only one rank reads makes every rank exit 2 with the plain
 # run's one line.
 #
 # Installs Open MPI when missing. Uses the debug binary that scripts/test.sh builds (or
@@ -211,3 +211,50 @@ for p in 2 4; do
   fi
 done
 echo "ok   a malformed line in a rank's window: every rank exits 2 with the plain run's line ($(cat "$work/stderr"))"
+
+# A C plugin's family (Examples/c-plugin/geometric.c) on row windows too: each rank checks
+# and holds only its own rows; a bad value in the last rank's window stops every rank with the
+# plain run's line.
+cc -shared -fPIC -O2 -I Sources/EMZooPluginABI/include Examples/c-plugin/geometric.c -o "$work/libgeometric.so" -lm
+python3 - Examples/c-plugin/geometric-mixture.json "$work/geo.json" <<'PY'
+import json, sys
+spec = json.load(open(sys.argv[1]))
+spec.pop("columns")
+spec.update(name="mpi-geometric", fit={"restarts": 1, "maxIterations": 3, "init": "kmeans++", "standardErrors": False})
+json.dump(spec, open(sys.argv[2], "w"))
+PY
+export EMZOO_PLUGINS="$work/libgeometric.so"
+"$EMZOO" sample "$work/geo.json" --n $BIG --seed 17 --output "$work/geo.npy"
+RUNS="plain_1 2_1 4_1" check_model windowed-plugin-npy "$work/geo.json" "$work/geo.npy"
+"$EMZOO" sample "$work/geo.json" --n $BIG --seed 17 --output "$work/geo.csv"
+python3 - "$work/geo.csv" "$work/geobad.csv" <<'PY'
+import sys
+lines = open(sys.argv[1]).read().split("\n")
+lines[265000] = "-1," + lines[265000].split(",", 1)[1]
+open(sys.argv[2], "w").write("\n".join(lines))
+PY
+status=0
+"$EMZOO" fit "$work/geo.json" --data "$work/geobad.csv" --output "$work/bad.json" 2>"$work/plain-stderr" || status=$?
+[ "$status" = 2 ] || { echo "FAIL: the plain run of a bad plugin file exits $status" >&2; exit 1; }
+for p in 2 4; do
+  status=0
+  "${MPIRUN[@]}" -np $p "$EMZOO" fit "$work/geo.json" --data "$work/geobad.csv" --output "$work/bad.json" \
+    2>"$work/stderr" >"$work/stdout" || status=$?
+  if [ "$status" != 2 ] || ! cmp -s "$work/stderr" "$work/plain-stderr" || [ -e "$work/bad.json" ]; then
+    echo "FAIL bad plugin data, P=$p: status $status, stderr:" >&2
+    cat "$work/stderr" >&2
+    exit 1
+  fi
+done
+# The plugin family as an HMM emission: ranks hold their own whole sequences.
+python3 - Examples/c-plugin/geometric-hmm.json "$work/geohmm.json" <<'PY'
+import json, sys
+spec = json.load(open(sys.argv[1]))
+spec["options"]["length"] = 1000
+spec.update(name="mpi-geometric-hmm", fit={"restarts": 1, "maxIterations": 3, "standardErrors": False})
+json.dump(spec, open(sys.argv[2], "w"))
+PY
+"$EMZOO" sample "$work/geohmm.json" --n $BIG --seed 19 --output "$work/geohmm.csv"
+RUNS="plain_1 2_1 4_1" check_model windowed-plugin-hmm "$work/geohmm.json" "$work/geohmm.csv"
+echo "ok   a plugin value out of its support in a rank's window: every rank exits 2 with the plain run's line ($(cat "$work/stderr"))"
+unset EMZOO_PLUGINS
