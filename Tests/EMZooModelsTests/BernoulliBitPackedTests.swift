@@ -139,6 +139,26 @@ import EMZooCore
     #expect(levelsRun >= 1)
   }
 
+  /// Data long enough to be packed in slices on several threads: the same bits as one slice,
+  /// missing entries and a bad value found in the last slice only.
+  @Test func slicedPackingGivesTheSameBits() throws {
+    let n = 2 * BitPackedRows.rowsPerSlice + 5, d = 3
+    let data = binaryData(rows: n, dimension: d, missing: 0, seed: 21)
+    let rows = try #require(BitPackedRows(data))
+    #expect(rows.observed == nil)
+    for i in [0, 1, BitPackedRows.rowsPerSlice, n / 2, n - 1] {
+      let expected = (0..<d).reduce(UInt64(0)) { $0 | (data[i, $1] == 1 ? UInt64(1) << UInt64($1) : 0) }
+      #expect(rows.values[i] == expected)
+    }
+    var values = data.values.array
+    values[(n - 1) * d + 1] = .nan
+    let missingLast = try #require(BitPackedRows(DataSet(source: "bits", columns: data.columns, values: values)))
+    #expect(missingLast.observed?[n - 1] == 0b101 && missingLast.observed?[0] == 0b111)
+    #expect(missingLast.values == rows.values.enumerated().map { $0.offset == n - 1 ? $0.element & 0b101 : $0.element })
+    values[(n - 1) * d + 1] = 0.5
+    #expect(BitPackedRows(DataSet(source: "bits", columns: data.columns, values: values)) == nil)
+  }
+
   @Test func theBitsAreTheEntries() throws {
     let data = binaryData(rows: 1500, dimension: 70, missing: 0.1, seed: 3)
     let rows = try #require(BitPackedRows(data))
