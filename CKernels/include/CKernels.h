@@ -315,10 +315,11 @@ static inline emz_bernoulli_tables_layout emz_bernoulli_tables_layout_make(size_
 }
 
 /// Doubles of the `work` buffer of `emz_bernoulli_mixture_estep_packed`: the call's column sums
-/// of the responsibilities over x (and, with missing entries, over the observed masks), K·⌈d/64⌉·64
-/// doubles each.
+/// of the responsibilities over x and over the observed masks (K·⌈d/64⌉·64 doubles each), then,
+/// for the kernels without AVX-512, one (with missing entries two) ⌈d/4⌉×16×Kp tables of nibble
+/// sums (Kp: K rounded up to a multiple of 8).
 static inline size_t emz_bernoulli_work_size(size_t d, size_t K, int with_missing) {
-  return (with_missing ? 2 : 1) * K * ((d + 63) / 64) * 64;
+  return 2 * K * ((d + 63) / 64) * 64 + (with_missing ? 2 : 1) * ((d + 3) / 4) * 16 * ((K + 7) & ~(size_t)7);
 }
 
 /// Fills the tables laid out by `emz_bernoulli_tables_layout` from a = log p − log(1 − p) and

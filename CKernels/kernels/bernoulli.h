@@ -7,15 +7,19 @@
 // with T[b][v][k] = Σ_{bits t of v} a_{k,8b+t}, O likewise over b, and c_k = Σ_j b_kj
 // (`emz_bernoulli_byte_tables`, once per iteration; read from L2, K split into 8-lane vectors
 // and a 2- or 4-lane tail so that K = 10 reads 80 bytes a lookup, not 128): ⌈d/8⌉ lookups a row.
-// The statistics Σ_i r_ik x_ij (and Σ_i r_ik [x_ij observed] in blocks with a missing entry)
-// are dense, but x_ij is 0 or 1: each byte of a row becomes eight 0.0/1.0 lanes (one load from
-// `emz_bernoulli_bit_lanes`), and a tile of G bytes × S components keeps its G·S 8-column sums
-// in registers over the block's rows, one multiply-add (exact: 0 or r) per lane. That is d·K/8
-// vector multiply-adds a row, against ⌈d/4⌉·⌈K/8⌉ read-modify-writes of nibble tables before,
-// which were fewer but stalled on stores (consecutive rows often hit the same entry) and cost
-// 2.2× as much (d = 64, K = 10). Each column's sum adds the rows in order; the block's sums go
-// to `work` and from there to the statistics at the end of the call, so chunks still add in
-// the same order whatever the thread count.
+// The statistics Σ_i r_ik x_ij (and Σ_i r_ik [x_ij observed] in blocks with a missing entry):
+// with AVX-512 they are dense, but x_ij is 0 or 1: each byte of a row becomes eight 0.0/1.0
+// lanes (one load from `emz_bernoulli_bit_lanes`), and a tile of 2 bytes × up to 12 components
+// keeps its 8-column sums in registers over the block's rows, one multiply-add (exact: 0 or r)
+// per lane: d·K/8 vector multiply-adds a row and no stores, against ⌈d/4⌉·⌈K/8⌉
+// read-modify-writes of nibble tables, which were fewer but cost 1.5× as much (d = 64, K = 10).
+// Without AVX-512 (16 registers, vectors of 4 or 2 doubles) the tiles would be small and the
+// multiply-adds 2–4 times as many instructions, so the kernels there keep the nibble tables:
+// each row adds its responsibilities to S[p][x nibble p], and Σ_i r_ik x_ij =
+// Σ_{v: bit t of v} S[p][v][k] for j = 4p + t at the end of the call. Either way each column
+// adds its rows in the same order whatever the thread count (chunks are summed in order
+// outside), and with AVX-512 the densities go to the k-major block by 8 × 8 transposes in
+// registers instead of lane by lane.
 // Row blocks of EMZ_BLOCK go through `block_normalize` like the dense kernels.
 #include "CKernels.h"
 #include "../blocks.h"
@@ -82,20 +86,12 @@ static int EMZ_FN(bits_pack)(const double *x, size_t n, size_t d, uint64_t *valu
   return bad ? 0 : 1 | (missing ? 2 : 0);
 }
 
-/// The tile of one pass of `bern_sums_pass`: G 8-column groups (of one 64-column word) by up
-/// to S components, G·S accumulators and G groups of 0/1 lanes in registers: 2 × 12 + 2 of
-/// AVX-512's 32 registers, 1 × 5 (v8d = 2 registers) + 1 of AVX2's 16, 1 × 2 (4 registers
-/// each) + 1 of SSE2's 16.
+/// With AVX-512: the tile of one pass of `bern_sums_pass`, G 8-column groups (of one 64-column
+/// word) by up to S components, G·S accumulators and G groups of 0/1 lanes in registers
+/// (2 × 12 + 2 of the 32).
 #if defined(EMZ_AVX512)
 #define EMZ_BERN_GROUPS 2
 #define EMZ_BERN_STATES 12
-#elif defined(__AVX2__)
-#define EMZ_BERN_GROUPS 1
-#define EMZ_BERN_STATES 5
-#else
-#define EMZ_BERN_GROUPS 1
-#define EMZ_BERN_STATES 2
-#endif
 
 /// Σ_r w[k][r]·bit(8g + t of words[r]) for the columns of word w, groups g0 … g0 + G − 1 and
 /// components k0 … k0 + S − 1, added to sums[(k·W + w)·64 + 8g + t]: the 0/1 lanes of a byte
@@ -132,12 +128,9 @@ bern_sums_states(const uint64_t *words, size_t W, size_t w, size_t nb, const dou
     break;
     EMZ_BERN_S(1)
     EMZ_BERN_S(2)
-#if EMZ_BERN_STATES > 2
     EMZ_BERN_S(3)
     EMZ_BERN_S(4)
     EMZ_BERN_S(5)
-#endif
-#if EMZ_BERN_STATES > 5
     EMZ_BERN_S(6)
     EMZ_BERN_S(7)
     EMZ_BERN_S(8)
@@ -145,7 +138,6 @@ bern_sums_states(const uint64_t *words, size_t W, size_t w, size_t nb, const dou
     EMZ_BERN_S(10)
     EMZ_BERN_S(11)
     EMZ_BERN_S(12)
-#endif
 #undef EMZ_BERN_S
   }
 }
@@ -162,16 +154,52 @@ static inline void bern_sums(const uint64_t *words, size_t W, size_t d, size_t n
     for (size_t g0 = 0; g0 < bytes; g0 += EMZ_BERN_GROUPS)
       for (size_t k = 0; k < K; k += S) {
         const size_t states = K - k < S ? K - k : S;
-#if EMZ_BERN_GROUPS > 1
         if (bytes - g0 < EMZ_BERN_GROUPS) {
           bern_sums_states(words, W, w, nb, lp, k, states, sums, g0, 1);
           continue;
         }
-#endif
         bern_sums_states(words, W, w, nb, lp, k, states, sums, g0, EMZ_BERN_GROUPS);
       }
   }
 }
+#endif
+
+#if !defined(EMZ_AVX512)
+/// Without AVX-512 (16 vector registers: the multiply-add tiles of `bern_sums` would be 1 × 5 or
+/// 1 × 2 and cost 8·K/8 vector multiply-adds a byte, twice or four times over at 256 or 128
+/// bits), the statistics are sums of the responsibilities per value of each 4-bit nibble:
+/// each row adds its K-vector (Kp = nvp·8 lanes) to S[p][x nibble p] for the ⌈d/4⌉ nibbles p,
+/// and `bern_nibbles_expand` turns S into the column sums at the end of the call.
+static inline __attribute__((always_inline)) void
+bern_nibbles_add(const uint64_t *words, size_t W, size_t d, size_t nb, size_t K, const double *lp,
+                 double *S, const size_t nvp) {
+  const size_t P = (d + 3) / 4;
+  for (size_t r = 0; r < nb; r++) {
+    v8d resp[EMZ_MAX_COMPONENTS / 8];
+    double *rr = (double *)resp;
+    for (size_t k = 0; k < nvp * 8; k++) rr[k] = k < K ? lp[k * EMZ_BLOCK + r] : 0;
+    const uint64_t *x = words + r * W;
+    for (size_t p = 0; p < P; p++) {
+      const size_t nibble = (size_t)(x[p / 16] >> (4 * (p % 16))) & 0xF;
+      v8d *s = (v8d *)(S + (p * 16 + nibble) * nvp * 8);
+      for (size_t v = 0; v < nvp; v++) s[v] += resp[v];
+    }
+  }
+}
+
+/// Σ_i r_ik x_ij = Σ_{v: bit t of v} S[p][v][k] for j = 4p + t, into sums[(k·W + w)·64 + j % 64].
+static void bern_nibbles_expand(const double *S, size_t d, size_t K, size_t Kp, double *sums) {
+  const size_t W = (d + 63) / 64, P = (d + 3) / 4;
+  for (size_t p = 0; p < P; p++)
+    for (size_t t = 0; t < 4 && 4 * p + t < d; t++) {
+      const size_t j = 4 * p + t;
+      double total[EMZ_MAX_COMPONENTS] = {0};
+      for (size_t v = (size_t)1 << t; v < 16; v = (v + 1) | ((size_t)1 << t))
+        for (size_t k = 0; k < K; k++) total[k] += S[(p * 16 + v) * Kp + k];
+      for (size_t k = 0; k < K; k++) sums[(k * W + j / 64) * 64 + j % 64] = total[k];
+    }
+}
+#endif
 
 typedef double bern_v4d __attribute__((vector_size(32), aligned(8)));
 typedef double bern_v2d __attribute__((vector_size(16), aligned(8)));
@@ -187,6 +215,7 @@ typedef double bern_v2d __attribute__((vector_size(16), aligned(8)));
     if (tw == 4) tail4 += *(const bern_v4d *)((tail) + (b * 256 + byte) * 4);               \
   }
 
+#if defined(EMZ_AVX512)
 /// Columns of an 8 × 8 block: rows[i] (8 vectors, lane t = entry (i, t)) becomes cols[t]
 /// (lane i = entry (i, t)), by three rounds of two-vector shuffles.
 static inline __attribute__((always_inline)) void bern_transpose8(const v8d *rows, v8d *cols) {
@@ -206,6 +235,7 @@ static inline __attribute__((always_inline)) void bern_transpose8(const v8d *row
     cols[i + 4] = __builtin_shufflevector(u[i], u[i + 4], 4, 5, 6, 7, 12, 13, 14, 15);
   }
 }
+#endif
 
 /// One block of nb ≤ EMZ_BLOCK rows, with nv = stride/8 and tw = the tables' tail constants
 /// after inlining (so the row's K-vector stays in registers): densities by lookups,
@@ -223,7 +253,9 @@ bern_block(const uint64_t *values, const uint64_t *observed, size_t nb, size_t d
   const double *valueTail = tables + T.value_tail, *offsetTail = tables + T.observed_tail;
   const double *c = tables + T.complete;
   double lp[EMZ_MAX_COMPONENTS * EMZ_BLOCK] __attribute__((aligned(64)));
+#if defined(EMZ_AVX512)
   v8d group[EMZ_MAX_COMPONENTS] __attribute__((aligned(64)));  // 8 rows' 8-lane parts
+#endif
   int blockComplete = 1;
   for (size_t r = 0; r < nb; r++) {
     const uint64_t *x = values + r * W;
@@ -245,10 +277,14 @@ bern_block(const uint64_t *values, const uint64_t *observed, size_t nb, size_t d
       const uint64_t *m = observed + r * W;
       EMZ_BERN_LOOKUPS(m, offset, offsetTail)
     }
-    // Into the k-major block: the 8-lane part through `group` (8 rows at a time, transposed
-    // in registers), the tail lane by lane.
-    for (size_t v = 0; v < nv; v++) group[(r % 8) * nv + v] = acc[v];
+    // Into the k-major block: the 8-lane part through `group` (with AVX-512, 8 rows at a time
+    // transposed in registers; else lane by lane), the tail lane by lane.
     for (size_t k = 8 * nv; k < K; k++) lp[k * EMZ_BLOCK + r] = tw == 2 ? tail2[k - 8 * nv] : tail4[(k - 8 * nv) & 3];
+#if !defined(EMZ_AVX512)
+    const double *a = (const double *)acc;
+    for (size_t k = 0; k < K && k < 8 * nv; k++) lp[k * EMZ_BLOCK + r] = a[k];
+#else
+    for (size_t v = 0; v < nv; v++) group[(r % 8) * nv + v] = acc[v];
     if (r % 8 == 7) {
       for (size_t v = 0; v < nv; v++) {
         v8d rows[8], cols[8];
@@ -257,20 +293,28 @@ bern_block(const uint64_t *values, const uint64_t *observed, size_t nb, size_t d
         for (size_t t = 0; t < 8; t++) *(v8d *)(lp + (8 * v + t) * EMZ_BLOCK + r - 7) = cols[t];
       }
     }
+#endif
   }
+#if defined(EMZ_AVX512)
   for (size_t r = nb & ~(size_t)7; r < nb; r++) {
     const double *a = (const double *)(group + (r % 8) * nv);
     for (size_t k = 0; k < K && k < 8 * nv; k++) lp[k * EMZ_BLOCK + r] = a[k];
   }
+#endif
   const double loglik = block_normalize(lp, nb, K, log_w);
   double totals[EMZ_MAX_COMPONENTS];
   block_totals(lp, nb, K, totals);
   for (size_t k = 0; k < K; k++) counts[k] += totals[k];
+#if defined(EMZ_AVX512)
   bern_sums(values, W, d, nb, K, lp, sums);
+  if (!blockComplete) bern_sums(observed, W, d, nb, K, lp, seen);
+#else
+  // sums and seen hold the nibble tables S and M until the end of the call.
+  bern_nibbles_add(values, W, d, nb, K, lp, sums, nv + (tw != 0));
+  if (!blockComplete) bern_nibbles_add(observed, W, d, nb, K, lp, seen, nv + (tw != 0));
+#endif
   if (blockComplete)
     for (size_t k = 0; k < K; k++) fullTotals[k] += totals[k];
-  else
-    bern_sums(observed, W, d, nb, K, lp, seen);
   return loglik;
 }
 
@@ -281,10 +325,19 @@ static double EMZ_FN(bernoulli_mixture_estep_packed)(const uint64_t *values, con
   const emz_bernoulli_tables_layout T = emz_bernoulli_tables_layout_make(d, K, observed != NULL);
   const size_t W = (d + 63) / 64;
   const emz_independent_layout L = emz_independent_layout_make(d);
-  // The call's column sums over x (and over the observed masks): K·W·64 doubles each in `work`.
+  // The call's column sums over x (and over the observed masks in blocks with a missing entry):
+  // K·W·64 doubles each in `work`; without AVX-512 the nibble tables S and M, ⌈d/4⌉·16·Kp
+  // doubles each, come first.
   const size_t sumDoubles = K * W * 64;
+#if defined(EMZ_AVX512)
   double *sums = work, *seen = observed ? work + sumDoubles : NULL;
   memset(work, 0, (observed ? 2 : 1) * sumDoubles * sizeof(double));
+#else
+  const size_t Kp = T.stride + (T.tail ? 8 : 0), nibbleDoubles = (d + 3) / 4 * 16 * Kp;
+  double *S = work + 2 * sumDoubles, *M = observed ? S + nibbleDoubles : NULL;
+  memset(S, 0, (observed ? 2 : 1) * nibbleDoubles * sizeof(double));
+  double *sums = S, *seen = M;
+#endif
   double counts[EMZ_MAX_COMPONENTS] = {0}, fullTotals[EMZ_MAX_COMPONENTS] = {0};
   double loglik = 0;
   for (size_t start = 0; start < n; start += EMZ_BLOCK) {
@@ -311,6 +364,12 @@ static double EMZ_FN(bernoulli_mixture_estep_packed)(const uint64_t *values, con
 #undef EMZ_BERN_CASES
 #undef EMZ_BERN_CASE
   }
+#if !defined(EMZ_AVX512)
+  sums = work;
+  seen = observed ? work + sumDoubles : NULL;
+  bern_nibbles_expand(S, d, K, Kp, sums);
+  if (observed) bern_nibbles_expand(M, d, K, Kp, seen);
+#endif
   for (size_t k = 0; k < K; k++) {
     double *s = stats + k * L.stride;
     s[L.count] += counts[k];

@@ -11,8 +11,10 @@ import EMZooCore
 /// c_k = Σⱼ b_kj made once per iteration (256·⌈d/8⌉·K additions); a row with missing entries adds
 /// the same kind of table over its observed mask instead of c. The statistics Σᵢ rᵢₖ xᵢⱼ (and
 /// Σ_{i: j observed} rᵢₖ) multiply each row's responsibilities by its bits as 0/1 lanes, eight
-/// columns to a vector, in register tiles over blocks of rows. A row then costs ⌈d/8⌉ K-vector
-/// lookups and d·K/8 vector multiply-adds, and reads d/4 bytes instead of 8d.
+/// columns to a vector, in register tiles over blocks of rows (AVX-512: d·K/8 vector multiply-adds
+/// a row), or, with fewer vector registers, add them to sums per value of each 4-bit nibble
+/// (⌈d/4⌉ K-vector additions a row), expanded to columns once per chunk. A row reads d/4 bytes
+/// instead of 8d.
 ///
 /// The results are those of `emz_mixture_estep_linear` summed in another order (relative
 /// differences of a few 1e-16 in the log-likelihood, up to ~1e-14 in the statistics).
