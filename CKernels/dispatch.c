@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const struct emz_kernel_table *emz_choose_kernels(void) {
-  const struct emz_kernel_table *best = &emz_kernels_baseline;
 #if defined(__x86_64__)
+/// The highest level the CPU (and the OS) run: 4 (x86-64-v4), 3 (x86-64-v3) or 0 (baseline).
+static int emz_cpu_level(void) {
   __builtin_cpu_init();
   // The psABI levels (these include the OS's consent to save the vector state: XGETBV), and
   // the main features of each once more, in case the runtime library lays out its bits
@@ -21,6 +21,14 @@ static const struct emz_kernel_table *emz_choose_kernels(void) {
   const int v4 = v3 && __builtin_cpu_supports("x86-64-v4") &&
                  __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                  __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+  return v4 ? 4 : v3 ? 3 : 0;
+}
+#endif
+
+static const struct emz_kernel_table *emz_choose_kernels(void) {
+  const struct emz_kernel_table *best = &emz_kernels_baseline;
+#if defined(__x86_64__)
+  const int level = emz_cpu_level(), v3 = level >= 3, v4 = level >= 4;
   if (v4)
     best = &emz_kernels_x86_64_v4;
   else if (v3)
@@ -158,6 +166,27 @@ double emz_bernoulli_mixture_estep_packed(const uint64_t *values, const uint64_t
 
 int emz_bits_pack(const double *x, size_t n, size_t d, uint64_t *values, uint64_t *observed) {
   return emz_kernels()->bits_pack(x, n, d, values, observed);
+}
+
+/// The table of the level named `level`, or NULL when the CPU does not run it (or the name is
+/// unknown).
+static const struct emz_kernel_table *emz_kernels_named(const char *level) {
+  if (strcmp(level, "baseline") == 0) return &emz_kernels_baseline;
+#if defined(__x86_64__)
+  if (strcmp(level, "x86-64-v3") == 0 && emz_cpu_level() >= 3) return &emz_kernels_x86_64_v3;
+  if (strcmp(level, "x86-64-v4") == 0 && emz_cpu_level() >= 4) return &emz_kernels_x86_64_v4;
+#endif
+  return NULL;
+}
+
+int emz_bernoulli_mixture_estep_packed_at(const char *level, const uint64_t *values,
+                                          const uint64_t *observed, size_t n, size_t d, size_t K,
+                                          const double *tables, const double *log_w, double *work,
+                                          double *stats, double *loglik) {
+  const struct emz_kernel_table *t = emz_kernels_named(level);
+  if (!t) return 0;
+  *loglik = t->bernoulli_mixture_estep_packed(values, observed, n, d, K, tables, log_w, work, stats);
+  return 1;
 }
 
 double emz_hmm_estep_gaussian_full(size_t T, size_t d, size_t K, const double *x,

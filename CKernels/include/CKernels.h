@@ -288,31 +288,53 @@ void emz_output_guard_clear(void);
 int emz_bits_pack(const double *x, size_t n, size_t d, uint64_t *values, uint64_t *observed);
 
 /// Where the per-iteration byte tables of `emz_bernoulli_mixture_estep_packed` live, in doubles,
-/// for B = ⌈d/8⌉ byte positions and K components padded to Kp (a multiple of 8):
+/// for B = ⌈d/8⌉ byte positions. The K components are split into `stride` (a multiple of 8) read
+/// as 8-lane vectors and a `tail` of 0, 2 or 4 more (K = 10: 8 + 2), each part a table of its
+/// own, so that an entry takes one cache line and a quarter instead of two lines at K padded to 16:
 ///
-///     [ T (B×256×Kp) | O (B×256×Kp, only with missing entries) | c (Kp) ]
+///     [ T (B×256×stride) | T tail (B×256×tail) | O, O tail (only with missing entries) | c ]
 ///
-/// T[b][v][k] = Σ_{bits t of v, 8b+t < d} a_{k,8b+t}, O the same over b, c_k = Σ_j b_kj.
+/// T[b][v][k] = Σ_{bits t of v, 8b+t < d} a_{k,8b+t}, O the same over b, c_k = Σ_j b_kj; entries
+/// past K are 0.
 typedef struct {
-  size_t value;     ///< T[b][v][k] at value + (b·256 + v)·stride + k
-  size_t observed;  ///< O[b][v][k] at observed + (b·256 + v)·stride + k (= value without missing)
-  size_t complete;  ///< c_k at complete + k
-  size_t stride;    ///< Kp, K rounded up to a multiple of 8 (padding entries are 0)
-  size_t total;     ///< doubles in all
+  size_t value;          ///< T[b][v][k] at value + (b·256 + v)·stride + k, for k < stride
+  size_t value_tail;     ///< T[b][v][stride + t] at value_tail + (b·256 + v)·tail + t
+  size_t observed;       ///< O likewise (only with missing entries)
+  size_t observed_tail;  ///< O's tail likewise
+  size_t complete;       ///< c_k at complete + k, for k < stride + tail
+  size_t stride;         ///< components in 8-lane vectors (K rounded down to a multiple of 8, or up when 5…7 remain)
+  size_t tail;           ///< the others, padded to 2 or 4 (0 when none)
+  size_t total;          ///< doubles in all
 } emz_bernoulli_tables_layout;
 
 static inline emz_bernoulli_tables_layout emz_bernoulli_tables_layout_make(size_t d, size_t K,
                                                                            int with_missing) {
-  const size_t Kp = (K + 7) & ~(size_t)7, table = ((d + 7) / 8) * 256 * Kp;
-  const size_t observed = with_missing ? table : 0, complete = with_missing ? 2 * table : table;
-  emz_bernoulli_tables_layout layout = {0, observed, complete, Kp, complete + Kp};
+  size_t stride = K & ~(size_t)7, tail = K - stride;
+  if (tail > 4) {
+    stride += 8;
+    tail = 0;
+  } else if (tail > 0) {
+    tail = tail <= 2 ? 2 : 4;
+  }
+  const size_t entries = ((d + 7) / 8) * 256, table = entries * (stride + tail);
+  emz_bernoulli_tables_layout layout;
+  layout.value = 0;
+  layout.value_tail = entries * stride;
+  layout.observed = with_missing ? table : 0;
+  layout.observed_tail = layout.observed + entries * stride;
+  layout.complete = with_missing ? 2 * table : table;
+  layout.stride = stride;
+  layout.tail = tail;
+  layout.total = layout.complete + stride + tail;
   return layout;
 }
 
-/// Doubles of the `work` buffer of `emz_bernoulli_mixture_estep_packed`: one (or, with missing
-/// entries, two) ⌈d/4⌉×16×Kp tables of nibble sums.
+/// Doubles of the `work` buffer of `emz_bernoulli_mixture_estep_packed`: the call's column sums
+/// of the responsibilities over x and over the observed masks (K·⌈d/64⌉·64 doubles each), then,
+/// for the kernels without AVX-512, one (with missing entries two) ⌈d/4⌉×16×Kp tables of nibble
+/// sums (Kp: K rounded up to a multiple of 8).
 static inline size_t emz_bernoulli_work_size(size_t d, size_t K, int with_missing) {
-  return (with_missing ? 2 : 1) * ((d + 3) / 4) * 16 * ((K + 7) & ~(size_t)7);
+  return 2 * K * ((d + 63) / 64) * 64 + (with_missing ? 2 : 1) * ((d + 3) / 4) * 16 * ((K + 7) & ~(size_t)7);
 }
 
 /// Fills the tables laid out by `emz_bernoulli_tables_layout` from a = log p − log(1 − p) and
@@ -330,6 +352,14 @@ void emz_bernoulli_byte_tables(size_t d, size_t K, const double *a, const double
 double emz_bernoulli_mixture_estep_packed(const uint64_t *values, const uint64_t *observed, size_t n,
                                           size_t d, size_t K, const double *tables,
                                           const double *log_w, double *work, double *stats);
+
+/// For tests: `emz_bernoulli_mixture_estep_packed` with the kernels of `level` ("baseline",
+/// "x86-64-v3" or "x86-64-v4") instead of the CPU's best, its log-likelihood in *loglik.
+/// Returns 0 (and computes nothing) when the CPU does not run that level, else 1.
+int emz_bernoulli_mixture_estep_packed_at(const char *level, const uint64_t *values,
+                                          const uint64_t *observed, size_t n, size_t d, size_t K,
+                                          const double *tables, const double *log_w, double *work,
+                                          double *stats, double *loglik);
 
 // MARK: - MPI, loaded at run time (CKernels/mpi.c)
 

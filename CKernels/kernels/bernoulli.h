@@ -1,23 +1,34 @@
 // The Bernoulli mixture E step on bit-packed rows (`emz_bits_pack`) with byte tables
-// ("four Russians"): each row costs ⌈d/8⌉ lookups of K-vectors for its log-densities and
-// ⌈d/4⌉ K-vector additions for its statistics, instead of d·K multiply-adds each way.
+// ("four Russians") for the densities and register-tiled multiply-adds for the statistics:
 //
 //   log f_k(x) = Σ_{j observed} x_j·a_kj + b_kj     (a = log p − log(1 − p), b = log(1 − p))
 //              = Σ_b T[b][x byte b][k] + (complete row ? c_k : Σ_b O[b][mask byte b][k])
 //
 // with T[b][v][k] = Σ_{bits t of v} a_{k,8b+t}, O likewise over b, and c_k = Σ_j b_kj
-// (`emz_bernoulli_byte_tables`, once per iteration; 2 KiB·K per byte position, read from L2).
-// For the statistics the kernel adds each row's responsibilities to S[p][x nibble p] (and, for
-// incomplete rows, to M[p][mask nibble p]); at the end of the call Σ_i r_ik x_ij =
-// Σ_{v: bit t of v} S[p][v][k] for j = 4p + t. Nibbles rather than bytes there: the 16-entry
-// tables (8 KiB·⌈K/8⌉ per 64 columns) stay in L1 and cost little to zero and expand per call;
-// 256-entry ones were slower in spite of half the additions (measured, d = 64, K = 10).
+// (`emz_bernoulli_byte_tables`, once per iteration; read from L2, K split into 8-lane vectors
+// and a 2- or 4-lane tail so that K = 10 reads 80 bytes a lookup, not 128): ⌈d/8⌉ lookups a row.
+// The statistics Σ_i r_ik x_ij (and Σ_i r_ik [x_ij observed] in blocks with a missing entry):
+// with AVX-512 they are dense, but x_ij is 0 or 1: each byte of a row becomes eight 0.0/1.0
+// lanes (one load from `emz_bernoulli_bit_lanes`), and a tile of 2 bytes × up to 12 components
+// keeps its 8-column sums in registers over the block's rows, one multiply-add (exact: 0 or r)
+// per lane: d·K/8 vector multiply-adds a row and no stores, against ⌈d/4⌉·⌈K/8⌉
+// read-modify-writes of nibble tables, which were fewer but cost 1.5× as much (d = 64, K = 10).
+// Without AVX-512 (16 registers, vectors of 4 or 2 doubles) the tiles would be small and the
+// multiply-adds 2–4 times as many instructions, so the kernels there keep the nibble tables:
+// each row adds its responsibilities to S[p][x nibble p], and Σ_i r_ik x_ij =
+// Σ_{v: bit t of v} S[p][v][k] for j = 4p + t at the end of the call. Either way each column
+// adds its rows in the same order whatever the thread count (chunks are summed in order
+// outside), and with AVX-512 the densities go to the k-major block by 8 × 8 transposes in
+// registers instead of lane by lane.
 // Row blocks of EMZ_BLOCK go through `block_normalize` like the dense kernels.
 #include "CKernels.h"
 #include "../blocks.h"
 
 #include <stdint.h>
 #include <string.h>
+
+/// 256 × 8 doubles: the bits of a byte as 0.0/1.0 lanes (CKernels/bernoulli.c).
+extern const double emz_bernoulli_bit_lanes[256][8];
 
 typedef long long bern_v8l __attribute__((vector_size(64), aligned(8)));
 typedef _Bool bern_v8b __attribute__((ext_vector_type(8)));
@@ -75,18 +86,177 @@ static int EMZ_FN(bits_pack)(const double *x, size_t n, size_t d, uint64_t *valu
   return bad ? 0 : 1 | (missing ? 2 : 0);
 }
 
-/// One block of nb ≤ EMZ_BLOCK rows, with nv = Kp/8 a constant after inlining (so the row's
-/// K-vectors stay in registers): densities by lookups, responsibilities, byte sums S and M.
+/// With AVX-512: the tile of one pass of `bern_sums_pass`, G 8-column groups (of one 64-column
+/// word) by up to S components, G·S accumulators and G groups of 0/1 lanes in registers
+/// (2 × 12 + 2 of the 32).
+#if defined(EMZ_AVX512)
+#define EMZ_BERN_GROUPS 2
+#define EMZ_BERN_STATES 12
+
+/// Σ_r w[k][r]·bit(8g + t of words[r]) for the columns of word w, groups g0 … g0 + G − 1 and
+/// components k0 … k0 + S − 1, added to sums[(k·W + w)·64 + 8g + t]: the 0/1 lanes of a byte
+/// come from `emz_bernoulli_bit_lanes`, each is multiplied by the row's broadcast
+/// responsibility (exact: 0 or r) and added in row order.
+static inline __attribute__((always_inline)) void
+bern_sums_pass(const uint64_t *words, size_t W, size_t w, size_t nb, const double *lp, size_t k0,
+               double *sums, const size_t g0, const size_t G, const size_t S) {
+  v8d acc[EMZ_BERN_STATES][EMZ_BERN_GROUPS];
+  for (size_t s = 0; s < S; s++)
+    for (size_t g = 0; g < G; g++) acc[s][g] = *(const v8d *)(sums + ((k0 + s) * W + w) * 64 + 8 * (g0 + g));
+  const double *resp = lp + k0 * EMZ_BLOCK;
+  for (size_t r = 0; r < nb; r++) {
+    const uint64_t x = words[r * W + w] >> (8 * g0);
+    v8d lanes[EMZ_BERN_GROUPS];
+    for (size_t g = 0; g < G; g++) lanes[g] = *(const v8d *)emz_bernoulli_bit_lanes[(x >> (8 * g)) & 0xFF];
+    for (size_t s = 0; s < S; s++) {
+      const double b = resp[s * EMZ_BLOCK + r];
+      for (size_t g = 0; g < G; g++) acc[s][g] += lanes[g] * b;
+    }
+  }
+  for (size_t s = 0; s < S; s++)
+    for (size_t g = 0; g < G; g++) *(v8d *)(sums + ((k0 + s) * W + w) * 64 + 8 * (g0 + g)) = acc[s][g];
+}
+
+/// `bern_sums_pass` with the tile's group count G a constant.
+static inline __attribute__((always_inline)) void
+bern_sums_states(const uint64_t *words, size_t W, size_t w, size_t nb, const double *lp, size_t k0,
+                 size_t S, double *sums, size_t g0, const size_t G) {
+  switch (S) {
+#define EMZ_BERN_S(SS) \
+  case SS:             \
+    bern_sums_pass(words, W, w, nb, lp, k0, sums, g0, G, SS); \
+    break;
+    EMZ_BERN_S(1)
+    EMZ_BERN_S(2)
+    EMZ_BERN_S(3)
+    EMZ_BERN_S(4)
+    EMZ_BERN_S(5)
+    EMZ_BERN_S(6)
+    EMZ_BERN_S(7)
+    EMZ_BERN_S(8)
+    EMZ_BERN_S(9)
+    EMZ_BERN_S(10)
+    EMZ_BERN_S(11)
+    EMZ_BERN_S(12)
+#undef EMZ_BERN_S
+  }
+}
+
+/// Σ_r w_kr x_rj of a block for every component and column into sums[(k·W + w)·64 + j % 64]
+/// (j = 64w + …), by tiles of `bern_sums_pass` over the block's rows. The components are split
+/// into equal groups of at most EMZ_BERN_STATES.
+static inline void bern_sums(const uint64_t *words, size_t W, size_t d, size_t nb, size_t K,
+                             const double *lp, double *sums) {
+  const size_t passes = (K + EMZ_BERN_STATES - 1) / EMZ_BERN_STATES;
+  const size_t S = (K + passes - 1) / passes;
+  for (size_t w = 0; w < W; w++) {
+    const size_t bytes = d - 64 * w >= 64 ? 8 : (d - 64 * w + 7) / 8;  // the word's used bytes
+    for (size_t g0 = 0; g0 < bytes; g0 += EMZ_BERN_GROUPS)
+      for (size_t k = 0; k < K; k += S) {
+        const size_t states = K - k < S ? K - k : S;
+        if (bytes - g0 < EMZ_BERN_GROUPS) {
+          bern_sums_states(words, W, w, nb, lp, k, states, sums, g0, 1);
+          continue;
+        }
+        bern_sums_states(words, W, w, nb, lp, k, states, sums, g0, EMZ_BERN_GROUPS);
+      }
+  }
+}
+#endif
+
+#if !defined(EMZ_AVX512)
+/// Without AVX-512 (16 vector registers: the multiply-add tiles of `bern_sums` would be 1 × 5 or
+/// 1 × 2 and cost 8·K/8 vector multiply-adds a byte, twice or four times over at 256 or 128
+/// bits), the statistics are sums of the responsibilities per value of each 4-bit nibble:
+/// each row adds its K-vector (Kp = nvp·8 lanes) to S[p][x nibble p] for the ⌈d/4⌉ nibbles p,
+/// and `bern_nibbles_expand` turns S into the column sums at the end of the call.
+static inline __attribute__((always_inline)) void
+bern_nibbles_add(const uint64_t *words, size_t W, size_t d, size_t nb, size_t K, const double *lp,
+                 double *S, const size_t nvp) {
+  const size_t P = (d + 3) / 4;
+  for (size_t r = 0; r < nb; r++) {
+    v8d resp[EMZ_MAX_COMPONENTS / 8];
+    double *rr = (double *)resp;
+    for (size_t k = 0; k < nvp * 8; k++) rr[k] = k < K ? lp[k * EMZ_BLOCK + r] : 0;
+    const uint64_t *x = words + r * W;
+    for (size_t p = 0; p < P; p++) {
+      const size_t nibble = (size_t)(x[p / 16] >> (4 * (p % 16))) & 0xF;
+      v8d *s = (v8d *)(S + (p * 16 + nibble) * nvp * 8);
+      for (size_t v = 0; v < nvp; v++) s[v] += resp[v];
+    }
+  }
+}
+
+/// Σ_i r_ik x_ij = Σ_{v: bit t of v} S[p][v][k] for j = 4p + t, into sums[(k·W + w)·64 + j % 64].
+static void bern_nibbles_expand(const double *S, size_t d, size_t K, size_t Kp, double *sums) {
+  const size_t W = (d + 63) / 64, P = (d + 3) / 4;
+  for (size_t p = 0; p < P; p++)
+    for (size_t t = 0; t < 4 && 4 * p + t < d; t++) {
+      const size_t j = 4 * p + t;
+      double total[EMZ_MAX_COMPONENTS] = {0};
+      for (size_t v = (size_t)1 << t; v < 16; v = (v + 1) | ((size_t)1 << t))
+        for (size_t k = 0; k < K; k++) total[k] += S[(p * 16 + v) * Kp + k];
+      for (size_t k = 0; k < K; k++) sums[(k * W + j / 64) * 64 + j % 64] = total[k];
+    }
+}
+#endif
+
+typedef double bern_v4d __attribute__((vector_size(32), aligned(8)));
+typedef double bern_v2d __attribute__((vector_size(16), aligned(8)));
+
+/// One row's log-densities from the byte tables at `main` (nv 8-lane vectors an entry) and
+/// `tail` (tw = 0, 2 or 4 lanes), added to acc and accTail: ⌈d/8⌉ lookups of each part.
+#define EMZ_BERN_LOOKUPS(words, main, tail)                                                 \
+  for (size_t b = 0; b < B; b++) {                                                          \
+    const size_t byte = (size_t)((words)[b / 8] >> (8 * (b % 8))) & 0xFF;                   \
+    const v8d *t = (main) + (b * 256 + byte) * nv;                                          \
+    for (size_t v = 0; v < nv; v++) acc[v] += t[v];                                         \
+    if (tw == 2) tail2 += *(const bern_v2d *)((tail) + (b * 256 + byte) * 2);               \
+    if (tw == 4) tail4 += *(const bern_v4d *)((tail) + (b * 256 + byte) * 4);               \
+  }
+
+#if defined(EMZ_AVX512)
+/// Columns of an 8 × 8 block: rows[i] (8 vectors, lane t = entry (i, t)) becomes cols[t]
+/// (lane i = entry (i, t)), by three rounds of two-vector shuffles.
+static inline __attribute__((always_inline)) void bern_transpose8(const v8d *rows, v8d *cols) {
+  v8d t[8], u[8];
+  for (size_t i = 0; i < 8; i += 2) {
+    t[i] = __builtin_shufflevector(rows[i], rows[i + 1], 0, 8, 2, 10, 4, 12, 6, 14);
+    t[i + 1] = __builtin_shufflevector(rows[i], rows[i + 1], 1, 9, 3, 11, 5, 13, 7, 15);
+  }
+  for (size_t i = 0; i < 8; i += 4) {
+    u[i] = __builtin_shufflevector(t[i], t[i + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+    u[i + 1] = __builtin_shufflevector(t[i + 1], t[i + 3], 0, 1, 8, 9, 4, 5, 12, 13);
+    u[i + 2] = __builtin_shufflevector(t[i], t[i + 2], 2, 3, 10, 11, 6, 7, 14, 15);
+    u[i + 3] = __builtin_shufflevector(t[i + 1], t[i + 3], 2, 3, 10, 11, 6, 7, 14, 15);
+  }
+  for (size_t i = 0; i < 4; i++) {
+    cols[i] = __builtin_shufflevector(u[i], u[i + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+    cols[i + 4] = __builtin_shufflevector(u[i], u[i + 4], 4, 5, 6, 7, 12, 13, 14, 15);
+  }
+}
+#endif
+
+/// One block of nb ≤ EMZ_BLOCK rows, with nv = stride/8 and tw = the tables' tail constants
+/// after inlining (so the row's K-vector stays in registers): densities by lookups,
+/// responsibilities, and the column sums of the responsibilities over x (and, when some row
+/// of the block has a missing entry, over the observed mask; otherwise the block's totals go
+/// to `fullTotals`).
 static inline __attribute__((always_inline)) double
 bern_block(const uint64_t *values, const uint64_t *observed, size_t nb, size_t d, size_t K,
            const emz_bernoulli_tables_layout T, const double *tables, const double *log_w,
-           double *S, double *M, double *counts, double *completeCounts, const size_t nv) {
-  const size_t W = (d + 63) / 64, B = (d + 7) / 8, P = (d + 3) / 4;
+           double *sums, double *seen, double *counts, double *fullTotals, const size_t nv,
+           const size_t tw) {
+  const size_t W = (d + 63) / 64, B = (d + 7) / 8;
   const uint64_t last = d % 64 ? ((uint64_t)1 << (d % 64)) - 1 : ~(uint64_t)0;
   const v8d *value = (const v8d *)(tables + T.value), *offset = (const v8d *)(tables + T.observed);
-  const v8d *complete_offset = (const v8d *)(tables + T.complete);
+  const double *valueTail = tables + T.value_tail, *offsetTail = tables + T.observed_tail;
+  const double *c = tables + T.complete;
   double lp[EMZ_MAX_COMPONENTS * EMZ_BLOCK] __attribute__((aligned(64)));
-  char complete[EMZ_BLOCK];
+#if defined(EMZ_AVX512)
+  v8d group[EMZ_MAX_COMPONENTS] __attribute__((aligned(64)));  // 8 rows' 8-lane parts
+#endif
+  int blockComplete = 1;
   for (size_t r = 0; r < nb; r++) {
     const uint64_t *x = values + r * W;
     int full = 1;
@@ -95,58 +265,56 @@ bern_block(const uint64_t *values, const uint64_t *observed, size_t nb, size_t d
       for (size_t w = 0; w + 1 < W; w++) full &= m[w] == ~(uint64_t)0;
       full &= m[W - 1] == last;
     }
-    complete[r] = (char)full;
+    blockComplete &= full;
     v8d acc[EMZ_MAX_COMPONENTS / 8];
-    for (size_t v = 0; v < nv; v++) acc[v] = full ? complete_offset[v] : (v8d){0};
-    for (size_t b = 0; b < B; b++) {
-      const size_t byte = (size_t)(x[b / 8] >> (8 * (b % 8))) & 0xFF;
-      const v8d *t = value + (b * 256 + byte) * nv;
-      for (size_t v = 0; v < nv; v++) acc[v] += t[v];
-    }
+    bern_v2d tail2 = {0};
+    bern_v4d tail4 = {0};
+    for (size_t v = 0; v < nv; v++) acc[v] = full ? ((const v8d *)c)[v] : (v8d){0};
+    if (full && tw == 2) tail2 = *(const bern_v2d *)(c + 8 * nv);
+    if (full && tw == 4) tail4 = *(const bern_v4d *)(c + 8 * nv);
+    EMZ_BERN_LOOKUPS(x, value, valueTail)
     if (!full) {
       const uint64_t *m = observed + r * W;
-      for (size_t b = 0; b < B; b++) {
-        const size_t byte = (size_t)(m[b / 8] >> (8 * (b % 8))) & 0xFF;
-        const v8d *t = offset + (b * 256 + byte) * nv;
-        for (size_t v = 0; v < nv; v++) acc[v] += t[v];
-      }
+      EMZ_BERN_LOOKUPS(m, offset, offsetTail)
     }
+    // Into the k-major block: the 8-lane part through `group` (with AVX-512, 8 rows at a time
+    // transposed in registers; else lane by lane), the tail lane by lane.
+    for (size_t k = 8 * nv; k < K; k++) lp[k * EMZ_BLOCK + r] = tw == 2 ? tail2[k - 8 * nv] : tail4[(k - 8 * nv) & 3];
+#if !defined(EMZ_AVX512)
     const double *a = (const double *)acc;
-    for (size_t k = 0; k < K; k++) lp[k * EMZ_BLOCK + r] = a[k];
-  }
-  const double loglik = block_normalize(lp, nb, K, log_w);
-  // The block's responsibility totals of complete and incomplete rows, in registers.
-  v8d completeTotal[EMZ_MAX_COMPONENTS / 8], incompleteTotal[EMZ_MAX_COMPONENTS / 8];
-  for (size_t v = 0; v < nv; v++) completeTotal[v] = incompleteTotal[v] = (v8d){0};
-  for (size_t r = 0; r < nb; r++) {
-    v8d resp[EMZ_MAX_COMPONENTS / 8];
-    double *rr = (double *)resp;
-    for (size_t k = 0; k < nv * 8; k++) rr[k] = k < K ? lp[k * EMZ_BLOCK + r] : 0;
-    const v8d isComplete = complete[r] ? (v8d){1, 1, 1, 1, 1, 1, 1, 1} : (v8d){0};
-    for (size_t v = 0; v < nv; v++) {
-      completeTotal[v] += isComplete * resp[v];
-      incompleteTotal[v] += resp[v] - isComplete * resp[v];
-    }
-    const uint64_t *x = values + r * W;
-    for (size_t p = 0; p < P; p++) {
-      const size_t nibble = (size_t)(x[p / 16] >> (4 * (p % 16))) & 0xF;
-      v8d *s = (v8d *)(S + (p * 16 + nibble) * nv * 8);
-      for (size_t v = 0; v < nv; v++) s[v] += resp[v];
-    }
-    if (!complete[r]) {
-      const uint64_t *m = observed + r * W;
-      for (size_t p = 0; p < P; p++) {
-        const size_t nibble = (size_t)(m[p / 16] >> (4 * (p % 16))) & 0xF;
-        v8d *s = (v8d *)(M + (p * 16 + nibble) * nv * 8);
-        for (size_t v = 0; v < nv; v++) s[v] += resp[v];
+    for (size_t k = 0; k < K && k < 8 * nv; k++) lp[k * EMZ_BLOCK + r] = a[k];
+#else
+    for (size_t v = 0; v < nv; v++) group[(r % 8) * nv + v] = acc[v];
+    if (r % 8 == 7) {
+      for (size_t v = 0; v < nv; v++) {
+        v8d rows[8], cols[8];
+        for (size_t i = 0; i < 8; i++) rows[i] = group[i * nv + v];
+        bern_transpose8(rows, cols);
+        for (size_t t = 0; t < 8; t++) *(v8d *)(lp + (8 * v + t) * EMZ_BLOCK + r - 7) = cols[t];
       }
     }
+#endif
   }
-  const double *c = (const double *)completeTotal, *i = (const double *)incompleteTotal;
-  for (size_t k = 0; k < K; k++) {
-    completeCounts[k] += c[k];
-    counts[k] += i[k];
+#if defined(EMZ_AVX512)
+  for (size_t r = nb & ~(size_t)7; r < nb; r++) {
+    const double *a = (const double *)(group + (r % 8) * nv);
+    for (size_t k = 0; k < K && k < 8 * nv; k++) lp[k * EMZ_BLOCK + r] = a[k];
   }
+#endif
+  const double loglik = block_normalize(lp, nb, K, log_w);
+  double totals[EMZ_MAX_COMPONENTS];
+  block_totals(lp, nb, K, totals);
+  for (size_t k = 0; k < K; k++) counts[k] += totals[k];
+#if defined(EMZ_AVX512)
+  bern_sums(values, W, d, nb, K, lp, sums);
+  if (!blockComplete) bern_sums(observed, W, d, nb, K, lp, seen);
+#else
+  // sums and seen hold the nibble tables S and M until the end of the call.
+  bern_nibbles_add(values, W, d, nb, K, lp, sums, nv + (tw != 0));
+  if (!blockComplete) bern_nibbles_add(observed, W, d, nb, K, lp, seen, nv + (tw != 0));
+#endif
+  if (blockComplete)
+    for (size_t k = 0; k < K; k++) fullTotals[k] += totals[k];
   return loglik;
 }
 
@@ -155,54 +323,60 @@ static double EMZ_FN(bernoulli_mixture_estep_packed)(const uint64_t *values, con
                                                      const double *tables, const double *log_w,
                                                      double *work, double *stats) {
   const emz_bernoulli_tables_layout T = emz_bernoulli_tables_layout_make(d, K, observed != NULL);
-  const size_t Kp = T.stride, W = (d + 63) / 64;
+  const size_t W = (d + 63) / 64;
   const emz_independent_layout L = emz_independent_layout_make(d);
-  // S (and M for incomplete rows): P·16 K-vectors each in `work`, zeroed once per call.
-  const size_t P = (d + 3) / 4, tableDoubles = P * 16 * Kp;
-  double *S = work, *M = observed ? work + tableDoubles : NULL;
-  memset(work, 0, (observed ? 2 : 1) * tableDoubles * sizeof(double));
-  double counts[EMZ_MAX_COMPONENTS] = {0}, completeCounts[EMZ_MAX_COMPONENTS] = {0};
+  // The call's column sums over x (and over the observed masks in blocks with a missing entry):
+  // K·W·64 doubles each in `work`; without AVX-512 the nibble tables S and M, ⌈d/4⌉·16·Kp
+  // doubles each, come first.
+  const size_t sumDoubles = K * W * 64;
+#if defined(EMZ_AVX512)
+  double *sums = work, *seen = observed ? work + sumDoubles : NULL;
+  memset(work, 0, (observed ? 2 : 1) * sumDoubles * sizeof(double));
+#else
+  const size_t Kp = T.stride + (T.tail ? 8 : 0), nibbleDoubles = (d + 3) / 4 * 16 * Kp;
+  double *S = work + 2 * sumDoubles, *M = observed ? S + nibbleDoubles : NULL;
+  memset(S, 0, (observed ? 2 : 1) * nibbleDoubles * sizeof(double));
+  double *sums = S, *seen = M;
+#endif
+  double counts[EMZ_MAX_COMPONENTS] = {0}, fullTotals[EMZ_MAX_COMPONENTS] = {0};
   double loglik = 0;
   for (size_t start = 0; start < n; start += EMZ_BLOCK) {
     const size_t nb = n - start < EMZ_BLOCK ? n - start : EMZ_BLOCK;
     const uint64_t *x = values + start * W, *m = observed ? observed + start * W : NULL;
-#define EMZ_BERN_CASE(NV)                                                                       \
-  case NV:                                                                                     \
-    loglik += bern_block(x, m, nb, d, K, T, tables, log_w, S, M, counts, completeCounts, NV); \
+#define EMZ_BERN_CASE(NV, TW)                                                                          \
+  case 8 * NV + TW:                                                                                   \
+    loglik += bern_block(x, m, nb, d, K, T, tables, log_w, sums, seen, counts, fullTotals, NV, TW); \
     break;
-    switch (Kp / 8) {
-      EMZ_BERN_CASE(1)
-      EMZ_BERN_CASE(2)
-      EMZ_BERN_CASE(3)
-      EMZ_BERN_CASE(4)
-      EMZ_BERN_CASE(5)
-      EMZ_BERN_CASE(6)
-      EMZ_BERN_CASE(7)
+#define EMZ_BERN_CASES(NV) EMZ_BERN_CASE(NV, 0) EMZ_BERN_CASE(NV, 2) EMZ_BERN_CASE(NV, 4)
+    switch (T.stride + T.tail) {
+      EMZ_BERN_CASE(0, 2)
+      EMZ_BERN_CASE(0, 4)
+      EMZ_BERN_CASES(1)
+      EMZ_BERN_CASES(2)
+      EMZ_BERN_CASES(3)
+      EMZ_BERN_CASES(4)
+      EMZ_BERN_CASES(5)
+      EMZ_BERN_CASES(6)
+      EMZ_BERN_CASES(7)
       default:
-        loglik += bern_block(x, m, nb, d, K, T, tables, log_w, S, M, counts, completeCounts, 8);
+        loglik += bern_block(x, m, nb, d, K, T, tables, log_w, sums, seen, counts, fullTotals, 8, 0);
     }
+#undef EMZ_BERN_CASES
 #undef EMZ_BERN_CASE
   }
-  // Expand the nibble sums into the per-column statistics of `emz_independent_layout`:
-  // Σ_i r_ik x_ij = Σ_{v: bit t of v} S[p][v][k] for j = 4p + t.
-  for (size_t k = 0; k < K; k++) stats[k * L.stride + L.count] += completeCounts[k] + counts[k];
-  for (size_t p = 0; p < P; p++) {
-    for (size_t t = 0; t < 4 && 4 * p + t < d; t++) {
-      const size_t j = 4 * p + t;
-      double sums[EMZ_MAX_COMPONENTS] = {0}, seen[EMZ_MAX_COMPONENTS] = {0};
-      for (size_t v = (size_t)1 << t; v < 16; v = (v + 1) | ((size_t)1 << t)) {
-        const double *s = S + (p * 16 + v) * Kp;
-        for (size_t k = 0; k < K; k++) sums[k] += s[k];
-        if (M) {
-          const double *o = M + (p * 16 + v) * Kp;
-          for (size_t k = 0; k < K; k++) seen[k] += o[k];
-        }
-      }
-      for (size_t k = 0; k < K; k++) {
-        double *s = stats + k * L.stride;
-        s[L.sum + j] += sums[k];
-        s[L.observed + j] += M ? completeCounts[k] + seen[k] : completeCounts[k];
-      }
+#if !defined(EMZ_AVX512)
+  sums = work;
+  seen = observed ? work + sumDoubles : NULL;
+  bern_nibbles_expand(S, d, K, Kp, sums);
+  if (observed) bern_nibbles_expand(M, d, K, Kp, seen);
+#endif
+  for (size_t k = 0; k < K; k++) {
+    double *s = stats + k * L.stride;
+    s[L.count] += counts[k];
+    for (size_t j = 0; j < d; j++) {
+      const size_t at = (k * W + j / 64) * 64 + j % 64;
+      s[L.sum + j] += sums[at];
+      s[L.observed + j] += seen ? fullTotals[k] + seen[at] : counts[k];
     }
   }
   return loglik;

@@ -78,11 +78,13 @@ import EMZooCore
   /// Packed against dense (the fused kernel for d ≤ 64, the separate kernels above) and against
   /// the formula: d not a multiple of 8 or 64, K = 1…12, with and without missing entries, and a
   /// last chunk shorter than the others. The bounds leave room: `bench/bern_packed_kernel.c`
-  /// measures ≤ 3e-16 relative for the log-likelihood and ≤ 4e-14 for the statistics (the
-  /// nibble sums add the responsibilities in another order).
+  /// measures ≤ 3e-16 relative for the log-likelihood and ≤ 2e-14 for the statistics (the
+  /// column sums add the responsibilities in another order). K up to 64 covers every split of the
+  /// byte tables (8-lane vectors and a tail of 0, 2 or 4) and of the statistics' register tiles.
   @Test(arguments: [
     (1, 1, 0.0), (5, 2, 0.1), (13, 3, 0.0), (64, 10, 0.0), (64, 12, 0.02), (61, 7, 0.0),
     (70, 4, 0.05), (130, 9, 0.0), (8, 11, 0.3), (3, 12, 0.5), (128, 1, 0.01), (200, 5, 0.0),
+    (64, 17, 0.01), (20, 36, 0.0), (9, 64, 0.05),
   ])
   func packedEStepMatchesTheDenseKernelsAndTheFormula(d: Int, K: Int, missing: Double) throws {
     let data = binaryData(rows: 2048 + 1000, dimension: d, missing: missing, seed: UInt64(d * 100 + K))
@@ -99,6 +101,62 @@ import EMZooCore
     #expect(abs(llPacked - llDirect) <= 1e-12 * abs(llDirect), "\(llPacked) vs \(llDirect)")
     expectClose(statisticsPacked, statisticsDense, tolerance: 1e-12, "packed vs dense")
     expectClose(statisticsPacked, statisticsDirect, tolerance: 1e-12, "packed vs formula")
+  }
+
+  /// Every instruction-set copy of the packed kernel the CPU runs (the baseline always; AVX2 and
+  /// AVX-512 ones tile the statistics differently) against the dense kernels and the formula.
+  @Test(arguments: [(64, 10, 0.0), (61, 12, 0.02), (130, 17, 0.05), (9, 3, 0.3)])
+  func everyInstructionSetMatchesTheDenseKernels(d: Int, K: Int, missing: Double) throws {
+    let data = binaryData(rows: 2048 + 700, dimension: d, missing: missing, seed: UInt64(d * 7 + K))
+    let plain = Mixture(family: BernoulliFamily(components: K, dimension: d))
+    let packed = plain.adapted(to: data)
+    let p = parameters(components: K, dimension: d, seed: UInt64(K + 1))
+    let prepared = try packed.prepare(p)
+    let (llDense, statisticsDense) = try eStep(plain, data, p)
+    let (llDirect, statisticsDirect) = directEStep(data, p, components: K)
+    var levelsRun = 0
+    for level in ["baseline", "x86-64-v3", "x86-64-v4"] {
+      var total = [Double](repeating: 0, count: packed.statisticsCount), ll = 0.0, ran = true
+      for rows in packed.chunks(of: data) {
+        var statistics = [Double](repeating: 0, count: packed.statisticsCount)
+        guard let chunk = packed.family.packedMixtureExpectation(
+          rows: rows, of: data, prepared: prepared.emission, logWeights: prepared.logWeights, into: &statistics,
+          kernels: level)
+        else {
+          ran = false
+          break
+        }
+        ll += chunk
+        for e in total.indices { total[e] += statistics[e] }
+      }
+      guard ran else { continue }
+      levelsRun += 1
+      #expect(abs(ll - llDense) <= 1e-13 * abs(llDense), "\(level): \(ll) vs \(llDense)")
+      #expect(abs(ll - llDirect) <= 1e-12 * abs(llDirect), "\(level): \(ll) vs \(llDirect)")
+      expectClose(total, statisticsDense, tolerance: 1e-12, "\(level): packed vs dense")
+      expectClose(total, statisticsDirect, tolerance: 1e-12, "\(level): packed vs formula")
+    }
+    #expect(levelsRun >= 1)
+  }
+
+  /// Data long enough to be packed in slices on several threads: the same bits as one slice,
+  /// missing entries and a bad value found in the last slice only.
+  @Test func slicedPackingGivesTheSameBits() throws {
+    let n = 2 * BitPackedRows.rowsPerSlice + 5, d = 3
+    let data = binaryData(rows: n, dimension: d, missing: 0, seed: 21)
+    let rows = try #require(BitPackedRows(data))
+    #expect(rows.observed == nil)
+    for i in [0, 1, BitPackedRows.rowsPerSlice, n / 2, n - 1] {
+      let expected = (0..<d).reduce(UInt64(0)) { $0 | (data[i, $1] == 1 ? UInt64(1) << UInt64($1) : 0) }
+      #expect(rows.values[i] == expected)
+    }
+    var values = data.values.array
+    values[(n - 1) * d + 1] = .nan
+    let missingLast = try #require(BitPackedRows(DataSet(source: "bits", columns: data.columns, values: values)))
+    #expect(missingLast.observed?[n - 1] == 0b101 && missingLast.observed?[0] == 0b111)
+    #expect(missingLast.values == rows.values.enumerated().map { $0.offset == n - 1 ? $0.element & 0b101 : $0.element })
+    values[(n - 1) * d + 1] = 0.5
+    #expect(BitPackedRows(DataSet(source: "bits", columns: data.columns, values: values)) == nil)
   }
 
   @Test func theBitsAreTheEntries() throws {

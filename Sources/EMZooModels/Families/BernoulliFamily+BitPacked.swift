@@ -9,10 +9,12 @@ import EMZooCore
 ///
 /// over the ⌈d/8⌉ bytes β of the packed row, with T[β][v][k] = Σ_{bits t of v} a_{k,8β+t} and
 /// c_k = Σⱼ b_kj made once per iteration (256·⌈d/8⌉·K additions); a row with missing entries adds
-/// the same kind of table over its observed mask instead of c. The statistics Σᵢ rᵢₖ xᵢⱼ and
-/// Σ_{i: j observed} rᵢₖ are sums of the responsibilities per value of each 4-bit nibble,
-/// expanded to columns once per chunk. A row then costs ⌈d/8⌉ K-vector lookups and ⌈d/4⌉
-/// K-vector additions instead of about 4dK flops, and reads d/4 bytes instead of 8d.
+/// the same kind of table over its observed mask instead of c. The statistics Σᵢ rᵢₖ xᵢⱼ (and
+/// Σ_{i: j observed} rᵢₖ) multiply each row's responsibilities by its bits as 0/1 lanes, eight
+/// columns to a vector, in register tiles over blocks of rows (AVX-512: d·K/8 vector multiply-adds
+/// a row), or, with fewer vector registers, add them to sums per value of each 4-bit nibble
+/// (⌈d/4⌉ K-vector additions a row), expanded to columns once per chunk. A row reads d/4 bytes
+/// instead of 8d.
 ///
 /// The results are those of `emz_mixture_estep_linear` summed in another order (relative
 /// differences of a few 1e-16 in the log-likelihood, up to ~1e-14 in the statistics).
@@ -42,20 +44,33 @@ extension BernoulliFamily: PackedMixtureExpectation {
 
   func packedMixtureExpectation(rows: Range<Int>, of data: DataSet, prepared: Prepared, logWeights: [Double],
                                 into statistics: UnsafeMutablePointer<Double>) -> Double? {
+    packedMixtureExpectation(rows: rows, of: data, prepared: prepared, logWeights: logWeights, into: statistics,
+                             kernels: nil)
+  }
+
+  /// `packedMixtureExpectation` with the kernels of the instruction-set level `level` ("baseline",
+  /// "x86-64-v3", "x86-64-v4"; nil: the CPU's best), so that tests reach every copy of the
+  /// kernel; nil also when the CPU does not run that level.
+  func packedMixtureExpectation(rows: Range<Int>, of data: DataSet, prepared: Prepared, logWeights: [Double],
+                                into statistics: UnsafeMutablePointer<Double>, kernels level: String?) -> Double? {
     guard let packed, let tables = prepared.byteTables, packed.describes(data) else { return nil }
     let W = packed.wordsPerRow, K = components, d = dimension
     let withMissing: Int32 = packed.observed != nil ? 1 : 0
     return withUnsafeTemporaryAllocation(of: Double.self, capacity: emz_bernoulli_work_size(d, K, withMissing)) { work in
       packed.values.withUnsafeBufferPointer { values in
         let x = values.baseAddress! + rows.lowerBound * W
-        guard let observed = packed.observed else {
-          return emz_bernoulli_mixture_estep_packed(x, nil, rows.count, d, K, tables, logWeights, work.baseAddress!,
-                                                    statistics)
+        let run = { (mask: UnsafePointer<UInt64>?) -> Double? in
+          guard let level else {
+            return emz_bernoulli_mixture_estep_packed(x, mask, rows.count, d, K, tables, logWeights,
+                                                      work.baseAddress!, statistics)
+          }
+          var logLikelihood = 0.0
+          return emz_bernoulli_mixture_estep_packed_at(level, x, mask, rows.count, d, K, tables, logWeights,
+                                                       work.baseAddress!, statistics, &logLikelihood) != 0
+            ? logLikelihood : nil
         }
-        return observed.withUnsafeBufferPointer { mask in
-          emz_bernoulli_mixture_estep_packed(x, mask.baseAddress! + rows.lowerBound * W, rows.count, d, K, tables,
-                                             logWeights, work.baseAddress!, statistics)
-        }
+        guard let observed = packed.observed else { return run(nil) }
+        return observed.withUnsafeBufferPointer { run($0.baseAddress! + rows.lowerBound * W) }
       }
     }
   }

@@ -1,5 +1,7 @@
 internal import CKernels
+import Dispatch
 import EMZooCore
+import Foundation
 
 /// A binary data matrix (entries 0, 1 or missing) packed 64 columns to a word, made once per fit
 /// for the Bernoulli mixture's E step (`emz_bits_pack`).
@@ -21,6 +23,12 @@ final class BitPackedRows: Sendable {
   private let source: DataValues
   private let address: UInt
 
+  /// Rows packed by one thread at least: slices of the matrix (8 MiB at d = 64) run on the
+  /// machine's cores, since the pass reads the whole `Double` matrix once and one core does not
+  /// saturate the memory bus (bern-mix: 200 000 × 64, 102 MB, 15 ms on one thread). The bits do
+  /// not depend on the slicing.
+  static let rowsPerSlice = 16384
+
   /// The rows of `data` packed, or nil when some entry is neither 0, 1 nor missing (or the data
   /// set is empty).
   init?(_ data: DataSet) {
@@ -28,15 +36,31 @@ final class BitPackedRows: Sendable {
     guard n > 0, d > 0 else { return nil }
     var values = [UInt64](repeating: 0, count: n * words)
     var observed = [UInt64](repeating: 0, count: n * words)
-    let (flag, address) = data.values.withUnsafeBufferPointer { x in
-      (emz_bits_pack(x.baseAddress!, n, d, &values, &observed), UInt(bitPattern: x.baseAddress))
+    let slices = max(1, min(ProcessInfo.processInfo.activeProcessorCount, n / Self.rowsPerSlice))
+    var flags = [Int32](repeating: 0, count: slices)
+    let address = data.values.withUnsafeBufferPointer { x in
+      values.withUnsafeMutableBufferPointer { v in
+        observed.withUnsafeMutableBufferPointer { o in
+          flags.withUnsafeMutableBufferPointer { f in
+            let p = PackingPointers(x: x.baseAddress!, values: v.baseAddress!, observed: o.baseAddress!,
+                                    flags: f.baseAddress!)
+            let pack: @Sendable (Int) -> Void = { s in
+              let lower = n * s / slices, upper = n * (s + 1) / slices
+              p.flags[s] = emz_bits_pack(p.x + lower * d, upper - lower, d, p.values + lower * words,
+                                         p.observed + lower * words)
+            }
+            if slices == 1 { pack(0) } else { DispatchQueue.concurrentPerform(iterations: slices, execute: pack) }
+          }
+        }
+      }
+      return UInt(bitPattern: x.baseAddress)
     }
-    guard flag != 0 else { return nil }
+    guard !flags.contains(0) else { return nil }
     rows = n
     dimension = d
     wordsPerRow = words
     self.values = values
-    self.observed = flag & 2 != 0 ? observed : nil
+    self.observed = flags.contains { $0 & 2 != 0 } ? observed : nil
     source = data.values
     self.address = address
   }
@@ -46,4 +70,12 @@ final class BitPackedRows: Sendable {
     data.rows == rows && data.dimension == dimension
       && data.values.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) } == address
   }
+}
+
+/// The buffers of `BitPackedRows.init`, handed to the packing threads (each writes its own rows).
+private struct PackingPointers: @unchecked Sendable {
+  let x: UnsafePointer<Double>
+  let values: UnsafeMutablePointer<UInt64>
+  let observed: UnsafeMutablePointer<UInt64>
+  let flags: UnsafeMutablePointer<Int32>
 }
