@@ -21,32 +21,34 @@ public enum EMEngine {
       return try fitShortEM(model, to: data, runner: runner, constant: constant, options: options, clock: clock)
     }
     let restarts = options.initialization == .spec ? 1 : options.restarts
-    let runners = startRunners(model, data: data, runner: runner, options: options, starts: restarts)
+    /// Restart r from its start on `runner`.
+    func restart(_ r: Int, on runner: ExpectationRunner<Model>) throws -> StartRun<Model.Parameters> {
+      let initial: Model.Parameters
+      if options.initialization == .spec {
+        guard let start else { throw FitFailure(description: "init \"spec\" needs the spec's parameters") }
+        initial = start
+      } else {
+        // The generator only when a start is drawn (it allocates GSL's Mersenne Twister).
+        initial = try model.initialParameters(
+          for: data, method: options.initialization, random: RandomSource(seed: options.seed &+ UInt64(r)))
+      }
+      return try runStart(
+        model, runner: runner, constant: constant, from: initial, options: options,
+        restart: r, restarts: restarts, clock: clock)
+    }
     // Every restart runs; they run at once when the E step cannot use the threads
     // (`concurrentStarts`), and are taken in order below either way.
-    let runs = concurrently(restarts, workers: runners.count) { r, worker -> Result<StartRun<Model.Parameters>, any Error> in
-      Result {
-        let initial: Model.Parameters
-        if options.initialization == .spec {
-          guard let start else { throw FitFailure(description: "init \"spec\" needs the spec's parameters") }
-          initial = start
-        } else {
-          // The generator only when a start is drawn (it allocates GSL's Mersenne Twister).
-          initial = try model.initialParameters(
-            for: data, method: options.initialization, random: RandomSource(seed: options.seed &+ UInt64(r)))
-        }
-        return try runStart(
-          model, runner: runners[worker], constant: constant, from: initial, options: options,
-          restart: r, restarts: restarts, clock: clock)
-      }
-    }
+    let runners = startRunners(model, data: data, runner: runner, options: options, starts: restarts)
+    let early = runners.count > 1
+      ? concurrently(restarts, workers: runners.count) { r, worker in Result { try restart(r, on: runners[worker]) } }
+      : nil
     var summaries: [RestartSummary] = []
     var best: (index: Int, run: StartRun<Model.Parameters>)? = nil
     var bestIsDegenerate = false
-    for (r, result) in runs.enumerated() {
+    for r in 0..<restarts {
       let seed = options.seed &+ UInt64(r)
       do {
-        let run = try result.get()
+        let run = try early?[r].get() ?? restart(r, on: runner)
         let degenerate = model.isDegenerate(run.parameters)
         summaries.append(RestartSummary(
           seed: seed, initialization: options.initialization, logLikelihood: run.logLikelihood,

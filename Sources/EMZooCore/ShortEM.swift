@@ -89,23 +89,28 @@ extension EMEngine {
     // Every short run runs; they run at once when the E step cannot use the threads
     // (`concurrentStarts`), and are taken in the order drawn below either way.
     let runners = startRunners(model, data: data, runner: runner, options: options, starts: count)
-    let shortRuns = concurrently(count, workers: runners.count) { j, worker -> Result<StartRun<Model.Parameters>, any Error> in
-      Result {
-        let method = InitMethod.shortEMSchedule[j % InitMethod.shortEMSchedule.count]
-        let initial = try model.initialParameters(
-          for: data, method: method, random: RandomSource(seed: options.seed &+ UInt64(j)))
-        return try runStart(
-          model, runner: runners[worker], constant: constant, from: initial, options: shortOptions,
-          restart: j, restarts: count, clock: clock, evaluationLimit: large ? options.shortIterations + 1 : .max)
-      }
+    /// Short run j from its start on `runner`.
+    func shortRun(_ j: Int, on runner: ExpectationRunner<Model>) throws -> StartRun<Model.Parameters> {
+      let method = InitMethod.shortEMSchedule[j % InitMethod.shortEMSchedule.count]
+      let initial = try model.initialParameters(
+        for: data, method: method, random: RandomSource(seed: options.seed &+ UInt64(j)))
+      return try runStart(
+        model, runner: runner, constant: constant, from: initial, options: shortOptions,
+        restart: j, restarts: count, clock: clock, evaluationLimit: large ? options.shortIterations + 1 : .max)
     }
+    // (One at a time, the runs are made in the loop below: the `Result`s of running them at
+    // once are generic types that an unspecialised generic function instantiates at run time
+    // from their mangled names, tens of microseconds that a 100-row fit would notice.)
+    let early = runners.count > 1
+      ? concurrently(count, workers: runners.count) { j, worker in Result { try shortRun(j, on: runners[worker]) } }
+      : nil
     var candidates: [ShortRun<Model.Parameters>] = []
     var failures: [(index: Int, summary: RestartSummary)] = []
-    for (j, result) in shortRuns.enumerated() {
+    for j in 0..<count {
       let seed = options.seed &+ UInt64(j)
       let method = InitMethod.shortEMSchedule[j % InitMethod.shortEMSchedule.count]
       do {
-        candidates.append(ShortRun(index: j, seed: seed, method: method, run: try result.get()))
+        candidates.append(ShortRun(index: j, seed: seed, method: method, run: try early?[j].get() ?? shortRun(j, on: runner)))
       } catch let error as MonotonicityViolation {
         throw error
       } catch let error as InputError {
@@ -132,8 +137,8 @@ extension EMEngine {
     // data, where `restarts` kept runs always run).
     let enough = large ? min(2, options.restarts) : options.restarts
     /// Ranked short run `rank` continued to convergence: its summary and run (nil run: it
-    /// failed), or the error that ends the fit.
-    func continued(_ rank: Int, on runner: ExpectationRunner<Model>) -> Result<(summary: RestartSummary, run: StartRun<Model.Parameters>?), any Error> {
+    /// failed); throws the errors that end the fit.
+    func continued(_ rank: Int, on runner: ExpectationRunner<Model>) throws -> (summary: RestartSummary, run: StartRun<Model.Parameters>?) {
       let candidate = ranked[rank]
       var run = candidate.run
       let remaining = options.maxIterations - run.trace.count
@@ -152,20 +157,20 @@ extension EMEngine {
             repairs: run.repairs + rest.repairs.map { shiftIteration($0, by: offset) }, squarem: rest.squarem)
         }
       } catch let error as MonotonicityViolation {
-        return .failure(error)
+        throw error
       } catch let error as InputError {
-        return .failure(error)
+        throw error
       } catch {
-        return .success((RestartSummary(
+        return (RestartSummary(
           seed: candidate.seed, initialization: candidate.method, logLikelihood: -.infinity, logPosterior: nil,
           iterations: run.trace.count, evaluations: run.evaluations, converged: false, failure: "\(error)",
-          repairs: run.repairs, trace: run.trace), nil))
+          repairs: run.repairs, trace: run.trace), nil)
       }
-      return .success((RestartSummary(
+      return (RestartSummary(
         seed: candidate.seed, initialization: candidate.method, logLikelihood: run.logLikelihood,
         logPosterior: model.hasPrior ? run.objective : nil, iterations: run.trace.count,
         evaluations: run.evaluations, converged: run.converged, failure: nil, repairs: run.repairs, trace: run.trace,
-        degenerate: model.isDegenerate(run.parameters)), run))
+        degenerate: model.isDegenerate(run.parameters)), run)
     }
 
     // The ranked short runs continue one at a time by the rule above. When starts run at once
@@ -174,17 +179,24 @@ extension EMEngine {
     // dropped: the fit takes exactly the runs, and gives exactly the bits, of one at a time.
     let most = min(ranked.count, max(enough, 2 * options.restarts))
     let keptRunners = startRunners(model, data: data, runner: runner, options: options, starts: most)
-    var ahead: [Int: Result<(summary: RestartSummary, run: StartRun<Model.Parameters>?), any Error>] = [:]
+    var ahead: [Int: Result<(summary: RestartSummary, run: StartRun<Model.Parameters>?), any Error>]? = nil
     var next = 0
     while next < ranked.count, finished.count < enough || (agreeing() < 2 && next < 2 * options.restarts) {
-      if ahead[next] == nil {
-        let batch = next..<min(next + keptRunners.count, most)
-        let results = concurrently(batch.count, workers: keptRunners.count) { i, worker in
-          continued(batch.lowerBound + i, on: keptRunners[worker])
+      let entry: (summary: RestartSummary, run: StartRun<Model.Parameters>?)
+      if keptRunners.count > 1 {
+        if ahead?[next] == nil {
+          let batch = next..<min(next + keptRunners.count, most)
+          let results = concurrently(batch.count, workers: keptRunners.count) { i, worker in
+            Result { try continued(batch.lowerBound + i, on: keptRunners[worker]) }
+          }
+          var batchResults = ahead ?? [:]
+          for (i, result) in results.enumerated() { batchResults[batch.lowerBound + i] = result }
+          ahead = batchResults
         }
-        for (i, result) in results.enumerated() { ahead[batch.lowerBound + i] = result }
+        entry = try ahead!.removeValue(forKey: next)!.get()
+      } else {
+        entry = try continued(next, on: runner)
       }
-      let entry = try ahead.removeValue(forKey: next)!.get()
       finished.append((ranked[next].index, entry.summary, entry.run))
       next += 1
     }
