@@ -56,7 +56,27 @@ check_model() {  # name spec data [extra fit flags...]
       exit 1
     fi
   done
-  echo "ok   $name: plain, threads 1/2, mpirun -np 1/2/4 x threads 1/2: identical bytes"
+  local said=() run
+  for run in "${runs[@]}"; do said+=("${run% *}/${run#* }"); done
+  echo "ok   $name: identical bytes for (processes/threads) ${said[*]}"
+}
+
+# A bad data file: the plain run exits 2, and with -np 2 and 4 every rank exits 2 with exactly
+# the plain run's line on stderr and writes nothing.
+check_same_failure() {  # what spec data
+  local what=$1 spec=$2 data=$3 status=0 p
+  "$EMZOO" fit "$spec" --data "$data" --output "$work/bad.json" 2>"$work/plain-stderr" || status=$?
+  [ "$status" = 2 ] || { echo "FAIL $what: the plain run exits $status" >&2; exit 1; }
+  for p in 2 4; do
+    status=0
+    "${MPIRUN[@]}" -np $p "$EMZOO" fit "$spec" --data "$data" --output "$work/bad.json" \
+      2>"$work/stderr" >"$work/stdout" || status=$?
+    if [ "$status" != 2 ] || ! cmp -s "$work/stderr" "$work/plain-stderr" || [ -e "$work/bad.json" ]; then
+      echo "FAIL $what, P=$p: status $status, stderr:" >&2
+      cat "$work/stderr" >&2
+      exit 1
+    fi
+  done
 }
 
 cat >"$work/gm.json" <<'JSON'
@@ -197,19 +217,7 @@ lines = open(sys.argv[1]).read().split("\n")
 lines[265000] = "1.5,abc"
 open(sys.argv[2], "w").write("\n".join(lines))
 PY
-status=0
-"$EMZOO" fit "$work/big.json" --data "$work/bigbad.csv" --output "$work/bad.json" 2>"$work/plain-stderr" || status=$?
-[ "$status" = 2 ] || { echo "FAIL: the plain run of a bad large file exits $status" >&2; exit 1; }
-for p in 2 4; do
-  status=0
-  "${MPIRUN[@]}" -np $p "$EMZOO" fit "$work/big.json" --data "$work/bigbad.csv" --output "$work/bad.json" \
-    2>"$work/stderr" >"$work/stdout" || status=$?
-  if [ "$status" != 2 ] || ! cmp -s "$work/stderr" "$work/plain-stderr" || [ -e "$work/bad.json" ]; then
-    echo "FAIL bad large data, P=$p: status $status, stderr:" >&2
-    cat "$work/stderr" >&2
-    exit 1
-  fi
-done
+check_same_failure "bad large data" "$work/big.json" "$work/bigbad.csv"
 echo "ok   a malformed line in a rank's window: every rank exits 2 with the plain run's line ($(cat "$work/stderr"))"
 
 # A C plugin's family (Examples/c-plugin/geometric.c) on row windows too: each rank checks
@@ -233,19 +241,9 @@ lines = open(sys.argv[1]).read().split("\n")
 lines[265000] = "-1," + lines[265000].split(",", 1)[1]
 open(sys.argv[2], "w").write("\n".join(lines))
 PY
-status=0
-"$EMZOO" fit "$work/geo.json" --data "$work/geobad.csv" --output "$work/bad.json" 2>"$work/plain-stderr" || status=$?
-[ "$status" = 2 ] || { echo "FAIL: the plain run of a bad plugin file exits $status" >&2; exit 1; }
-for p in 2 4; do
-  status=0
-  "${MPIRUN[@]}" -np $p "$EMZOO" fit "$work/geo.json" --data "$work/geobad.csv" --output "$work/bad.json" \
-    2>"$work/stderr" >"$work/stdout" || status=$?
-  if [ "$status" != 2 ] || ! cmp -s "$work/stderr" "$work/plain-stderr" || [ -e "$work/bad.json" ]; then
-    echo "FAIL bad plugin data, P=$p: status $status, stderr:" >&2
-    cat "$work/stderr" >&2
-    exit 1
-  fi
-done
+check_same_failure "bad plugin data" "$work/geo.json" "$work/geobad.csv"
+echo "ok   a plugin value out of its support in a rank's window: every rank exits 2 with the plain run's line ($(cat "$work/stderr"))"
+
 # The plugin family as an HMM emission: ranks hold their own whole sequences.
 python3 - Examples/c-plugin/geometric-hmm.json "$work/geohmm.json" <<'PY'
 import json, sys
@@ -256,5 +254,4 @@ json.dump(spec, open(sys.argv[2], "w"))
 PY
 "$EMZOO" sample "$work/geohmm.json" --n $BIG --seed 19 --output "$work/geohmm.csv"
 RUNS="plain_1 2_1 4_1" check_model windowed-plugin-hmm "$work/geohmm.json" "$work/geohmm.csv"
-echo "ok   a plugin value out of its support in a rank's window: every rank exits 2 with the plain run's line ($(cat "$work/stderr"))"
 unset EMZOO_PLUGINS
