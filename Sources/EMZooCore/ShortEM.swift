@@ -174,20 +174,19 @@ extension EMEngine {
     }
 
     // The ranked short runs continue one at a time by the rule above. When starts run at once
-    // (`concurrentStarts`), the next few ranked runs (up to one a runner, never past the most
-    // the rule can take) continue together, and those the rule then does not take are
+    // (`concurrentStarts`), the next few ranked runs (up to one a runner of the short runs,
+    // never past the most the rule can take) continue together, and those the rule then does not take are
     // dropped: the fit takes exactly the runs, and gives exactly the bits, of one at a time.
     let most = min(ranked.count, max(enough, 2 * options.restarts))
-    let keptRunners = startRunners(model, data: data, runner: runner, options: options, starts: most)
     var ahead: [Int: Result<(summary: RestartSummary, run: StartRun<Model.Parameters>?), any Error>]? = nil
     var next = 0
     while next < ranked.count, finished.count < enough || (agreeing() < 2 && next < 2 * options.restarts) {
       let entry: (summary: RestartSummary, run: StartRun<Model.Parameters>?)
-      if keptRunners.count > 1 {
+      if runners.count > 1 {
         if ahead?[next] == nil {
-          let batch = next..<min(next + keptRunners.count, most)
-          let results = concurrently(batch.count, workers: keptRunners.count) { i, worker in
-            Result { try continued(batch.lowerBound + i, on: keptRunners[worker]) }
+          let batch = next..<min(next + runners.count, most)
+          let results = concurrently(batch.count, workers: runners.count) { i, worker in
+            Result { try continued(batch.lowerBound + i, on: runners[worker]) }
           }
           var batchResults = ahead ?? [:]
           for (i, result) in results.enumerated() { batchResults[batch.lowerBound + i] = result }
