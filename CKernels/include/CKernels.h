@@ -63,6 +63,18 @@ double emz_lnbeta(double a, double b);
 /// 1 when some of the `count` values at x is NaN (a missing entry), else 0.
 int emz_has_nan(const double *x, size_t count);
 
+/// The index of the first of the `count` values at x that is neither 0, 1 nor NaN (missing),
+/// or `count` when there is none: the Bernoulli families' check of their data.
+size_t emz_first_not_binary(const double *x, size_t count);
+
+/// The index of the first of the `count` values at x that is not NaN (missing) and not an
+/// integer in [0, limit), or `count` when there is none: the Poisson families' check.
+size_t emz_first_not_count(const double *x, size_t count, double limit);
+
+/// The index of the first of the `count` values at x that is not NaN (missing) and not of
+/// magnitude below `bound`, or `count` when there is none: the Gaussian families' check.
+size_t emz_first_not_bounded(const double *x, size_t count, double bound);
+
 // MARK: - Dense linear algebra (small matrices)
 
 /// In-place Cholesky factorisation of the symmetric d×d matrix `a` (lower triangle read):

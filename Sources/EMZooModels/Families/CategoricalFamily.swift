@@ -188,7 +188,10 @@ public struct CategoricalFamily: EmissionFamily, ScaledEmissionDensities, Random
 
   /// Every observed entry is an integer symbol in 0..M−1.
   public func validate(_ data: DataSet) throws {
-    try IndependentDimensions.validate(data, expected: "a symbol, an integer in 0..\(symbols - 1)") {
+    let limit = Double(symbols)
+    try IndependentDimensions.validate(
+      data, expected: "a symbol, an integer in 0..\(symbols - 1)", scan: { emz_first_not_count($0, $1, limit) }
+    ) {
       $0 >= 0 && $0 < Double(symbols) && $0 == $0.rounded()
     }
   }

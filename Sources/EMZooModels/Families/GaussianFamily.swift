@@ -452,9 +452,11 @@ public struct GaussianFamily: EmissionFamily, FusedMixtureExpectation {
 
   /// Squares of values beyond 10¹⁵⁰ overflow double precision in the scatter statistics.
   public func validate(_ data: DataSet) throws {
-    try IndependentDimensions.validate(data, expected: "a value of magnitude below 1e150 (rescale the column: its squares overflow double precision)") {
-      abs($0) < 1e150
-    }
+    let bound = 1e150
+    try IndependentDimensions.validate(
+      data, expected: "a value of magnitude below 1e150 (rescale the column: its squares overflow double precision)",
+      scan: { emz_first_not_bounded($0, $1, bound) }
+    ) { abs($0) < bound }
   }
 
   // MARK: - Repairs and sampling

@@ -38,9 +38,19 @@ enum IndependentDimensions {
   }
 
   /// Every observed entry must satisfy `isValid`; the error names its line and column.
-  static func validate(_ data: DataSet, expected: String, isValid: (Double) -> Bool) throws {
+  /// `scan`, a branch-free C scan of the same test (`emz_first_not_binary`,
+  /// `emz_first_not_count`: the index of the first failing entry of a buffer, or its count),
+  /// passes the held entries in one tight pass first, and the entry-by-entry walk, which names
+  /// the entry, runs only when it finds one. (The walk was as long as a 12-iteration fit of
+  /// 200 000 × 64 bits, and ran twice: before the fit and for the report's ICL.)
+  static func validate(
+    _ data: DataSet, expected: String, scan: (UnsafePointer<Double>, Int) -> Int, isValid: (Double) -> Bool
+  ) throws {
     let d = data.dimension
     let held = data.heldRows
+    let count = held.count * d
+    let passes = count == 0 || data.values.withUnsafeBufferPointer { scan($0.baseAddress! + held.lowerBound * d, count) == count }
+    if passes { return }
     for e in (held.lowerBound * d)..<(held.upperBound * d) {
       let x = data.values[e]
       guard !x.isNaN && !isValid(x) else { continue }
@@ -263,10 +273,17 @@ public struct PoissonFamily: PerDimensionFamily {
   }
 
   public func validate(_ data: DataSet) throws {
-    try IndependentDimensions.validate(data, expected: "a non-negative integer count") { $0 >= 0 && $0 == $0.rounded() }
     // Beyond 1e10 the terms x·log λ and log x! (≈ 2e11) cancel to a few units in their last
-    // place, and the log-likelihood would be silently wrong.
-    try IndependentDimensions.validate(data, expected: "a count below 1e10 (larger counts lose the log-likelihood to rounding; rescale the column)") { $0 < 1e10 }
+    // place, and the log-likelihood would be silently wrong. (The first walk names a negative
+    // or fractional entry even when a larger one comes before it.)
+    let limit = 1e10
+    try IndependentDimensions.validate(data, expected: "a non-negative integer count", scan: { emz_first_not_count($0, $1, limit) }) {
+      $0 >= 0 && $0 == $0.rounded()
+    }
+    try IndependentDimensions.validate(
+      data, expected: "a count below 1e10 (larger counts lose the log-likelihood to rounding; rescale the column)",
+      scan: { emz_first_not_count($0, $1, limit) }
+    ) { $0 < limit }
   }
 
 }
@@ -348,9 +365,6 @@ public struct BernoulliFamily: PerDimensionFamily {
   }
 
   public func validate(_ data: DataSet) throws {
-    // One tight pass over the buffer first (the element-wise walk below took a quarter of the
-    // CPU time of a 20-iteration fit of 200 000 × 64 bits); it names the entry only on failure.
-    if data.values.withUnsafeBufferPointer({ $0.allSatisfy { $0 == 0 || $0 == 1 || $0.isNaN } }) { return }
-    try IndependentDimensions.validate(data, expected: "0 or 1") { $0 == 0 || $0 == 1 }
+    try IndependentDimensions.validate(data, expected: "0 or 1", scan: { emz_first_not_binary($0, $1) }) { $0 == 0 || $0 == 1 }
   }
 }
