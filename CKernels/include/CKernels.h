@@ -291,6 +291,16 @@ int emz_output_guard_install(void);
 int emz_output_guard_set(const char *path);
 void emz_output_guard_clear(void);
 
+/// Files that shrink under a mapping: reading a mapped page past the file's new end raises
+/// SIGBUS. emz_mapped_guard_add registers [start, start + length) with the one-line message to
+/// print (at most 511 bytes, truncated), and returns a slot for emz_mapped_guard_remove (-1 when
+/// all 64 slots are taken: that mapping is then unguarded). The first call installs a SIGBUS
+/// handler: a fault inside a registered range unlinks the output guard's path, writes
+/// "emzoo: <message>" to standard error and exits with status 2; any other SIGBUS keeps its
+/// default action.
+int emz_mapped_guard_add(const void *start, size_t length, const char *message);
+void emz_mapped_guard_remove(int slot);
+
 // MARK: - Bit-packed binary rows (Bernoulli mixtures; CKernels/bernoulli.c, kernels/bernoulli.h)
 
 /// Packs n rows of d entries that are 0, 1 or NaN (missing) into W = ⌈d/64⌉ words per row:

@@ -167,6 +167,27 @@ import Testing
     #expect(both.stdout.hasSuffix("20001\n") && !both.stdout.contains(".tmp"), "\(both.stdout)")
   }
 
+  /// A mapped `.npy` truncated in the middle of a fit (every iteration reads every page): the
+  /// next read past the new end raised SIGBUS ("Bus error", status 135); now status 2, one line
+  /// naming the file, and no output.
+  @Test func truncatedWhileMapped() throws {
+    let dir = try folder(["spec.json": #"{"model":"gaussian-mixture","options":{"components":3,"covariance":"full"}}"#])
+    let rows = 1_000_000, d = 4
+    var payload = [UInt8](repeating: 0, count: rows * d * 8)
+    payload.withUnsafeMutableBytes { raw in
+      let x = raw.bindMemory(to: Double.self)
+      for i in 0..<(rows * d) { x[i] = sin(Double(i) * 0.618) + Double(i / d % 3) * 2 }
+    }
+    try Data(npyFile(descr: "<f8", shape: "(\(rows), \(d))", payload: payload))
+      .write(to: dir.appendingPathComponent("big.npy"))
+    let r = try sh(
+      "$E fit spec.json --data big.npy --output out.json --tolerance 0 --max-iterations 100000000 --quiet & p=$!; "
+        + "sleep 3; truncate -s 4096 big.npy; wait $p; s=$?; ls; exit $s", in: dir, seconds: 60)
+    #expect(r.status == 2, "status \(r.status): \(r.stderr)")
+    #expect(r.stderr == "emzoo: big.npy: the file was truncated (or became unreadable) while it was read; nothing was written\n")
+    #expect(!r.stdout.contains("out.json"), "\(r.stdout)")
+  }
+
   @Test func sizesBeyondMemory() throws {
     let wide = (0..<1000).map { "c\($0)" }.joined(separator: ",") + "\n"
       + (0..<3).map { r in (0..<1000).map { "\(($0 * 31 + r * 17) % 97)" }.joined(separator: ",") }.joined(separator: "\n") + "\n"

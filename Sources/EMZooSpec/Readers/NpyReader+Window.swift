@@ -21,14 +21,8 @@ extension NpyReader {
     let plan = try Plan(header: header, wanted: wanted, sequence: sequence, source: path)
     let length = header.dataOffset + header.rows * header.rowBytes
     precondition(length <= fileSize)
-    guard let mapping = mmap(nil, max(length, 1), PROT_READ, MAP_SHARED, fd, 0), mapping != MAP_FAILED else {
-      throw InputError("\(path): cannot map the data file into memory (\(String(cString: strerror(errno))))")
-    }
-    let address = UInt(bitPattern: mapping)
-    let unmap: @Sendable () -> Void = {
-      if let p = UnsafeMutableRawPointer(bitPattern: address) { munmap(p, max(length, 1)) }
-    }
-    let base = UnsafeRawPointer(mapping) + header.dataOffset
+    let (mapping, unmap) = try map(fd, length: length, path: path)
+    let base = mapping + header.dataOffset
     let d = plan.kept.count
     if plan.isIdentity, header.element == .float64, Int(bitPattern: base) % MemoryLayout<Double>.alignment == 0 {
       let values = base.assumingMemoryBound(to: Double.self)
@@ -74,11 +68,9 @@ extension NpyReader {
     guard let column = plan.sequenceColumn, !rows.isEmpty else { return [] }
     let length = header.dataOffset + header.rows * header.rowBytes
     precondition(length <= fileSize)
-    guard let mapping = mmap(nil, max(length, 1), PROT_READ, MAP_SHARED, fd, 0), mapping != MAP_FAILED else {
-      throw InputError("\(path): cannot map the data file into memory (\(String(cString: strerror(errno))))")
-    }
-    defer { munmap(mapping, max(length, 1)) }
-    let base = UnsafeRawPointer(mapping) + header.dataOffset
+    let (mapping, unmap) = try map(fd, length: length, path: path)
+    defer { unmap() }
+    let base = mapping + header.dataOffset
     func id(_ i: Int) -> Double { Plan.load(header.element, base + i * header.rowBytes, column) }
     var previous = rows.lowerBound > 0 ? id(rows.lowerBound - 1) : 0
     var starts: [Int] = []

@@ -1,3 +1,4 @@
+internal import CKernels
 public import EMZooCore
 import Foundation
 
@@ -133,17 +134,8 @@ public enum NpyReader {
     guard length > 0 else { return DataSet(source: path, columns: plan.names, values: []) }
     let page = Int(sysconf(Int32(_SC_PAGESIZE)))
     let alignedStart = start / page * page
-    let mappedLength = length + (start - alignedStart)
-    guard let mapping = mmap(nil, mappedLength, PROT_READ, MAP_SHARED, fd, off_t(alignedStart)),
-          mapping != MAP_FAILED
-    else {
-      throw InputError("\(path): cannot map the data file into memory (\(String(cString: strerror(errno))))")
-    }
-    let base = UnsafeRawPointer(mapping) + (start - alignedStart)
-    let address = UInt(bitPattern: mapping)
-    let unmap: @Sendable () -> Void = {
-      if let p = UnsafeMutableRawPointer(bitPattern: address) { munmap(p, mappedLength) }
-    }
+    let (mapping, unmap) = try map(fd, length: length + (start - alignedStart), offset: alignedStart, path: path)
+    let base = mapping + (start - alignedStart)
     if plan.isIdentity, header.element == .float64, Int(bitPattern: base) % MemoryLayout<Double>.alignment == 0 {
       let values = base.assumingMemoryBound(to: Double.self)
       if let bad = firstInfinite(values, count: rows.count * header.columns) {
@@ -178,6 +170,28 @@ public enum NpyReader {
     data.firstLine = rows.lowerBound
     data.rowNoun = "row"
     return data
+  }
+
+  /// `length` bytes of the file from `offset` (a multiple of the page size) mapped read-only,
+  /// and the call that unmaps them. The mapping is guarded (`emz_mapped_guard_add`): a file
+  /// truncated while mapped would raise SIGBUS at the first read past its new end, in the
+  /// middle of a fit; instead the process exits with status 2 and one line naming the file
+  /// (before anything is written: outputs are written whole after the fit).
+  static func map(_ fd: Int32, length: Int, offset: Int = 0, path: String) throws
+    -> (base: UnsafeRawPointer, unmap: @Sendable () -> Void)
+  {
+    let length = max(length, 1)
+    guard let mapping = mmap(nil, length, PROT_READ, MAP_SHARED, fd, off_t(offset)), mapping != MAP_FAILED else {
+      throw InputError("\(path): cannot map the data file into memory (\(String(cString: strerror(errno))))")
+    }
+    let slot = emz_mapped_guard_add(
+      mapping, length, "\(Quote.text(path)): the file was truncated (or became unreadable) while it was read; nothing was written")
+    let address = UInt(bitPattern: mapping)
+    let unmap: @Sendable () -> Void = {
+      emz_mapped_guard_remove(slot)
+      if let p = UnsafeMutableRawPointer(bitPattern: address) { munmap(p, length) }
+    }
+    return (UnsafeRawPointer(mapping), unmap)
   }
 
   // MARK: Header
