@@ -37,11 +37,16 @@ public enum EMEngine {
         restart: r, restarts: restarts, clock: clock)
     }
     // Every restart runs; they run at once when the E step cannot use the threads
-    // (`concurrentStarts`), and are taken in order below either way.
-    let runners = startRunners(model, data: data, runner: runner, options: options, starts: restarts)
-    let early = runners.count > 1
-      ? concurrently(restarts, workers: runners.count) { r, worker in Result { try restart(r, on: runners[worker]) } }
-      : nil
+    // (`concurrentStarts`), and are taken in order below either way. A single start asks for
+    // no runners: the array of them is a generic type that an unspecialised generic function
+    // instantiates at run time (2 % of a 107-row HMM's fit).
+    var early: [Result<StartRun<Model.Parameters>, any Error>]? = nil
+    if restarts > 1 {
+      let runners = startRunners(model, data: data, runner: runner, options: options, starts: restarts)
+      if runners.count > 1 {
+        early = concurrently(restarts, workers: runners.count) { r, worker in Result { try restart(r, on: runners[worker]) } }
+      }
+    }
     var summaries: [RestartSummary] = []
     var best: (index: Int, run: StartRun<Model.Parameters>)? = nil
     var bestIsDegenerate = false
