@@ -37,13 +37,21 @@ public enum EMEngine {
         restart: r, restarts: restarts, clock: clock)
     }
     // Every restart runs; they run at once when the E step cannot use the threads
-    // (`concurrentStarts`), and are taken in order below either way.
-    let runners = startRunners(model, data: data, runner: runner, options: options, starts: restarts)
-    let early = runners.count > 1
-      ? concurrently(restarts, workers: runners.count) { r, worker in Result { try restart(r, on: runners[worker]) } }
-      : nil
+    // (`concurrentStarts`), and are taken in order below either way. A single start asks for
+    // no runners: the array of them is a generic type that an unspecialised generic function
+    // instantiates at run time (2 % of a 107-row HMM's fit).
+    var early: [Result<StartRun<Model.Parameters>, any Error>]? = nil
+    if restarts > 1 {
+      let runners = startRunners(model, data: data, runner: runner, options: options, starts: restarts)
+      if runners.count > 1 {
+        early = concurrently(restarts, workers: runners.count) { r, worker in Result { try restart(r, on: runners[worker]) } }
+      }
+    }
     var summaries: [RestartSummary] = []
-    var best: (index: Int, run: StartRun<Model.Parameters>)? = nil
+    // The best run and its index apart: a (index, run) tuple is one more generic type to
+    // instantiate at run time.
+    var best: StartRun<Model.Parameters>? = nil
+    var bestIndex = 0
     var bestIsDegenerate = false
     for r in 0..<restarts {
       let seed = options.seed &+ UInt64(r)
@@ -55,8 +63,9 @@ public enum EMEngine {
           logPosterior: model.hasPrior ? run.objective : nil, iterations: run.trace.count,
           evaluations: run.evaluations, converged: run.converged, failure: nil, repairs: run.repairs, trace: run.trace,
           degenerate: degenerate))
-        if best.map({ prefers(run.objective, degenerate, over: $0.run.objective, bestIsDegenerate) }) ?? true {
-          best = (summaries.count - 1, run)
+        if best.map({ prefers(run.objective, degenerate, over: $0.objective, bestIsDegenerate) }) ?? true {
+          best = run
+          bestIndex = summaries.count - 1
           bestIsDegenerate = degenerate
         }
       } catch let error as MonotonicityViolation {
@@ -69,7 +78,7 @@ public enum EMEngine {
           iterations: 0, evaluations: 0, converged: false, failure: "\(error)", repairs: [], trace: []))
       }
     }
-    return try outcome(model, best: best, restarts: summaries, clock: clock, shortRuns: 0)
+    return try outcome(model, best: best, index: bestIndex, restarts: summaries, clock: clock, shortRuns: 0)
   }
 
   /// The runners for `starts` starts: `runner` alone, or one single-threaded runner per
@@ -83,10 +92,10 @@ public enum EMEngine {
     return (0..<workers).map { _ in ExpectationRunner(model: model, data: data, threads: 1, group: runner.group) }
   }
 
-  /// The fit's outcome: the best start's run with every start's summary, or a `FitFailure`
-  /// naming the first failure when no start succeeded.
+  /// The fit's outcome: the best start's run (the `index`-th of the summaries) with every
+  /// start's summary, or a `FitFailure` naming the first failure when no start succeeded.
   static func outcome<Model: EMModel>(
-    _ model: Model, best: (index: Int, run: StartRun<Model.Parameters>)?, restarts summaries: [RestartSummary],
+    _ model: Model, best: StartRun<Model.Parameters>?, index: Int, restarts summaries: [RestartSummary],
     clock: ContinuousClock.Instant, shortRuns: Int
   ) throws -> FitOutcome<Model.Parameters> {
     guard let best else {
@@ -98,11 +107,11 @@ public enum EMEngine {
     let counted = regular.isEmpty ? summaries : regular
     let atBest = restartsAtBest(counted.map { $0.logPosterior ?? $0.logLikelihood })
     return FitOutcome(
-      parameters: best.run.parameters, logLikelihood: best.run.logLikelihood,
-      logPosterior: model.hasPrior ? best.run.objective : nil, iterations: best.run.trace.count,
-      evaluations: best.run.evaluations, converged: best.run.converged, trace: best.run.trace,
-      evaluationTrace: best.run.evaluationTrace, restarts: summaries,
-      bestRestart: best.index, seconds: (ContinuousClock.now - clock).seconds,
+      parameters: best.parameters, logLikelihood: best.logLikelihood,
+      logPosterior: model.hasPrior ? best.objective : nil, iterations: best.trace.count,
+      evaluations: best.evaluations, converged: best.converged, trace: best.trace,
+      evaluationTrace: best.evaluationTrace, restarts: summaries,
+      bestRestart: index, seconds: (ContinuousClock.now - clock).seconds,
       restartsAtBest: atBest.count, atBestTolerance: atBest.tolerance, shortRuns: shortRuns)
   }
 
@@ -145,6 +154,10 @@ public enum EMEngine {
     var statistics: [Double]
     var logLikelihood: Double
     var objective: Double
+    /// The repair the M step that led here made (a re-seeded component), if any. A field rather
+    /// than a (point, repair) pair: each tuple type of a generic point is instantiated at run
+    /// time by the unspecialised engine, on every fit.
+    var repair: String? = nil
   }
 
   /// Runs E steps for one start and counts them.
@@ -175,13 +188,15 @@ public enum EMEngine {
       model.maximization(point.statistics, previous: point.parameters, prepared: point.prepared, data: runner.data)
     }
 
-    /// One plain EM step from `point` (M step, then the E step at the new θ). Throws when the
-    /// objective becomes non-finite, or decreases without a repair (a bug: EM is monotone).
-    func emStep(from point: Point<Model>, restart: Int, iteration: Int) throws -> (Point<Model>, repair: String?) {
+    /// One plain EM step from `point` (M step, then the E step at the new θ, with the M step's
+    /// repair). Throws when the objective becomes non-finite, or decreases without a repair (a
+    /// bug: EM is monotone).
+    func emStep(from point: Point<Model>, restart: Int, iteration: Int) throws -> Point<Model> {
       let (next, repair) = maximization(point)
-      let evaluated = try self(next)
+      var evaluated = try self(next)
       try check(evaluated, after: point, repaired: repair != nil, restart: restart, iteration: iteration)
-      return (evaluated, repair)
+      evaluated.repair = repair
+      return evaluated
     }
 
     /// The monotone guard between two EM iterates.
@@ -217,13 +232,14 @@ public enum EMEngine {
     // run continues later exactly as if it had never stopped.
     while trace.count < options.maxIterations, evaluate.count < evaluationLimit {
       let iteration = trace.count + 1
-      let (next, repair): (Point<Model>, String?)
+      let next: Point<Model>
       if var accelerator = squarem {
-        (next, repair) = try accelerator.step(from: current, evaluate: evaluate, restart: restart, iteration: iteration)
+        next = try accelerator.step(from: current, evaluate: evaluate, restart: restart, iteration: iteration)
         squarem = accelerator
       } else {
-        (next, repair) = try evaluate.emStep(from: current, restart: restart, iteration: iteration)
+        next = try evaluate.emStep(from: current, restart: restart, iteration: iteration)
       }
+      let repair = next.repair
       if let repair { repairs.append("iteration \(iteration): \(repair)") }
       let change = next.objective - current.objective
       current = next

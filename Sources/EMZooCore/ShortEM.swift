@@ -203,18 +203,20 @@ extension EMEngine {
     // Reported in the order drawn; the best is the preferred run (non-degenerate first).
     finished.sort { $0.index < $1.index }
     var summaries: [RestartSummary] = []
-    var best: (index: Int, run: StartRun<Model.Parameters>)? = nil
+    var best: StartRun<Model.Parameters>? = nil
+    var bestIndex = 0
     var bestIsDegenerate = false
     for entry in finished {
       summaries.append(entry.summary)
       guard let run = entry.run else { continue }
-      if best.map({ prefers(run.objective, entry.summary.degenerate, over: $0.run.objective, bestIsDegenerate) }) ?? true {
-        best = (summaries.count - 1, run)
+      if best.map({ prefers(run.objective, entry.summary.degenerate, over: $0.objective, bestIsDegenerate) }) ?? true {
+        best = run
+        bestIndex = summaries.count - 1
         bestIsDegenerate = entry.summary.degenerate
       }
     }
     summaries += failures.map(\.summary)
-    return try outcome(model, best: best, restarts: summaries, clock: clock, shortRuns: count)
+    return try outcome(model, best: best, index: bestIndex, restarts: summaries, clock: clock, shortRuns: count)
   }
 
   /// One short run: its index j, seed, start method and where its iterations ended.

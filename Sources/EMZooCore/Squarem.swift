@@ -66,21 +66,21 @@ extension EMEngine {
 
     mutating func step<Model: EMModel>(
       from p0: Point<Model>, evaluate: Evaluator<Model>, restart: Int, iteration: Int
-    ) throws -> (Point<Model>, repair: String?) {
+    ) throws -> Point<Model> {
       let model = evaluate.model
-      let (p1, repair1) = try evaluate.emStep(from: p0, restart: restart, iteration: iteration)
-      if repair1 != nil {
+      let p1 = try evaluate.emStep(from: p0, restart: restart, iteration: iteration)
+      if p1.repair != nil {
         stepMax = 1
         extrapolating = false
         lastChange = nil
-        return (p1, repair1)
+        return p1
       }
       let change = p1.objective - p0.objective
       // A plain step while plain EM converges fast.
-      func plainStep() -> (Point<Model>, repair: String?) {
+      func plainStep() -> Point<Model> {
         extrapolating = false
         lastChange = change
-        return (p1, nil)
+        return p1
       }
       if !extrapolating {
         guard let last = lastChange, last > 0, change / last >= Self.slowRate else { return plainStep() }
@@ -88,8 +88,8 @@ extension EMEngine {
       }
       let (theta2, repair2) = evaluate.maximization(p1)
       // The plain EM iterate, evaluated only when it is the one accepted.
-      func plain() throws -> (Point<Model>, repair: String?) {
-        let p2 = try evaluate(theta2)
+      func plain() throws -> Point<Model> {
+        var p2 = try evaluate(theta2)
         try evaluate.check(p2, after: p1, repaired: repair2 != nil, restart: restart, iteration: iteration)
         extrapolating = false
         if repair2 != nil {
@@ -98,7 +98,8 @@ extension EMEngine {
         } else {
           lastChange = p2.objective - p1.objective
         }
-        return (p2, repair2)
+        p2.repair = repair2
+        return p2
       }
       guard repair2 == nil, let c0 = model.coordinates(p0.parameters), let c1 = model.coordinates(p1.parameters),
             let c2 = model.coordinates(theta2), c0.count == c1.count, c1.count == c2.count
@@ -130,7 +131,7 @@ extension EMEngine {
             extrapolating = false
             lastChange = accepted.objective - p.objective
           }
-          return (accepted, nil)
+          return accepted
         }
       }
       if atMaximum { stepMax = max(1, stepMax / Self.stepFactor) }

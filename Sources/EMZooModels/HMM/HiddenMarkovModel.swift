@@ -64,6 +64,7 @@ public struct HiddenMarkovModel<Family: EmissionFamily>: GenerativeModel {
   /// 0.1 ms, a third of a 107-row fit's time), later ones a runtime cache.
   let scaledFamily: (any ScaledEmissionDensities)?
   let emissionCoordinates: EmissionCoordinates?
+  let fusedExpectation: FusedExpectation?
 
   public init(family: Family, initialPrior: Double? = nil, transitionPrior: Double? = nil,
               sequenceLength: Int? = nil,
@@ -75,6 +76,7 @@ public struct HiddenMarkovModel<Family: EmissionFamily>: GenerativeModel {
     self.emissionStart = emissionStart
     scaledFamily = family as? any ScaledEmissionDensities
     emissionCoordinates = Self.emissionCoordinates(of: family)
+    fusedExpectation = Self.fusedExpectation(of: family)
   }
 
   public var states: Int { family.components }
@@ -108,7 +110,7 @@ public struct HiddenMarkovModel<Family: EmissionFamily>: GenerativeModel {
   /// and the backward work space (3K); a `FusedForwardBackward` family keeps b and α̂ in
   /// vectors of at least 8 lanes (rows × max(K, 8) each).
   public func scratchCount(rows: Int) -> Int {
-    let lanes = family is any FusedForwardBackward ? max(states, 8) : states
+    let lanes = fusedExpectation != nil ? max(states, 8) : states
     return 2 * rows * lanes + rows + 3 * lanes
   }
 
@@ -127,15 +129,13 @@ public struct HiddenMarkovModel<Family: EmissionFamily>: GenerativeModel {
       let logb = scratch.baseAddress!
       let alpha = logb + n * K, scale = alpha + n * K, work = scale + n
       let s = statistics.baseAddress!, layout = statisticsLayout
-      if let fused = family as? any FusedForwardBackward {
+      if let fused = fusedExpectation {
         // Emissions inside the forward pass, statistics inside the backward pass.
         let sequences = Self.sequences(in: rows, of: data).map {
           ($0.lowerBound - rows.lowerBound)..<($0.upperBound - rows.lowerBound)
         }
-        if let logLikelihood = fused.fusedForwardBackward(
-          x, rows: n, sequences: sequences, anyPrepared: prepared.emission, initial: prepared.initial,
-          transition: prepared.transition, scratch: logb, initialStatistics: s + layout.initial,
-          transitionStatistics: s + layout.transition, emissionStatistics: s + layout.emission)
+        if let logLikelihood = fused.run(
+          x, n, sequences, prepared, logb, s + layout.initial, s + layout.transition, s + layout.emission)
         {
           return logLikelihood
         }
