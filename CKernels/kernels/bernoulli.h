@@ -6,7 +6,8 @@
 //
 // with T[b][v][k] = Σ_{bits t of v} a_{k,8b+t}, O likewise over b, and c_k = Σ_j b_kj
 // (`emz_bernoulli_byte_tables`, once per iteration; read from L2, K split into 8-lane vectors
-// and a 2- or 4-lane tail so that K = 10 reads 80 bytes a lookup, not 128): ⌈d/8⌉ lookups a row.
+// and a 2- or 4-lane tail so that K = 10 reads 80 bytes a lookup, not 128, and the tables start
+// on a 64-byte boundary so that an 8-lane entry is one cache line): ⌈d/8⌉ lookups a row.
 // The statistics Σ_i r_ik x_ij (and Σ_i r_ik [x_ij observed] in blocks with a missing entry):
 // with AVX-512 they are dense, but x_ij is 0 or 1: each byte of a row becomes eight 0.0/1.0
 // lanes (one load from `emz_bernoulli_bit_lanes`), and a tile of 2 bytes × up to 12 components
@@ -323,6 +324,7 @@ static double EMZ_FN(bernoulli_mixture_estep_packed)(const uint64_t *values, con
                                                      const double *tables, const double *log_w,
                                                      double *work, double *stats) {
   const emz_bernoulli_tables_layout T = emz_bernoulli_tables_layout_make(d, K, observed != NULL);
+  const double *origin = emz_bernoulli_tables_start(tables);
   const size_t W = (d + 63) / 64;
   const emz_independent_layout L = emz_independent_layout_make(d);
   // The call's column sums over x (and over the observed masks in blocks with a missing entry):
@@ -345,7 +347,7 @@ static double EMZ_FN(bernoulli_mixture_estep_packed)(const uint64_t *values, con
     const uint64_t *x = values + start * W, *m = observed ? observed + start * W : NULL;
 #define EMZ_BERN_CASE(NV, TW)                                                                          \
   case 8 * NV + TW:                                                                                   \
-    loglik += bern_block(x, m, nb, d, K, T, tables, log_w, sums, seen, counts, fullTotals, NV, TW); \
+    loglik += bern_block(x, m, nb, d, K, T, origin, log_w, sums, seen, counts, fullTotals, NV, TW); \
     break;
 #define EMZ_BERN_CASES(NV) EMZ_BERN_CASE(NV, 0) EMZ_BERN_CASE(NV, 2) EMZ_BERN_CASE(NV, 4)
     switch (T.stride + T.tail) {
@@ -359,7 +361,7 @@ static double EMZ_FN(bernoulli_mixture_estep_packed)(const uint64_t *values, con
       EMZ_BERN_CASES(6)
       EMZ_BERN_CASES(7)
       default:
-        loglik += bern_block(x, m, nb, d, K, T, tables, log_w, sums, seen, counts, fullTotals, 8, 0);
+        loglik += bern_block(x, m, nb, d, K, T, origin, log_w, sums, seen, counts, fullTotals, 8, 0);
     }
 #undef EMZ_BERN_CASES
 #undef EMZ_BERN_CASE
