@@ -2,6 +2,7 @@
 // the E step itself are dispatched: kernels/bernoulli.h).
 #include "CKernels.h"
 
+#include <stdint.h>
 #include <string.h>
 
 /// Entry v: 1.0 in lane t where bit t of v is set, else 0.0 (the packed E step's statistics
@@ -39,8 +40,11 @@ static void byte_table(size_t d, size_t K, size_t k0, size_t width, const double
 }
 
 void emz_bernoulli_byte_tables(size_t d, size_t K, const double *a, const double *b,
-                               int with_missing, double *tables) {
+                               int with_missing, double *buffer) {
   const emz_bernoulli_tables_layout L = emz_bernoulli_tables_layout_make(d, K, with_missing);
+  const uintptr_t after = (uintptr_t)(buffer + 1), boundary = (after + 63) & ~(uintptr_t)63;
+  buffer[0] = (double)(1 + (boundary - after) / sizeof(double));
+  double *tables = buffer + (size_t)buffer[0];
   byte_table(d, K, 0, L.stride, a, tables + L.value);
   byte_table(d, K, L.stride, L.tail, a, tables + L.value_tail);
   if (with_missing) {

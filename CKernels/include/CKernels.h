@@ -317,7 +317,9 @@ int emz_bits_pack(const double *x, size_t n, size_t d, uint64_t *values, uint64_
 ///     [ T (B×256×stride) | T tail (B×256×tail) | O, O tail (only with missing entries) | c ]
 ///
 /// T[b][v][k] = Σ_{bits t of v, 8b+t < d} a_{k,8b+t}, O the same over b, c_k = Σ_j b_kj; entries
-/// past K are 0.
+/// past K are 0. The offsets count from `emz_bernoulli_tables_start`, a 64-byte boundary, so that
+/// each 8-lane entry is one cache line, not two (a Swift array or malloc'd buffer is aligned to
+/// 16 bytes only; split entries made the E step 7 % slower at d = 64, K = 10).
 typedef struct {
   size_t value;          ///< T[b][v][k] at value + (b·256 + v)·stride + k, for k < stride
   size_t value_tail;     ///< T[b][v][stride + t] at value_tail + (b·256 + v)·tail + t
@@ -326,8 +328,15 @@ typedef struct {
   size_t complete;       ///< c_k at complete + k, for k < stride + tail
   size_t stride;         ///< components in 8-lane vectors (K rounded down to a multiple of 8, or up when 5…7 remain)
   size_t tail;           ///< the others, padded to 2 or 4 (0 when none)
-  size_t total;          ///< doubles in all
+  size_t total;          ///< doubles of the buffer, with the 8 before the start
 } emz_bernoulli_tables_layout;
+
+/// Where the tables start in the buffer filled by `emz_bernoulli_byte_tables`: at the first
+/// 64-byte boundary after buffer[0], which records the distance (so a copy of the buffer at
+/// another alignment still reads right, only slower).
+static inline const double *emz_bernoulli_tables_start(const double *buffer) {
+  return buffer + (size_t)buffer[0];
+}
 
 static inline emz_bernoulli_tables_layout emz_bernoulli_tables_layout_make(size_t d, size_t K,
                                                                            int with_missing) {
@@ -347,7 +356,7 @@ static inline emz_bernoulli_tables_layout emz_bernoulli_tables_layout_make(size_
   layout.complete = with_missing ? 2 * table : table;
   layout.stride = stride;
   layout.tail = tail;
-  layout.total = layout.complete + stride + tail;
+  layout.total = 8 + layout.complete + stride + tail;
   return layout;
 }
 
@@ -363,7 +372,7 @@ static inline size_t emz_bernoulli_work_size(size_t d, size_t K, int with_missin
 /// b = log(1 − p) (K×d each, row-major). Each entry adds one term to an entry with one bit less,
 /// so T[b][v][k] sums its (at most 8) terms in increasing order of the bit.
 void emz_bernoulli_byte_tables(size_t d, size_t K, const double *a, const double *b,
-                               int with_missing, double *tables);
+                               int with_missing, double *buffer);
 
 /// The fused Bernoulli mixture E step on packed rows (`emz_bits_pack`; observed NULL when no
 /// entry is missing) with the byte tables of `emz_bernoulli_byte_tables`: adds statistics laid

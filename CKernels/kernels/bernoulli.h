@@ -6,7 +6,8 @@
 //
 // with T[b][v][k] = Σ_{bits t of v} a_{k,8b+t}, O likewise over b, and c_k = Σ_j b_kj
 // (`emz_bernoulli_byte_tables`, once per iteration; read from L2, K split into 8-lane vectors
-// and a 2- or 4-lane tail so that K = 10 reads 80 bytes a lookup, not 128): ⌈d/8⌉ lookups a row.
+// and a 2- or 4-lane tail so that K = 10 reads 80 bytes a lookup, not 128, and the tables start
+// on a 64-byte boundary so that an 8-lane entry is one cache line): ⌈d/8⌉ lookups a row.
 // The statistics Σ_i r_ik x_ij (and Σ_i r_ik [x_ij observed] in blocks with a missing entry):
 // with AVX-512 they are dense, but x_ij is 0 or 1: each byte of a row becomes eight 0.0/1.0
 // lanes (one load from `emz_bernoulli_bit_lanes`), and a tile of 2 bytes × up to 12 components
@@ -18,8 +19,9 @@
 // each row adds its responsibilities to S[p][x nibble p], and Σ_i r_ik x_ij =
 // Σ_{v: bit t of v} S[p][v][k] for j = 4p + t at the end of the call. Either way each column
 // adds its rows in the same order whatever the thread count (chunks are summed in order
-// outside), and with AVX-512 the densities go to the k-major block by 8 × 8 transposes in
-// registers instead of lane by lane.
+// outside), and with AVX-512 the densities go to the k-major block 8 rows at a time by
+// shuffles in registers (8 × 8 transposes, and 8 × 2 or 8 × 4 for the tail) instead of lane
+// by lane.
 // Row blocks of EMZ_BLOCK go through `block_normalize` like the dense kernels.
 #include "CKernels.h"
 #include "../blocks.h"
@@ -255,6 +257,7 @@ bern_block(const uint64_t *values, const uint64_t *observed, size_t nb, size_t d
   double lp[EMZ_MAX_COMPONENTS * EMZ_BLOCK] __attribute__((aligned(64)));
 #if defined(EMZ_AVX512)
   v8d group[EMZ_MAX_COMPONENTS] __attribute__((aligned(64)));  // 8 rows' 8-lane parts
+  double tails[8 * 4] __attribute__((aligned(64)));             // and their tails (tw lanes)
 #endif
   int blockComplete = 1;
   for (size_t r = 0; r < nb; r++) {
@@ -277,20 +280,42 @@ bern_block(const uint64_t *values, const uint64_t *observed, size_t nb, size_t d
       const uint64_t *m = observed + r * W;
       EMZ_BERN_LOOKUPS(m, offset, offsetTail)
     }
-    // Into the k-major block: the 8-lane part through `group` (with AVX-512, 8 rows at a time
-    // transposed in registers; else lane by lane), the tail lane by lane.
-    for (size_t k = 8 * nv; k < K; k++) lp[k * EMZ_BLOCK + r] = tw == 2 ? tail2[k - 8 * nv] : tail4[(k - 8 * nv) & 3];
+    // Into the k-major block: with AVX-512, 8 rows at a time through `group` and `tails`,
+    // transposed in registers; else lane by lane.
 #if !defined(EMZ_AVX512)
+    for (size_t k = 8 * nv; k < K; k++) lp[k * EMZ_BLOCK + r] = tw == 2 ? tail2[k - 8 * nv] : tail4[(k - 8 * nv) & 3];
     const double *a = (const double *)acc;
     for (size_t k = 0; k < K && k < 8 * nv; k++) lp[k * EMZ_BLOCK + r] = a[k];
 #else
     for (size_t v = 0; v < nv; v++) group[(r % 8) * nv + v] = acc[v];
+    if (tw == 2) *(bern_v2d *)(tails + 2 * (r % 8)) = tail2;
+    if (tw == 4) *(bern_v4d *)(tails + 4 * (r % 8)) = tail4;
     if (r % 8 == 7) {
       for (size_t v = 0; v < nv; v++) {
         v8d rows[8], cols[8];
         for (size_t i = 0; i < 8; i++) rows[i] = group[i * nv + v];
         bern_transpose8(rows, cols);
         for (size_t t = 0; t < 8; t++) *(v8d *)(lp + (8 * v + t) * EMZ_BLOCK + r - 7) = cols[t];
+      }
+      double *out = lp + 8 * nv * EMZ_BLOCK + r - 7;  // the tail's k-major rows (K − 8·nv of them)
+      const v8d *t = (const v8d *)tails;
+      if (tw == 2) {
+        *(v8d *)out = __builtin_shufflevector(t[0], t[1], 0, 2, 4, 6, 8, 10, 12, 14);
+        if (K - 8 * nv > 1) *(v8d *)(out + EMZ_BLOCK) = __builtin_shufflevector(t[0], t[1], 1, 3, 5, 7, 9, 11, 13, 15);
+      }
+      if (tw == 4) {
+        // Rows 0–3 and 4–7 by component pairs, then the pairs apart.
+        const v8d low01 = __builtin_shufflevector(t[0], t[1], 0, 4, 8, 12, 1, 5, 9, 13);
+        const v8d low23 = __builtin_shufflevector(t[0], t[1], 2, 6, 10, 14, 3, 7, 11, 15);
+        const v8d high01 = __builtin_shufflevector(t[2], t[3], 0, 4, 8, 12, 1, 5, 9, 13);
+        const v8d high23 = __builtin_shufflevector(t[2], t[3], 2, 6, 10, 14, 3, 7, 11, 15);
+        const v8d parts[4] = {
+          __builtin_shufflevector(low01, high01, 0, 1, 2, 3, 8, 9, 10, 11),
+          __builtin_shufflevector(low01, high01, 4, 5, 6, 7, 12, 13, 14, 15),
+          __builtin_shufflevector(low23, high23, 0, 1, 2, 3, 8, 9, 10, 11),
+          __builtin_shufflevector(low23, high23, 4, 5, 6, 7, 12, 13, 14, 15),
+        };
+        for (size_t k = 0; k < K - 8 * nv; k++) *(v8d *)(out + k * EMZ_BLOCK) = parts[k];
       }
     }
 #endif
@@ -299,6 +324,7 @@ bern_block(const uint64_t *values, const uint64_t *observed, size_t nb, size_t d
   for (size_t r = nb & ~(size_t)7; r < nb; r++) {
     const double *a = (const double *)(group + (r % 8) * nv);
     for (size_t k = 0; k < K && k < 8 * nv; k++) lp[k * EMZ_BLOCK + r] = a[k];
+    for (size_t k = 8 * nv; k < K; k++) lp[k * EMZ_BLOCK + r] = tails[tw * (r % 8) + k - 8 * nv];
   }
 #endif
   const double loglik = block_normalize(lp, nb, K, log_w);
@@ -323,6 +349,7 @@ static double EMZ_FN(bernoulli_mixture_estep_packed)(const uint64_t *values, con
                                                      const double *tables, const double *log_w,
                                                      double *work, double *stats) {
   const emz_bernoulli_tables_layout T = emz_bernoulli_tables_layout_make(d, K, observed != NULL);
+  const double *origin = emz_bernoulli_tables_start(tables);
   const size_t W = (d + 63) / 64;
   const emz_independent_layout L = emz_independent_layout_make(d);
   // The call's column sums over x (and over the observed masks in blocks with a missing entry):
@@ -345,7 +372,7 @@ static double EMZ_FN(bernoulli_mixture_estep_packed)(const uint64_t *values, con
     const uint64_t *x = values + start * W, *m = observed ? observed + start * W : NULL;
 #define EMZ_BERN_CASE(NV, TW)                                                                          \
   case 8 * NV + TW:                                                                                   \
-    loglik += bern_block(x, m, nb, d, K, T, tables, log_w, sums, seen, counts, fullTotals, NV, TW); \
+    loglik += bern_block(x, m, nb, d, K, T, origin, log_w, sums, seen, counts, fullTotals, NV, TW); \
     break;
 #define EMZ_BERN_CASES(NV) EMZ_BERN_CASE(NV, 0) EMZ_BERN_CASE(NV, 2) EMZ_BERN_CASE(NV, 4)
     switch (T.stride + T.tail) {
@@ -359,7 +386,7 @@ static double EMZ_FN(bernoulli_mixture_estep_packed)(const uint64_t *values, con
       EMZ_BERN_CASES(6)
       EMZ_BERN_CASES(7)
       default:
-        loglik += bern_block(x, m, nb, d, K, T, tables, log_w, sums, seen, counts, fullTotals, 8, 0);
+        loglik += bern_block(x, m, nb, d, K, T, origin, log_w, sums, seen, counts, fullTotals, 8, 0);
     }
 #undef EMZ_BERN_CASES
 #undef EMZ_BERN_CASE

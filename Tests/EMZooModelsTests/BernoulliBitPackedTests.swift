@@ -139,6 +139,38 @@ import EMZooCore
     #expect(levelsRun >= 1)
   }
 
+  /// The byte tables start at the 64-byte boundary their buffer's first entry records, so a copy
+  /// of the buffer at another address modulo 64 (Swift arrays are aligned to 16 bytes only) still
+  /// gives the same bits, and the original the formula's values.
+  @Test func tablesCopiedToAnotherAlignmentGiveTheSameBits() throws {
+    let (d, K) = (9, 3)  // small tables: heap blocks, whose addresses modulo 64 vary
+    let data = binaryData(rows: 2048, dimension: d, missing: 0.1, seed: 11)
+    let packed = Mixture(family: BernoulliFamily(components: K, dimension: d)).adapted(to: data)
+    let p = parameters(components: K, dimension: d, seed: 12)
+    let prepared = try packed.prepare(p)
+    let tables = try #require(prepared.emission.byteTables)
+    func offset(_ a: [Double]) -> Int { a.withUnsafeBufferPointer { Int(bitPattern: $0.baseAddress) % 64 } }
+    var copies: [[Double]] = []  // kept alive, so that each copy takes a new block
+    while copies.count < 64, copies.last.map({ offset($0) == offset(tables) }) ?? true {
+      copies.append(tables.map { $0 })
+    }
+    let copy = try #require(copies.last)
+    #expect(offset(copy) != offset(tables) && copy == tables)
+    func eStep(_ byteTables: [Double]) -> (Double?, [Double]) {
+      var emission = prepared.emission
+      emission.byteTables = byteTables
+      var statistics = [Double](repeating: 0, count: packed.statisticsCount)
+      let ll = packed.family.packedMixtureExpectation(rows: 0..<data.rows, of: data, prepared: emission,
+                                                      logWeights: prepared.logWeights, into: &statistics)
+      return (ll, statistics)
+    }
+    let (ll, statistics) = eStep(tables), (llCopy, statisticsCopy) = eStep(copy)
+    let (llDirect, statisticsDirect) = directEStep(data, p, components: K)
+    #expect(ll == llCopy && statistics == statisticsCopy)
+    #expect(abs(try #require(ll) - llDirect) <= 1e-12 * abs(llDirect))
+    expectClose(statistics, statisticsDirect, tolerance: 1e-12, "packed vs formula")
+  }
+
   /// Data long enough to be packed in slices on several threads: the same bits as one slice,
   /// missing entries and a bad value found in the last slice only.
   @Test func slicedPackingGivesTheSameBits() throws {
