@@ -176,7 +176,7 @@ public enum NpyReader {
   /// and the call that unmaps them. The mapping is guarded (`emz_mapped_guard_add`): a file
   /// truncated while mapped would raise SIGBUS at the first read past its new end, in the
   /// middle of a fit; instead the process exits with status 2 and one line naming the file
-  /// (before anything is written: outputs are written whole after the fit).
+  /// (an `--output` file, written whole or not at all, is then not written).
   static func map(_ fd: Int32, length: Int, offset: Int = 0, path: String) throws
     -> (base: UnsafeRawPointer, unmap: @Sendable () -> Void)
   {
@@ -185,7 +185,7 @@ public enum NpyReader {
       throw InputError("\(path): cannot map the data file into memory (\(String(cString: strerror(errno))))")
     }
     let slot = emz_mapped_guard_add(
-      mapping, length, "\(Quote.text(path)): the file was truncated (or became unreadable) while it was read; nothing was written")
+      mapping, length, "\(Quote.text(path)): the file was truncated (or became unreadable) while it was read")
     let address = UInt(bitPattern: mapping)
     let unmap: @Sendable () -> Void = {
       emz_mapped_guard_remove(slot)
