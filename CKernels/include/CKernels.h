@@ -63,6 +63,9 @@ double emz_lnbeta(double a, double b);
 /// 1 when some of the `count` values at x is NaN (a missing entry), else 0.
 int emz_has_nan(const double *x, size_t count);
 
+/// The number of bytes equal to `byte` among the `count` at p (a CSV file's line ends).
+size_t emz_count_byte(const uint8_t *p, size_t count, uint8_t byte);
+
 /// The index of the first of the `count` values at x that is neither 0, 1 nor NaN (missing),
 /// or `count` when there is none: the Bernoulli families' check of their data.
 size_t emz_first_not_binary(const double *x, size_t count);

@@ -2,7 +2,7 @@ import CKernels
 import Testing
 
 /// The branch-free data checks (`emz_first_not_binary`, `emz_first_not_count`,
-/// `emz_first_not_bounded`) against the first index where the families' own Swift predicates
+/// `emz_first_not_bounded`, and `emz_count_byte`) against the first index where the families' own Swift predicates
 /// fail, with the offending entry before, inside and after the 4096-entry blocks, several bad
 /// entries at once, and the edge values of each test.
 @Suite struct DataScanTests {
@@ -58,6 +58,18 @@ import Testing
     Self.check(
       symbols, bad: [4, -1, 1.5],
       scan: { emz_first_not_count($0, $1, 4) }, isValid: { $0 >= 0 && $0 < 4 && $0 == $0.rounded() })
+  }
+
+  /// `emz_count_byte` (CSV line ends) against Swift's count, over lengths around its 4096-byte
+  /// blocks and a block of nothing but the byte (whose count must not wrap).
+  @Test func lineEnds() {
+    var bytes = (0..<(3 * 4096 + 5)).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 11) }
+    bytes += [UInt8](repeating: 0x0A, count: 70_000)
+    for length in [0, 1, 4095, 4096, 4097, 8192, 3 * 4096 + 5, bytes.count] {
+      let expected = bytes[..<length].filter { $0 == 0x0A }.count
+      #expect(emz_count_byte(bytes, length, 0x0A) == expected, "length \(length)")
+      #expect(emz_count_byte(bytes, length, 0) == bytes[..<length].filter { $0 == 0 }.count)
+    }
   }
 
   @Test func bounded() {

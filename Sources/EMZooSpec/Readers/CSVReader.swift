@@ -36,7 +36,7 @@ public enum CSVReader {
       if let whole = bytes, NpyReader.hasMagic(whole) {
         return try NpyReader.parse(bytes: whole, source: path, columns: wanted, sequence: sequence)
       }
-      let lines = (bytes ?? []).reduce(1) { $0 + ($1 == 0x0A ? 1 : 0) }
+      let lines = 1 + lineEnds(bytes ?? [])
       return try parse(source: path, columns: wanted, lineBound: lines) {
         defer { bytes = nil }
         return bytes
@@ -51,7 +51,7 @@ public enum CSVReader {
     var lastByte: UInt8 = 0
     while let block = try? handle.read(upToCount: blockSize), !block.isEmpty {
       block.withUnsafeBytes { raw in
-        lines += raw.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+        lines += emz_count_byte(raw.baseAddress!.assumingMemoryBound(to: UInt8.self), raw.count, 0x0A)
         lastByte = raw[raw.count - 1]
       }
     }
@@ -66,11 +66,17 @@ public enum CSVReader {
   /// Parses CSV text (for tests and in-memory data).
   public static func parse(text: String, source: String, columns: [String]? = nil) throws -> DataSet {
     var bytes: [UInt8]? = Array(text.utf8)
-    let lines = bytes!.reduce(1) { $0 + ($1 == 0x0A ? 1 : 0) }
+    let lines = 1 + lineEnds(bytes!)
     return try parse(source: source, columns: columns, lineBound: lines) {
       defer { bytes = nil }
       return bytes
     }
+  }
+
+  /// The number of "\n" in `bytes` (a vectorised C loop: the per-byte closure of a Swift
+  /// `reduce` took 15 ms of a 25 MB file's read).
+  static func lineEnds(_ bytes: [UInt8]) -> Int {
+    bytes.withUnsafeBufferPointer { $0.isEmpty ? 0 : emz_count_byte($0.baseAddress!, $0.count, 0x0A) }
   }
 
   /// The fields of one line, trimmed of spaces and surrounding quotes (header and error paths).
