@@ -97,7 +97,11 @@ final class ExpectationRunner<Model: EMModel>: @unchecked Sendable {
     let local = grid.blockSums(
       UnsafeBufferPointer(start: chunkStatistics.base, count: chunkStatistics.count), width: width,
       blocks: ownedBlocks)
-    var total = grid.total(ofLocalBlockSums: local, width: width, group: group)
+    // One block on one process (at most `BlockGrid.rowsPerBlock` rows, every tiny fit): the
+    // block's sum is the total, as 0 + B = B for a sum B that started from +0 (it holds no −0),
+    // so the second array and pass of every E step are skipped, with the same bits.
+    var total = grid.blockCount == 1 && group.size == 1
+      ? local : grid.total(ofLocalBlockSums: local, width: width, group: group)
     let logLikelihood = total.removeLast()
     return (total, logLikelihood)
   }

@@ -66,4 +66,19 @@ import EMZooCore
     let local = sums.withUnsafeBufferPointer { grid.blockSums($0, width: 3, blocks: 0..<1) }
     #expect(grid.total(ofBlockSums: local, width: 3).map(\.bitPattern) == plain.map(\.bitPattern))
   }
+
+  @Test("one block: its sum is the total bit for bit, −0 and NaN entries included (ExpectationRunner returns it as the total)")
+  func oneBlockSumIsTheTotal() {
+    let chunks = [0..<100, 100..<107]
+    let grid = BlockGrid(chunks: chunks, rows: 107)
+    // Two chunks of width 3: −0 in both (a statistic of a state with no weight), a NaN, and
+    // values that cancel.
+    let sums: [Double] = [-0.0, .nan, 1.5, -0.0, 2.0, -1.5]
+    let local = sums.withUnsafeBufferPointer { grid.blockSums($0, width: 3, blocks: 0..<1) }
+    #expect(local.map(\.bitPattern) == grid.total(ofBlockSums: local, width: 3).map(\.bitPattern))
+    // By hand: (0 + −0) + −0 = +0 (round to nearest), NaN stays NaN, (0 + 1.5) − 1.5 = +0.
+    #expect(local[0].bitPattern == (0.0).bitPattern)
+    #expect(local[1].isNaN)
+    #expect(local[2].bitPattern == (0.0).bitPattern)
+  }
 }

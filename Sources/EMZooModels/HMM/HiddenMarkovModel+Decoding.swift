@@ -112,8 +112,9 @@ extension HiddenMarkovModel: HiddenStateDecoder {
     var back = [Int32](repeating: 0, count: max(longest * K, 1))
     var delta = [Double](repeating: 0, count: 2 * K)
     var labels = [Int](repeating: 0, count: data.rows)
+    let logInitial = prepared.logInitial, logTransition = prepared.logTransition
     forEachSequence(prepared, data: data) { sequence, logb in
-      _ = emz_hmm_viterbi(sequence.count, K, logb, prepared.logInitial, prepared.logTransition, &delta, &back, &path)
+      _ = emz_hmm_viterbi(sequence.count, K, logb, logInitial, logTransition, &delta, &back, &path)
       for t in 0..<sequence.count { labels[sequence.lowerBound + t] = Int(path[t]) }
     }
     return labels

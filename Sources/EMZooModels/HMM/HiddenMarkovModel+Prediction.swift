@@ -31,10 +31,11 @@ extension HiddenMarkovModel {
     var probabilities = [Double](repeating: .nan, count: data.rows * K)
     var logLikelihoods = [Double](repeating: .nan, count: data.rows)
     var classification = 0.0
+    let logInitial = prepared.logInitial, logTransition = prepared.logTransition
     model.forEachSequence(prepared, data: data) { sequence, logb in
       let T = sequence.count
       // Viterbi first: forward–backward overwrites log b with γ.
-      let best = emz_hmm_viterbi(T, K, logb, prepared.logInitial, prepared.logTransition, &delta, &back, &path)
+      let best = emz_hmm_viterbi(T, K, logb, logInitial, logTransition, &delta, &back, &path)
       for t in 0..<T { labels[sequence.lowerBound + t] = Int(path[t]) }
       let value = emz_hmm_forward_backward(
         T, K, logb, prepared.initial, prepared.transition, &alpha, &scale, &work, &initialCounts, &transitionCounts)

@@ -93,12 +93,13 @@ extension HiddenMarkovModel: RowWindowFitting {
         var path = [Int32](repeating: 0, count: max(n, 1))
         var back = [Int32](repeating: 0, count: max(n * K, 1))
         var delta = [Double](repeating: 0, count: 2 * K)
+        let logInitial = prepared.logInitial, logTransition = prepared.logTransition
         for sequence in Self.sequences(in: rows, of: data) where !sequence.isEmpty {
           let T = sequence.count
           let value = logb.withUnsafeMutableBufferPointer { b -> (best: Double, value: Double) in
             _ = model.emissionLogDensities(all.baseAddress! + sequence.lowerBound * d, rows: T,
                                            prepared: prepared.emission, into: b.baseAddress!)
-            let best = emz_hmm_viterbi(T, K, b.baseAddress!, prepared.logInitial, prepared.logTransition,
+            let best = emz_hmm_viterbi(T, K, b.baseAddress!, logInitial, logTransition,
                                        &delta, &back, &path)
             let value = emz_hmm_forward_backward(
               T, K, b.baseAddress!, prepared.initial, prepared.transition, &alpha, &scale, &work,
