@@ -71,7 +71,8 @@ size_t emz_count_byte(const uint8_t *p, size_t count, uint8_t byte);
 size_t emz_first_not_binary(const double *x, size_t count);
 
 /// The index of the first of the `count` values at x that is not NaN (missing) and not an
-/// integer in [0, limit), or `count` when there is none: the Poisson families' check.
+/// integer in [0, limit) (limit ≤ 2⁵²), or `count` when there is none: the Poisson and
+/// categorical families' check.
 size_t emz_first_not_count(const double *x, size_t count, double limit);
 
 /// The index of the first of the `count` values at x that is not NaN (missing) and not of
