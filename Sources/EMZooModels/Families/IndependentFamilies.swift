@@ -46,11 +46,23 @@ enum IndependentDimensions {
   static func validate(
     _ data: DataSet, expected: String, scan: (UnsafePointer<Double>, Int) -> Int, isValid: (Double) -> Bool
   ) throws {
+    if heldEntriesPass(data, scan: scan) { return }
+    try walk(data, expected: expected, isValid: isValid)
+  }
+
+  /// Whether `scan` finds no failing entry among the held rows' entries.
+  static func heldEntriesPass(_ data: DataSet, scan: (UnsafePointer<Double>, Int) -> Int) -> Bool {
     let d = data.dimension
     let held = data.heldRows
     let count = held.count * d
-    let passes = count == 0 || data.values.withUnsafeBufferPointer { scan($0.baseAddress! + held.lowerBound * d, count) == count }
-    if passes { return }
+    return count == 0 || data.values.withUnsafeBufferPointer { scan($0.baseAddress! + held.lowerBound * d, count) == count }
+  }
+
+  /// The entry-by-entry check: the first held entry that is observed and fails `isValid` is
+  /// an error naming its line and column.
+  static func walk(_ data: DataSet, expected: String, isValid: (Double) -> Bool) throws {
+    let d = data.dimension
+    let held = data.heldRows
     for e in (held.lowerBound * d)..<(held.upperBound * d) {
       let x = data.values[e]
       guard !x.isNaN && !isValid(x) else { continue }
@@ -276,13 +288,12 @@ public struct PoissonFamily: PerDimensionFamily {
     // Beyond 1e10 the terms x·log λ and log x! (≈ 2e11) cancel to a few units in their last
     // place, and the log-likelihood would be silently wrong. (The first walk names a negative
     // or fractional entry even when a larger one comes before it.)
+    // One scan tests both conditions; the walks that name the entry run only when it fails.
     let limit = 1e10
-    try IndependentDimensions.validate(data, expected: "a non-negative integer count", scan: { emz_first_not_count($0, $1, limit) }) {
-      $0 >= 0 && $0 == $0.rounded()
-    }
-    try IndependentDimensions.validate(
-      data, expected: "a count below 1e10 (larger counts lose the log-likelihood to rounding; rescale the column)",
-      scan: { emz_first_not_count($0, $1, limit) }
+    if IndependentDimensions.heldEntriesPass(data, scan: { emz_first_not_count($0, $1, limit) }) { return }
+    try IndependentDimensions.walk(data, expected: "a non-negative integer count") { $0 >= 0 && $0 == $0.rounded() }
+    try IndependentDimensions.walk(
+      data, expected: "a count below 1e10 (larger counts lose the log-likelihood to rounding; rescale the column)"
     ) { $0 < limit }
   }
 
