@@ -64,6 +64,11 @@ static void mapped_fault(int sig, siginfo_t *info, void *context) {
   const uintptr_t at = (uintptr_t)info->si_addr;
   for (int s = 0; s < EMZ_MAPPED_SLOTS; s++) {
     if (!mapped[s].used || at < mapped[s].start || at >= mapped[s].end) continue;
+    // Several threads of an E step fault at once: the first reports and exits, the others
+    // wait for the exit, so the message is one line.
+    static volatile int reporting = 0;
+    if (__atomic_exchange_n(&reporting, 1, __ATOMIC_SEQ_CST))
+      for (;;) pause();
     if (guarded) unlink(guarded_path);
     static const char prefix[] = "emzoo: ";
     ssize_t ignored = write(STDERR_FILENO, prefix, sizeof prefix - 1);
