@@ -29,6 +29,8 @@ public struct DataSet: Sendable {
   /// that row windows and block sums follow instead of the fixed blocks of rows; nil for
   /// fixed blocks (see `DataSet+Window.swift`).
   public var windowChunks: [Range<Int>]? = nil
+  /// Representations of the rows derived once and reused (see `DataMemo`); shared by copies.
+  public let memo = DataMemo()
 
   public var dimension: Int { columns.count }
 

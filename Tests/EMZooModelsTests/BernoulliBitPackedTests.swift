@@ -218,6 +218,54 @@ import EMZooCore
     #expect(Mixture(family: family).adapted(to: small).family.packed == nil)
   }
 
+  /// The data check packs the rows into the data set's memo, and the fit uses that copy; a copy
+  /// of the data set with other entries shares the memo but is checked (and packed) on its own,
+  /// so a bad entry in it is still named, and its fit reads its own bits.
+  @Test func theDataCheckPacksOnceAndCopiesAreCheckedOnTheirOwn() throws {
+    let data = binaryData(rows: 3000, dimension: 9, missing: 0.02, seed: 21)
+    let model = Mixture(family: BernoulliFamily(components: 3, dimension: 9))
+    #expect(data.memo.value(BitPackedRows.self) == nil)
+    try model.validate(data)
+    let stored = try #require(data.memo.value(BitPackedRows.self))
+    #expect(stored.describes(data))
+    #expect(model.adapted(to: data).family.packed === stored)
+
+    var bad = data
+    bad.values[5 * 9 + 4] = 0.5
+    #expect(bad.memo === data.memo && !stored.describes(bad))
+    #expect(message { try model.validate(bad) } == "bits: line 7, column 'x4': expected 0 or 1, found 0.5")
+
+    // A copy with other valid entries: packed anew from its own entries, and its E step equals
+    // the formula's on those entries.
+    var other = data
+    for j in 0..<9 { other.values[j] = other.values[j] == 1 ? 0 : 1 }
+    try model.validate(other)
+    let packedOther = try #require(other.memo.value(BitPackedRows.self))
+    #expect(packedOther.describes(other) && !packedOther.describes(data))
+    let p = parameters(components: 3, dimension: 9, seed: 22)
+    let (ll, statistics) = try eStep(model.adapted(to: other), other, p)
+    let (directLL, directStatistics) = directEStep(other, p, components: 3)
+    #expect(abs(ll - directLL) <= 1e-12 * abs(directLL))
+    #expect(zip(statistics, directStatistics).allSatisfy { abs($0 - $1) <= 1e-11 * max(1, abs($1)) })
+  }
+
+  /// The message of the `InputError` that `body` throws, or nil.
+  func message(_ body: () throws -> Void) -> String? {
+    do { try body() } catch let error as InputError { return error.message } catch { return "\(error)" }
+    return nil
+  }
+
+  /// Rows a mixture does not pack (too few, or a distributed fit's window) are checked entry by
+  /// entry as before, and nothing is stored.
+  @Test func unpackedDataIsCheckedEntryByEntry() throws {
+    let model = Mixture(family: BernoulliFamily(components: 2, dimension: 4))
+    var small = binaryData(rows: BernoulliFamily.packingMinimumRows - 1, dimension: 4, missing: 0, seed: 23)
+    try model.validate(small)
+    #expect(small.memo.value(BitPackedRows.self) == nil)
+    small.values[4 * 10 + 2] = -1
+    #expect(message { try model.validate(small) } == "bits: line 12, column 'x2': expected 0 or 1, found -1")
+  }
+
   /// A model adapted to one data set computes another data set's E step from that data set's
   /// own entries (the dense path), never from the packed bits it holds.
   @Test func packedRowsServeOnlyTheirOwnData() throws {

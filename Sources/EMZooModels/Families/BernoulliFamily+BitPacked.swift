@@ -24,12 +24,29 @@ extension BernoulliFamily: PackedMixtureExpectation {
   static let packingMinimumRows = 1024
 
   func packedForMixture(_ data: DataSet) -> BernoulliFamily {
-    guard components <= 64, data.dimension == dimension, data.rows >= Self.packingMinimumRows,
-          let rows = BitPackedRows(data)
-    else { return self }
+    guard packs(data), let rows = Self.packedRows(of: data) else { return self }
     var copy = self
     copy.packed = rows
     return copy
+  }
+
+  func validatedByPacking(_ data: DataSet) -> Bool {
+    data.held == nil && packs(data) && Self.packedRows(of: data) != nil
+  }
+
+  /// Whether a mixture of this family packs `data`.
+  private func packs(_ data: DataSet) -> Bool {
+    components <= 64 && data.dimension == dimension && data.rows >= Self.packingMinimumRows
+  }
+
+  /// The rows of `data` packed: the data set's memo holds them from the first call on (the data
+  /// check before a fit, then the fit, the report's ICL, `predict`), so the matrix is read once.
+  /// Nil when some entry is neither 0, 1 nor missing.
+  private static func packedRows(of data: DataSet) -> BitPackedRows? {
+    if let rows = data.memo.value(BitPackedRows.self), rows.describes(data) { return rows }
+    guard let rows = BitPackedRows(data) else { return nil }
+    data.memo.store(rows)
+    return rows
   }
 
   /// The tables laid out by `emz_bernoulli_tables_layout` for the slopes a and offsets b.

@@ -3,8 +3,8 @@ import Dispatch
 import EMZooCore
 import Foundation
 
-/// A binary data matrix (entries 0, 1 or missing) packed 64 columns to a word, made once per fit
-/// for the Bernoulli mixture's E step (`emz_bits_pack`).
+/// A binary data matrix (entries 0, 1 or missing) packed 64 columns to a word, made once per data set
+/// (`DataMemo`) for the Bernoulli mixture's E step (`emz_bits_pack`).
 ///
 /// Row i takes W = ⌈d/64⌉ words: bit j % 64 of `values[i·W + j/64]` is set where xᵢⱼ = 1, and of
 /// `observed[i·W + j/64]` where xᵢⱼ is observed (`observed` is nil when nothing is missing); bits

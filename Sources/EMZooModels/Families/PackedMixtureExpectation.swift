@@ -12,6 +12,12 @@ protocol PackedMixtureExpectation: EmissionFamily {
   /// packed (or packing would not pay).
   func packedForMixture(_ data: DataSet) -> Self
 
+  /// Whether packing `data` (or finding it packed) showed every entry valid for the family:
+  /// then `Mixture.validate` skips the family's own pass over the entries. False when the data
+  /// is not packed (too few rows, a window of a distributed fit's rows) or some entry is not
+  /// valid, and the family's `validate` names it.
+  func validatedByPacking(_ data: DataSet) -> Bool
+
   /// Adds the statistics of `rows` of `data` into `statistics` and returns their log-likelihood
   /// Σᵢ log Σₖ exp(logWeights[k] + log f(xᵢ|θₖ)), or nil when the family holds no packed copy of
   /// `data` or `prepared` has no tables for it.

@@ -14,6 +14,9 @@ extension Mixture {
     for i in data.heldRows where (0..<d).allSatisfy({ data.values[i * d + $0].isNaN }) {
       throw InputError("\(data.source): \(data.rowNoun) \(i + data.firstLine): every value is missing; a mixture needs at least one observed entry per row")
     }
+    // A family that packs the rows checks them as it packs them: one pass over the matrix,
+    // whose copy the fit then uses.
+    if let packing = family as? any PackedMixtureExpectation, packing.validatedByPacking(data) { return }
     try family.validate(data)
   }
 
