@@ -84,7 +84,7 @@ struct EMZooCommand: ParsableCommand {
   }
 
   static func fail(_ message: String, status: Int32) -> Never {
-    StandardError.write("emzoo: " + Quote.line(message) + "\n")
+    StandardError.write(Quote.errorLine(message) + "\n")
     MPILaunch.exit(status)
   }
 }

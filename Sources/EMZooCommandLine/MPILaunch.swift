@@ -24,7 +24,7 @@ enum MPILaunch {
     } catch {
       let rank = environment["OMPI_COMM_WORLD_RANK"] ?? environment["PMIX_RANK"] ?? "0"
       if rank == "0" {
-        StandardError.write("emzoo: " + Quote.line((error as? InputError)?.message ?? "\(error)") + "\n")
+        StandardError.write(Quote.errorLine((error as? InputError)?.message ?? "\(error)") + "\n")
       }
       Foundation.exit(2)
     }

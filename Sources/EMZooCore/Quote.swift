@@ -42,6 +42,13 @@ public enum Quote {
     return out
   }
 
-  /// One error line: escaped and at most `limit` characters.
-  public static func line(_ s: String, limit: Int = 300) -> String { text(s, limit: limit) }
+  /// The command line's error line for `message`: "emzoo: " and the message escaped, at most
+  /// `limit` characters in all (the contract's limit), "…" included when the message is cut.
+  public static func errorLine(_ message: String, limit: Int = 300) -> String {
+    let prefix = "emzoo: "
+    let room = limit - prefix.count
+    // `text` counts an escape (\u{7f}) as one character of its limit: cut what it returns too.
+    let escaped = text(message, limit: room)
+    return prefix + (escaped.count <= room ? escaped : escaped.prefix(room - 1) + "…")
+  }
 }

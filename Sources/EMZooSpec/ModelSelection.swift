@@ -87,7 +87,8 @@ public struct ModelSelection: Sendable {
     }
   }
 
-  /// Builds every candidate's model first (so a bad option fails before any fit), then fits
+  /// Builds every candidate's model and checks the data first (so a bad option or a bad entry
+  /// fails before any fit), then fits
   /// each in order. `progress` is told which fit starts (index from 0). A fit that cannot run
   /// (too few distinct rows for K, a numerical failure) becomes a row with its `failure`;
   /// when every fit fails, the first error is thrown.
@@ -95,6 +96,15 @@ public struct ModelSelection: Sendable {
                   fitProgress: (@Sendable (FitProgress) -> Void)? = nil,
                   progress: (Int, Int, String?) -> Void = { _, _, _ in }) throws -> [Row] {
     let models = try candidates.map { try registry.model(for: $0.spec, dimension: data.dimension) }
+    // Data that no candidate can fit (a bad entry, a wrong column count) fails here, once,
+    // before any fit starts and before `progress` says anything: the candidates differ only in
+    // K and the covariance type, which these checks do not read.
+    if let first = models.first {
+      try Processes.group.agreeing {
+        try first.checkColumns(data)
+        try first.validate(data)
+      }
+    }
     var rows: [Row] = []
     var firstError: Error?
     for (index, (candidate, model)) in zip(candidates, models).enumerated() {
