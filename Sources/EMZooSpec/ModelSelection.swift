@@ -96,14 +96,16 @@ public struct ModelSelection: Sendable {
                   fitProgress: (@Sendable (FitProgress) -> Void)? = nil,
                   progress: (Int, Int, String?) -> Void = { _, _, _ in }) throws -> [Row] {
     let models = try candidates.map { try registry.model(for: $0.spec, dimension: data.dimension) }
-    // Data that no candidate can fit (a bad entry, a wrong column count) fails here, once,
-    // before any fit starts and before `progress` says anything: the candidates differ only in
-    // K and the covariance type, which these checks do not read.
+    // Data that no candidate can fit (a bad entry, a wrong column count, a column with no
+    // observed value) fails here, once, before any fit starts and before `progress` says
+    // anything: the candidates differ only in K and the covariance type, which these checks do
+    // not read.
     if let first = models.first {
       try Processes.group.agreeing {
         try first.checkColumns(data)
         try first.validate(data)
       }
+      try Processes.group.agreeing { try first.validateForFitting(data) }
     }
     var rows: [Row] = []
     var firstError: Error?

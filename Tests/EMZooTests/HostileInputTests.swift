@@ -127,6 +127,8 @@ import Testing
     // select checks the data before any fit: one line, no progress lines before it.
     try "x1,x2\n0,0\n,\n4,4\n5,5\n".write(to: dir.appendingPathComponent("empty-row.csv"), atomically: true, encoding: .utf8)
     expectOneLine(try sh("$E select spec.json --data empty-row.csv --components 1...3", in: dir), "select, an empty row")
+    try "x1,x2\n0,\n1,\n4,\n5,\n".write(to: dir.appendingPathComponent("empty-column.csv"), atomically: true, encoding: .utf8)
+    expectOneLine(try sh("$E select spec.json --data empty-column.csv --components 1...3", in: dir), "select, an empty column")
     // Every seed accepted reruns: the written seed is exact.
     let big = try sh("$E fit spec.json --data d.csv --quiet --restarts 2 --seed 9007199254740870", in: dir)
     #expect(big.status == 0 && big.stdout.contains("\"seed\": 9007199254740"), "\(big.stderr)")

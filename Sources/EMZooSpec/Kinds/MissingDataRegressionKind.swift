@@ -74,10 +74,18 @@ enum RegressionCodec {
     try GaussianFamily.checkCovariance(covariance, d: p, field: field["covariateCovariance"], type: .full)
     let all = coefficients + covariateMean + covariance + [noiseVariance]
     guard all.allSatisfy(\.isFinite) else { throw field.error("expected finite numbers") }
-    return RegressionParameters(
+    let joint = RegressionParameters(
       coefficients: coefficients, noiseVariance: noiseVariance, covariateMean: covariateMean,
       covariateCovariance: covariance
     ).joint
+    // Coefficients so large that σ² is lost in βᵀSβ + σ² give a joint covariance that is not
+    // positive definite in double precision, which no step after this one could use.
+    guard joint.covariance.allSatisfy(\.isFinite), joint.mean.allSatisfy(\.isFinite),
+          RegressionParameters(joint: joint) != nil
+    else {
+      throw field.error("the joint covariance of the covariates and the response is not positive definite in double precision (noiseVariance too small for the coefficients' scale); rescale the response")
+    }
+    return joint
   }
 
   /// The four parameter members, as in a spec.
