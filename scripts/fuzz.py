@@ -183,6 +183,14 @@ def prepare_seeds(emzoo: Path, work: Path) -> list[dict]:
         if code != 0:
             print(f"seed {name}: fit failed: {err.strip()}", file=sys.stderr)
             continue
+        try:
+            import numpy as np
+            names = (d / "data.csv").read_text().split("\n", 1)[0].split(",")
+            matrix = np.genfromtxt(d / "data.csv", delimiter=",", skip_header=1)
+            keep = [j for j, c in enumerate(names) if c not in ("sequence", "latent")]
+            np.save(d / "data.npy", np.atleast_2d(matrix)[:, keep].astype(np.float64))
+        except Exception:  # noqa: BLE001 - without numpy, CSV only
+            pass
         seeds.append({"name": name, "dir": d, "spec": spec, "result": json.loads((d / "result.json").read_text()),
                       "hmm": spec["model"] == "hmm"})
     return seeds
@@ -192,6 +200,7 @@ def make_case(seed: dict, rng: random.Random, case_dir: Path) -> list[str]:
     """Writes the case's inputs into case_dir and returns the command line (after `emzoo`)."""
     case_dir.mkdir(parents=True)
     src = seed["dir"]
+    data_name = ["data.csv"]
     spec, data, result = seed["spec"], (src / "data.csv").read_bytes(), seed["result"]
     target = rng.choice(["spec", "data", "result", "data", "spec"])
     if target == "spec":
@@ -209,27 +218,49 @@ def make_case(seed: dict, rng: random.Random, case_dir: Path) -> list[str]:
         (case_dir / "spec.json").write_text(json.dumps(spec))
         (case_dir / "result.json").write_text(json.dumps(result))
     (case_dir / "data.csv").write_bytes(data)
+    if target == "data" and rng.random() < 0.3 and (src / "data.npy").exists():
+        # A NumPy file instead: its header or its bytes mutated.
+        raw = bytearray((src / "data.npy").read_bytes())
+        header_end = raw.index(b"\n") + 1
+        if rng.random() < 0.5:
+            header = raw[10:header_end].decode("latin-1")
+            header = rng.choice([
+                header.replace("<f8", rng.choice(["<f4", ">f8", "<i8", "|b1", "<c16", "O", "<U3"])),
+                header.replace("False", "True"),
+                header.replace("(", "(" + rng.choice(["0, ", "1, ", "99999999999, ", "-1, "]), 1),
+                header[: rng.randrange(len(header))],
+                header.replace("'shape'", "'shapes'"),
+            ])
+            raw = raw[:10] + header.encode("latin-1") + raw[header_end:]
+        else:
+            for _ in range(rng.randint(1, 4)):
+                raw[rng.randrange(len(raw))] = rng.randrange(256)
+            if rng.random() < 0.5:
+                raw = raw[: rng.randrange(len(raw) + 1)]
+        (case_dir / "data.npy").write_bytes(bytes(raw))
+        (case_dir / "data.csv").unlink()
+        data_name[0] = "data.npy"
     if target == "result":
         command = rng.choice(["predict", "score", "impute", "plot"] + (["decode"] if seed["hmm"] else []))
     else:
         command = rng.choice(["fit", "fit", "fit", "check", "select", "sample", "init"])
     out = ["--output", "out.json"]
     if command == "fit":
-        return ["fit", "spec.json", "--data", "data.csv", "--quiet", "--max-iterations", "30"] + out + \
+        return ["fit", "spec.json", "--data", data_name[0], "--quiet", "--max-iterations", "30"] + out + \
             rng.choice([[], ["--threads", "2"], ["--accelerate", "none"], ["--restarts", "2"], ["--tolerance", "0"]])
     if command == "check":
         return ["check", "spec.json", "--n", "200", "--seed", "5"]
     if command == "select":
         key = "--components"
-        return ["select", "spec.json", "--data", "data.csv", key, "1...2", "--output", "out.json"]
+        return ["select", "spec.json", "--data", data_name[0], key, "1...2", "--output", "out.json"]
     if command == "sample":
         return ["sample", "spec.json", "--n", str(rng.choice([0, 1, 5, 50])), "--seed", "2", "--output", "out.csv"]
     if command == "init":
-        return ["init", "data.csv", "--model", rng.choice(["gaussian-mixture", "poisson-mixture", "hmm"]),
+        return ["init", data_name[0], "--model", rng.choice(["gaussian-mixture", "poisson-mixture", "hmm"]),
                 "--output", "out.json"]
     if command == "plot":
-        return ["plot", "result.json", "--data", "data.csv", "--output", "plots"]
-    return [command, "result.json", "--data", "data.csv", "--output", "out.csv"]
+        return ["plot", "result.json", "--data", data_name[0], "--output", "plots"]
+    return [command, "result.json", "--data", data_name[0], "--output", "out.csv"]
 
 
 def judge(code: int | None, err: str, case_dir: Path, before: dict[str, str], cmd: list[str]) -> str | None:
@@ -281,7 +312,7 @@ def main() -> int:
         case_dir = work / "case"
         shutil.rmtree(case_dir, ignore_errors=True)
         cmd = make_case(seed, rng, case_dir)
-        before = {n: digest(case_dir / n) for n in ("spec.json", "data.csv", "result.json")}
+        before = {n: digest(case_dir / n) for n in ("spec.json", "data.csv", "data.npy", "result.json")}
         code, _, err, _ = run([str(emzoo)] + cmd, case_dir)
         cases += 1
         statuses[code] = statuses.get(code, 0) + 1

@@ -1,5 +1,6 @@
-/// User values in error messages: at most ~60 characters, every control character escaped,
-/// so a 100 MB field or a NUL byte never makes an unreadable or endless error line.
+/// User values in error messages: at most ~60 characters, every control, format, private-use or
+/// unassigned character escaped, so a 100 MB field or a NUL byte never makes an unreadable or
+/// endless error line.
 public enum Quote {
   /// The text with non-printable characters escaped, cut to `limit` characters ("…" marks a cut).
   public static func text(_ s: String, limit: Int = 60) -> String {
@@ -16,8 +17,8 @@ public enum Quote {
       case "\t": out += "\\t"
       case "\0": out += "\\0"
       case _ where scalar.value < 0x20 || scalar.value == 0x7F || (0x80..<0xA0).contains(scalar.value)
-        || scalar.properties.generalCategory == .format || scalar.properties.generalCategory == .lineSeparator
-        || scalar.properties.generalCategory == .paragraphSeparator:
+        || [.format, .lineSeparator, .paragraphSeparator, .privateUse, .unassigned, .surrogate]
+          .contains(scalar.properties.generalCategory):
         out += "\\u{\(String(scalar.value, radix: 16))}"
       default: out.unicodeScalars.append(scalar)
       }
