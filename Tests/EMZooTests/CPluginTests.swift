@@ -230,6 +230,14 @@ import Testing
       }
       static void change(emzoo_family_v1 *f) { f->conditional_mean = nan_mean; }
       """)
+    // Shorter than version 1 itself (it ends before `reseed`): refused when loaded.
+    let truncated = try compile("truncated", """
+      static void change(emzoo_family_v1 *f) { f->struct_size = offsetof(emzoo_family_v1, reseed); }
+      """)
+    let short = try Self.emzoo(["--plugin", truncated, "list"])
+    #expect(short.status == 2 && short.stderr.split(separator: "\n").count == 1, "\(short.stderr)")
+    #expect(short.stderr.contains("libtruncated.so: struct_size is ") && short.stderr.contains(", expected at least "),
+            "\(short.stderr)")
     let csv = dir.appendingPathComponent("d.csv").path
     let sample = try Self.emzoo(["--plugin", older, "sample", mixtureSpec, "--n", "300", "--seed", "2", "--output", csv])
     #expect(sample.status == 0, "\(sample.stderr)")
