@@ -145,6 +145,40 @@ else
   fail "an hmm with \"emission\": \"exponential\" samples and fits"
 fi
 
+# impute through the family's `ConditionalMeanFamily`: a missing waiting time becomes
+# Σₖ p(k | the row's observed entries) / λₖⱼ, computed here from the fitted parameters; an
+# all-missing row gets Σₖ πₖ / λₖⱼ; observed entries come back as they were written.
+printf 'reply,resolution\n0.3,\n,2.5\n,\n1,1\n' >"$tmp/holes.csv"
+if run "$bin" impute "$tmp/fit.json" --data "$tmp/holes.csv" --output "$tmp/imputed.csv" \
+  && python3 - "$tmp/fit.json" "$tmp/holes.csv" "$tmp/imputed.csv" 2>"$tmp/stderr" <<'EOF'
+import csv, json, math, sys
+result = json.load(open(sys.argv[1]))
+w, rates = result["parameters"]["weights"], result["parameters"]["rates"]
+holes = list(csv.reader(open(sys.argv[2])))
+filled = list(csv.reader(open(sys.argv[3])))
+assert filled[0] == holes[0], filled[0]
+assert len(filled) == len(holes), f"{len(filled)} rows written for {len(holes)}"
+K, d = len(w), len(rates[0])
+for given, got in zip(holes[1:], filled[1:]):
+    x = [float(v) if v else None for v in given]
+    logs = [math.log(w[k]) + sum(math.log(rates[k][j]) - rates[k][j] * x[j] for j in range(d) if x[j] is not None)
+            for k in range(K)]
+    m = max(logs)
+    r = [math.exp(v - m) for v in logs]
+    r = [v / sum(r) for v in r]
+    for j in range(d):
+        if x[j] is None:
+            expected = sum(r[k] / rates[k][j] for k in range(K))
+            assert abs(float(got[j]) - expected) <= 1e-12 * expected, f"{given}: {got[j]} vs {expected}"
+        else:
+            assert got[j] == given[j], f"{given}: observed entry changed to {got[j]}"
+EOF
+then
+  pass "impute: each missing entry is the responsibility-weighted mean 1/rate, observed entries unchanged"
+else
+  fail "impute: each missing entry is the responsibility-weighted mean 1/rate, observed entries unchanged"
+fi
+
 # Bad input is the family's to reject: a negative waiting time, named by line and column.
 printf 'reply,resolution\n1.5,2\n0.5,-3\n' >"$tmp/negative.csv"
 run "$bin" fit "$spec" --data "$tmp/negative.csv" --quiet

@@ -9,6 +9,7 @@
  * M step: pₖⱼ = nₖⱼ / (nₖⱼ + Σ w x), the maximiser of Σ w (x log(1 − p) + log p), kept at
  * its previous value when no weighted row observes column j.
  * Sampling by inversion: x = ⌊log(1 − U) / log(1 − p)⌋, U uniform on [0, 1).
+ * Imputation: a missing count's expectation under component k is its mean (1 − pₖⱼ) / pₖⱼ.
  *
  * Build:  cc -shared -fPIC -O2 -Wall -Wextra -I../../Sources/EMZooPluginABI/include \
  *             geometric.c -o libgeometric.so -lm
@@ -132,6 +133,19 @@ static int reseed(double *p, int K, int d, int k, const double *row, char *error
   return 0;
 }
 
+/* The columns are independent given the component, so a missing count's expectation is the
+ * component's mean (1 − p) / p (failures before the first success), whatever the row holds. */
+static int conditional_mean(const double *p, int K, int d, const double *x, size_t rows, double *out,
+                            char *error, size_t error_size) {
+  (void)x;
+  (void)error;
+  (void)error_size;
+  for (size_t i = 0; i < rows; i++) {
+    for (int e = 0; e < K * d; e++) out[i * (size_t)K * d + e] = (1 - p[e]) / p[e];
+  }
+  return 0;
+}
+
 static const emzoo_block_v1 blocks[] = {
   {.name = "probabilities", .per_dimension = 1, .length = 0, .constraint = EMZOO_PROBABILITY},
 };
@@ -155,6 +169,7 @@ static const emzoo_family_v1 family = {
   .maximize = maximize,
   .sample = sample,
   .reseed = reseed,
+  .conditional_mean = conditional_mean,
 };
 
 const emzoo_family_v1 *emzoo_plugin_family(void) { return &family; }

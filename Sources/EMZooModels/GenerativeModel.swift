@@ -95,8 +95,19 @@ extension GenerativeModel {
 /// A model that fills in the missing entries of data (`emzoo impute`).
 public protocol MissingValueImputer: GenerativeModel {
   /// `data` with every missing entry replaced by its conditional expectation given the row's
-  /// observed entries, under `parameters`. Observed entries are unchanged.
+  /// observed entries (an HMM's: given the whole sequence), under `parameters`. Observed
+  /// entries are unchanged.
+  ///
+  /// - Throws: `ImputationUnavailable` when this model's family cannot say what a missing
+  ///   entry is expected to be (categorical symbols, a C plugin without `conditional_mean`).
   func imputed(_ parameters: Parameters, data: DataSet) throws -> DataSet
+}
+
+/// Why a model cannot impute the missing entries of data (its family gives no conditional
+/// means), as one line; `emzoo impute` names the spec and exits with status 2.
+public struct ImputationUnavailable: Error, Sendable {
+  public var reason: String
+  public init(_ reason: String) { self.reason = reason }
 }
 
 /// The hidden states of every row of a data set under fixed parameters (`emzoo decode`).

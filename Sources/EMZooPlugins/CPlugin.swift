@@ -75,7 +75,6 @@ public final class CPlugin: @unchecked Sendable {
     }
   }
 
-  let family: UnsafePointer<emzoo_family_v1>
   let statisticsFunction: @convention(c) (Int32) -> Int32
   let parameterCountFunction: @convention(c) (Int32, Int32) -> Int32
   let validateValueFunction: @convention(c) (Double) -> Int32
@@ -92,6 +91,10 @@ public final class CPlugin: @unchecked Sendable {
                                       UnsafeMutablePointer<Double>?, UnsafeMutablePointer<CChar>?, Int) -> Int32
   let reseedFunction: @convention(c) (UnsafeMutablePointer<Double>?, Int32, Int32, Int32, UnsafePointer<Double>?,
                                       UnsafeMutablePointer<CChar>?, Int) -> Int32
+
+  /// Optional (`emzoo impute`); nil when the plugin has none or predates it.
+  let conditionalMeanFunction: (@convention(c) (UnsafePointer<Double>?, Int32, Int32, UnsafePointer<Double>?, Int,
+                                                UnsafeMutablePointer<Double>?, UnsafeMutablePointer<CChar>?, Int) -> Int32)?
 
   /// Called with a one-line message when a plugin function fails where emzoo cannot throw.
   let onFailure: @Sendable (String) -> Never
@@ -129,12 +132,20 @@ public final class CPlugin: @unchecked Sendable {
     guard version == EMZOO_PLUGIN_ABI_VERSION else {
       throw failure("plugin ABI version \(version), emzoo supports \(EMZOO_PLUGIN_ABI_VERSION)")
     }
-    let family = raw.assumingMemoryBound(to: emzoo_family_v1.self)
-    let f = family.pointee
-    guard f.struct_size >= MemoryLayout<emzoo_family_v1>.size else {
-      throw failure("struct_size is \(f.struct_size), expected at least \(MemoryLayout<emzoo_family_v1>.size) (set it to sizeof(emzoo_family_v1))")
+    // A plugin compiled with an older header has a shorter structure (it ends before the
+    // members appended since, `conditional_mean` first): copy only its `struct_size` bytes
+    // into a zeroed structure, so an appended member it lacks reads as NULL and nothing past
+    // its end is read.
+    let layout = MemoryLayout<emzoo_family_v1>.self
+    let structSize = raw.load(fromByteOffset: layout.offset(of: \.struct_size)!, as: Int.self)
+    let versionOneSize = layout.offset(of: \.conditional_mean)!
+    guard structSize >= versionOneSize else {
+      throw failure("struct_size is \(structSize), expected at least \(versionOneSize) (set it to sizeof(emzoo_family_v1))")
     }
-    self.family = family
+    var f = emzoo_family_v1()
+    withUnsafeMutableBytes(of: &f) {
+      $0.copyMemory(from: UnsafeRawBufferPointer(start: raw, count: min(structSize, layout.size)))
+    }
 
     guard let namePointer = f.name else { throw failure("the family has no name") }
     let name = String(cString: namePointer)
@@ -188,6 +199,7 @@ public final class CPlugin: @unchecked Sendable {
     maximizeFunction = try required(f.maximize, "maximize")
     sampleFunction = try required(f.sample, "sample")
     reseedFunction = try required(f.reseed, "reseed")
+    conditionalMeanFunction = f.conditional_mean
   }
 
   // MARK: - Calls

@@ -229,3 +229,33 @@ public struct CPluginFamily: EmissionFamily, SpecifiedFamily {
 /// subsample, re-seeding at the worst-explained row agreed over the processes) is the
 /// mixture's, the same for every family.
 extension CPluginFamily: RowWindowFamily {}
+
+/// `emzoo impute` through the plugin's optional `conditional_mean` (appended to ABI 1); a
+/// plugin without it says so in one line.
+extension CPluginFamily: ConditionalMeanFamily {
+  public var conditionalMeanUnavailable: String? {
+    plugin.conditionalMeanFunction == nil
+      ? "plugin \(plugin.name) gives no conditional_mean (the optional function of emzoo_plugin.h that impute needs)"
+      : nil
+  }
+
+  /// The plugin's `conditional_mean`; a missing entry it leaves non-finite ends the process
+  /// with one line naming the row, component and column.
+  public func conditionalMeans(_ x: UnsafePointer<Double>, rows: Int, parameters: Parameters,
+                               into out: UnsafeMutablePointer<Double>) {
+    guard let function = plugin.conditionalMeanFunction else {
+      preconditionFailure("conditionalMeans without conditional_mean (see conditionalMeanUnavailable)")
+    }
+    parameters.withUnsafeBufferPointer { p in
+      plugin.callOrFail("conditional_mean") { function(p.baseAddress, k32, d32, x, rows, out, $0, $1) }
+    }
+    let K = components, d = dimension
+    for i in 0..<rows {
+      for k in 0..<K {
+        for j in 0..<d where x[i * d + j].isNaN && !out[(i * K + k) * d + j].isFinite {
+          plugin.fail("conditional_mean: returned \(JSONValue.format(out[(i * K + k) * d + j])) for row \(i), component \(k), column \(j)")
+        }
+      }
+    }
+  }
+}

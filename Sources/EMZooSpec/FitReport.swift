@@ -207,7 +207,8 @@ extension SpecifiedModel {
   }
 
   /// The data with missing entries imputed under the spec's parameters; nil when this kind
-  /// cannot impute.
+  /// cannot impute, `ImputationUnavailable` when this model's family cannot (categorical
+  /// symbols, a C plugin without `conditional_mean`).
   public func imputed(spec: ModelSpec, data: DataSet) throws -> DataSet? {
     try imputed(try requiredParameters(spec, for: "impute from"), data: data)
   }

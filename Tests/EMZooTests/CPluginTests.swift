@@ -143,6 +143,121 @@ import Testing
     #expect(reported.isApproximatelyEqual(to: logLikelihood, relativeTolerance: 1e-9), "\(reported) vs \(logLikelihood)")
   }
 
+  // MARK: - Imputation
+
+  /// `impute` through the plugin's `conditional_mean`: a mixture's missing count is
+  /// Σₖ p(k | the row's observed counts) (1 − pₖⱼ) / pₖⱼ, computed here from the geometric pmf;
+  /// an HMM of the same family imputes every missing entry and leaves observed ones alone.
+  @Test func imputationUsesTheConditionalMean() throws {
+    let dir = try temporaryDirectory()
+    let library = try Self.geometric(in: dir)
+    let csv = dir.appendingPathComponent("holes.csv").path
+    let text = "tries,misses\n1,\n,3\n0,2\n,\n6,\n"
+    try text.write(toFile: csv, atomically: true, encoding: .utf8)
+    let out = dir.appendingPathComponent("filled.csv").path
+    let r = try Self.emzoo(["--plugin", library, "impute", mixtureSpec, "--data", csv, "--output", out])
+    #expect(r.status == 0 && r.stderr.isEmpty, "\(r.stderr)")
+    let filled = try readCSV(out), given = try readCSV(csv)
+    let w: [Double] = [0.4, 0.6], p: [[Double]] = [[0.6, 0.3], [0.1, 0.5]]
+    #expect(filled.count == given.count)
+    for (row, x) in zip(filled, given) {
+      var joint = w
+      for k in 0..<2 {
+        for j in 0..<2 where !x[j].isNaN { joint[k] *= Foundation.pow(1 - p[k][j], x[j]) * p[k][j] }
+      }
+      let total = joint[0] + joint[1]
+      for j in 0..<2 {
+        if x[j].isNaN {
+          var expected = 0.0
+          for k in 0..<2 { expected += joint[k] / total * (1 - p[k][j]) / p[k][j] }
+          #expect(row[j].isApproximatelyEqual(to: expected, relativeTolerance: 1e-12), "\(x): \(row[j]) vs \(expected)")
+        } else {
+          #expect(row[j] == x[j])
+        }
+      }
+    }
+    let hmm = try Self.emzoo(["--plugin", library, "impute", hmmSpec, "--data", csv])
+    #expect(hmm.status == 0, "\(hmm.stderr)")
+    let hmmRows = hmm.stdout.split(separator: "\n").dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+    #expect(hmmRows.count == 5 && hmmRows.allSatisfy { $0.count == 2 && $0.allSatisfy { Double($0) != nil } }, "\(hmm.stdout)")
+    #expect(hmmRows.map { $0[0] } == ["1", hmmRows[1][0], "0", hmmRows[3][0], "6"])
+  }
+
+  /// A plugin built with the header before `conditional_mean` (its `struct_size` ends above
+  /// the member) loads, fits and decodes, and `impute` refuses it with one line, even when the
+  /// bytes after its structure would pass for a function; one whose `conditional_mean` returns
+  /// NaN is stopped with one line naming the entry.
+  @Test func pluginsWithoutAUsableConditionalMeanAreRefusedByImpute() throws {
+    let dir = try temporaryDirectory()
+    func compile(_ name: String, _ body: String) throws -> String {
+      let path = dir.appendingPathComponent("\(name).c").path
+      try """
+        #include <math.h>
+        #include <stddef.h>
+        #define emzoo_plugin_family geometric_family
+        #include "geometric.c"
+        #undef emzoo_plugin_family
+        \(body)
+        static emzoo_family_v1 changed;
+        const emzoo_family_v1 *emzoo_plugin_family(void);
+        const emzoo_family_v1 *emzoo_plugin_family(void) {
+          changed = *geometric_family();
+          change(&changed);
+          return &changed;
+        }
+
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+      return try Self.compile(path, to: "lib\(name).so", in: dir)
+    }
+    let older = try compile("older", """
+      static int refuse(const double *p, int K, int d, const double *x, size_t rows, double *out,
+                        char *error, size_t error_size) {
+        (void)p; (void)K; (void)d; (void)x; (void)rows; (void)out;
+        snprintf(error, error_size, "read past struct_size");
+        return 1;
+      }
+      static void change(emzoo_family_v1 *f) {
+        f->struct_size = offsetof(emzoo_family_v1, conditional_mean);
+        f->conditional_mean = refuse;
+      }
+      """)
+    let nan = try compile("nanmean", """
+      static int nan_mean(const double *p, int K, int d, const double *x, size_t rows, double *out,
+                          char *error, size_t error_size) {
+        (void)p; (void)x; (void)error; (void)error_size;
+        for (size_t e = 0; e < rows * (size_t)K * d; e++) out[e] = NAN;
+        return 0;
+      }
+      static void change(emzoo_family_v1 *f) { f->conditional_mean = nan_mean; }
+      """)
+    // Shorter than version 1 itself (it ends before `reseed`): refused when loaded.
+    let truncated = try compile("truncated", """
+      static void change(emzoo_family_v1 *f) { f->struct_size = offsetof(emzoo_family_v1, reseed); }
+      """)
+    let short = try Self.emzoo(["--plugin", truncated, "list"])
+    #expect(short.status == 2 && short.stderr.split(separator: "\n").count == 1, "\(short.stderr)")
+    #expect(short.stderr.contains("libtruncated.so: struct_size is ") && short.stderr.contains(", expected at least "),
+            "\(short.stderr)")
+    let csv = dir.appendingPathComponent("d.csv").path
+    let sample = try Self.emzoo(["--plugin", older, "sample", mixtureSpec, "--n", "300", "--seed", "2", "--output", csv])
+    #expect(sample.status == 0, "\(sample.stderr)")
+    let fit = try Self.emzoo(["--plugin", older, "fit", mixtureSpec, "--data", csv, "--quiet", "--restarts", "1"])
+    #expect(fit.status == 0, "\(fit.stderr)")
+    let decode = try Self.emzoo(["--plugin", older, "decode", hmmSpec, "--data", csv])
+    #expect(decode.status == 0, "\(decode.stderr)")
+    let holes = dir.appendingPathComponent("holes.csv").path
+    try "tries,misses\n1,\n2,3\n".write(toFile: holes, atomically: true, encoding: .utf8)
+    for (library, spec, fragment) in [
+      (older, mixtureSpec, "geometric-mixture.json: model: \"geometric-mixture\" cannot impute missing values: plugin geometric gives no conditional_mean"),
+      (older, hmmSpec, "geometric-hmm.json: model: \"hmm\" cannot impute missing values: plugin geometric gives no conditional_mean"),
+      (nan, mixtureSpec, "emzoo: plugin geometric: conditional_mean: returned null for row 0, component 0, column 1"),
+    ] {
+      let r = try Self.emzoo(["--plugin", library, "impute", spec, "--data", holes])
+      #expect(r.status == 2 && r.stdout.isEmpty, "\(r.stdout)\(r.stderr)")
+      #expect(r.stderr.contains(fragment) && r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
+    }
+  }
+
   // MARK: - HMM
 
   @Test func hmmSamplesFitsDecodesAndRecoversTheTruth() throws {

@@ -15,7 +15,7 @@
  *
  * and registers the family under `name`: it is then the mixture kind `<name>-mixture` and the
  * HMM emission `"emission": "<name>"`, in every command (list, sample, fit, check, run,
- * decode). `impute` is not available for plugin families in ABI version 1.
+ * decode), and in `impute` when it gives the optional `conditional_mean`.
  *
  * -------------------------------------------------------------------------------------------
  * Model. A family describes K components (or HMM states) over rows of d numbers. Component k
@@ -70,7 +70,8 @@
  * with exit status 2 ("plugin ABI version 2, emzoo supports 1"). A plugin sets `abi_version`
  * to EMZOO_PLUGIN_ABI_VERSION of the header it was compiled with and `struct_size` to
  * sizeof(emzoo_family_v1); compatible additions are appended at the end of the structure
- * and recognised by a larger `struct_size`.
+ * and recognised by a larger `struct_size` (the first: `conditional_mean`). emzoo reads only
+ * the plugin's `struct_size` bytes and treats a member beyond them as NULL.
  */
 #ifndef EMZOO_PLUGIN_H
 #define EMZOO_PLUGIN_H
@@ -197,6 +198,18 @@ typedef struct emzoo_family_v1 {
    *  emzoo uses it to start components and to repair a component that lost all its weight. */
   int (*reseed)(double *params, int K, int d, int k, const double *row,
                 char *error, size_t error_size);
+
+  /* Appended to version 1 (read only when `struct_size` covers it, so a plugin compiled with
+   * an older header, whose structure ends above, still loads). */
+
+  /** Optional (NULL, or absent from an older plugin: `emzoo impute` refuses the family with
+   *  exit status 2). out[(i·K + k)·d + j] = E[xᵢⱼ | component k, the observed entries of row i]
+   *  for every missing (NaN) entry j of each row i < rows; emzoo ignores `out` at observed
+   *  entries. With columns independent given the component this is component k's mean of
+   *  column j, whatever the row holds. emzoo imputes a mixture's missing entry by
+   *  Σₖ p(k | observed entries) out[…k…] and an HMM's by Σₖ p(state k | sequence) out[…k…]. */
+  int (*conditional_mean)(const double *params, int K, int d, const double *x, size_t rows,
+                          double *out, char *error, size_t error_size);
 } emzoo_family_v1;
 
 /** Marks the entry point exported even when a plugin is built with -fvisibility=hidden. */

@@ -120,3 +120,14 @@ extension ExponentialFamily: CoordinatizedFamily {
   }
   var coordinateBlocks: [CoordinateBlock] { [CoordinateBlock(name: "rates", range: 0..<coordinateCount, transform: .log)] }
 }
+
+/// Optional: `emzoo impute`. The columns are independent given the component, so a missing
+/// entry's expectation under component k is its mean 1/λₖⱼ, whatever the row holds.
+extension ExponentialFamily: ConditionalMeanFamily {
+  func conditionalMeans(_ x: UnsafePointer<Double>, rows: Int, parameters p: Parameters,
+                        into out: UnsafeMutablePointer<Double>) {
+    for i in 0..<rows {
+      for e in 0..<p.rates.count { out[i * p.rates.count + e] = 1 / p.rates[e] }
+    }
+  }
+}
