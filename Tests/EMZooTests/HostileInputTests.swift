@@ -129,6 +129,10 @@ import Testing
     expectOneLine(try sh("$E select spec.json --data empty-row.csv --components 1...3", in: dir), "select, an empty row")
     try "x1,x2\n0,\n1,\n4,\n5,\n".write(to: dir.appendingPathComponent("empty-column.csv"), atomically: true, encoding: .utf8)
     expectOneLine(try sh("$E select spec.json --data empty-column.csv --components 1...3", in: dir), "select, an empty column")
+    try #"{"model":"hmm","options":{"states":2,"emission":"poisson"}}"#.write(
+      to: dir.appendingPathComponent("hmm.json"), atomically: true, encoding: .utf8)
+    try "count\nNA\nNA\nNA\n".write(to: dir.appendingPathComponent("all-missing.csv"), atomically: true, encoding: .utf8)
+    expectOneLine(try sh("$E select hmm.json --data all-missing.csv --components 1...2", in: dir), "select, an HMM's rows all missing")
     // Every seed accepted reruns: the written seed is exact.
     let big = try sh("$E fit spec.json --data d.csv --quiet --restarts 2 --seed 9007199254740870", in: dir)
     #expect(big.status == 0 && big.stdout.contains("\"seed\": 9007199254740"), "\(big.stderr)")

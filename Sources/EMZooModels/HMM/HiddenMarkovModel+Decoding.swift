@@ -3,7 +3,19 @@ public import EMZooCore
 import Foundation
 
 extension HiddenMarkovModel: HiddenStateDecoder {
-  public func validateForFitting(_ data: DataSet) throws { try family.validateForFitting(data) }
+  /// The family's checks, and some row with an observed entry (else the starts have nothing to
+  /// start from). A distributed fit's window may be all missing while others are not: there the
+  /// start itself finds out, over every process.
+  public func validateForFitting(_ data: DataSet) throws {
+    if data.held == nil, data.rows > 0 {
+      let d = data.dimension
+      let anyObserved = data.values.withUnsafeBufferPointer { all in
+        (0..<data.rows).contains { !Self.isMissing(all.baseAddress! + $0 * d, dimension: d) }
+      }
+      guard anyObserved else { throw InputError("\(data.source): every row is missing; nothing to fit") }
+    }
+    try family.validateForFitting(data)
+  }
 
   /// The family's checks (a partly missing row is marginalised by the family).
   public func validate(_ data: DataSet) throws { try family.validate(data) }
