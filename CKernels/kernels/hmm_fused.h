@@ -64,9 +64,14 @@ fused_forward_first(v8s *a, const emz_v8 *bt, const double *initial, size_t K, d
 
 /// Forward step t ≥ 1: α̃_t from α̃_{t−1} (in `a`) and b̃_t, into `a` and `alpha_t`, with
 /// `*scale_t` = 2^−e_t; 0 when α̃_{t−1} is all 0 (impossible), infinite or NaN.
+///
+/// `lanes` (4 or 8, a constant after inlining) is how many states the product combines: 4 when
+/// K ≤ 4, as states K…7 are 0 in α̃ and their rows of A are 0, so the 4 terms they add to each
+/// of the first 4 partial sums of `combine_states` are +0 and leave those sums' bits as they are
+/// (the sums are ≥ +0: no −0 to turn into +0). Half the broadcasts and products.
 static inline __attribute__((always_inline)) int
 fused_forward_step(v8s *a, const emz_v8 *bt, const v8s *rows, double *alpha_t, double *scale_t,
-                   int64_t *exponents) {
+                   int64_t *exponents, const size_t lanes) {
   v8i mx, biased;
   max_state(&mx, a);  // of α̃_{t−1}: off the chain of the product below
   if (mx[0] <= 0 || mx[0] >= 0x7ff0000000000000) return 0;  // all 0, or ∞/NaN
@@ -75,7 +80,7 @@ fused_forward_step(v8s *a, const emz_v8 *bt, const v8s *rows, double *alpha_t, d
   *exponents += biased[0] - 1023;
   *scale_t = inv[0];
   v8s next;
-  combine_states(&next, a, rows, 8);
+  combine_states(&next, a, rows, lanes);
   const v8s bv = *bt;
   *a = next * (bv * inv);
   *(emz_v8 *)alpha_t = *a;
@@ -83,16 +88,18 @@ fused_forward_step(v8s *a, const emz_v8 *bt, const v8s *rows, double *alpha_t, d
 }
 
 /// Backward step t ≥ 1: from β̂_t (in `beta`), b̃_t and 2^−e_t, adds α̃_{t−1} ⊗ u_t
-/// (u_t = b̃_t ∘ β̂_t 2^−e_t) to `outer` and leaves β̂_{t−1} = A u_t in `beta`.
+/// (u_t = b̃_t ∘ β̂_t 2^−e_t) to `outer` and leaves β̂_{t−1} = A u_t in `beta`. With `lanes` = 4
+/// (K ≤ 4, as in `fused_forward_step`: u is 0 in states K…7) only the first 4 rows of `outer`
+/// are updated; the others are never read.
 static inline __attribute__((always_inline)) void
 fused_backward_step(v8s *beta, const double *bt, double scale_t, const double *alpha_prev,
-                    const v8s *columns, v8s *outer) {
+                    const v8s *columns, v8s *outer, const size_t lanes) {
   v8s u = *(const emz_v8 *)bt;
   u = *beta * (u * scale_t);
   // α̃_{t−1}(i) broadcast straight from memory (as in forward_backward_states).
-  for (size_t i = 0; i < 8; i++) outer[i] += alpha_prev[i] * u;
+  for (size_t i = 0; i < lanes; i++) outer[i] += alpha_prev[i] * u;
   v8s next;
-  combine_states(&next, &u, columns, 8);
+  combine_states(&next, &u, columns, lanes);
   *beta = next;
 }
 
