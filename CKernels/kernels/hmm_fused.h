@@ -27,6 +27,13 @@ static inline __attribute__((always_inline)) void emz_v8_max_lanes(emz_v8 *out, 
   *out = emz_v8_select(s > m, s, m);
 }
 
+/// `max_state` over lanes 0…3 (in lanes 0…3; lanes 4…7 get the maximum of lanes 4…7).
+static inline __attribute__((always_inline)) void max_state_4(v8i *out, const v8s *v) {
+  v8i m = (v8i)(*v);
+  m = __builtin_elementwise_max(m, __builtin_shufflevector(m, m, 2, 3, 0, 1, 6, 7, 4, 5));
+  *out = __builtin_elementwise_max(m, __builtin_shufflevector(m, m, 1, 0, 3, 2, 5, 4, 7, 6));
+}
+
 /// The transition matrix as state vectors, rows[i] = A_i· and columns[j] = A_·j (zero
 /// padding), and the transition accumulators `outer` set to 0.
 static inline __attribute__((always_inline)) void
@@ -73,7 +80,13 @@ static inline __attribute__((always_inline)) int
 fused_forward_step(v8s *a, const emz_v8 *bt, const v8s *rows, double *alpha_t, double *scale_t,
                    int64_t *exponents, const size_t lanes) {
   v8i mx, biased;
-  max_state(&mx, a);  // of α̃_{t−1}: off the chain of the product below
+  // Of α̃_{t−1}: off the chain of the product below, but the longer of the two chains, so with
+  // 4 lanes it takes two lane swaps instead of three (lanes 4…7 then hold their own maximum, 0,
+  // and their 2^−e multiplies b̃ = 0 there).
+  if (lanes == 4)
+    max_state_4(&mx, a);
+  else
+    max_state(&mx, a);
   if (mx[0] <= 0 || mx[0] >= 0x7ff0000000000000) return 0;  // all 0, or ∞/NaN
   v8s inv;
   inverse_power_of_two_lanes(&inv, &biased, &mx);
