@@ -104,7 +104,7 @@ hmm_gaussian_full_states(size_t T, const size_t D, size_t K, const double *x,
     lb -= m;
     emz_v8_exp_nonpositive(&bt, &lb);
     *(emz_v8 *)(b + t * 8) = bt;
-    if (!fused_forward_step(&a, &bt, rows, alpha + t * 8, scale + t, &exponents)) goto failed;
+    if (!fused_forward_step(&a, &bt, rows, alpha + t * 8, scale + t, &exponents, 8)) goto failed;
   }
   const double s = sum_states(&a);
   if (!(s > 0)) {
@@ -138,7 +138,7 @@ hmm_gaussian_full_states(size_t T, const size_t D, size_t K, const double *x,
       for (size_t k = 0; k < K; k++) init_acc[k] += gamma_s[k];
       break;
     }
-    fused_backward_step(&beta, b + t * 8, scale[t], alpha + (t - 1) * 8, columns, outer);
+    fused_backward_step(&beta, b + t * 8, scale[t], alpha + (t - 1) * 8, columns, outer, 8);
   }
   fused_transition_statistics(trans_acc, transition, outer, K);
   const emz_gaussian_full_layout L = emz_gaussian_full_layout_make(D);

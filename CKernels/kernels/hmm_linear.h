@@ -58,10 +58,11 @@ linear_row_states(emz_v8 *out, emz_v8 *bound, const double *x, const size_t D, c
   *bound = m;
 }
 
-/// `emz_hmm_estep_linear` with d a compile-time constant when D ≤ 8 (unrolled), and whether
-/// the sequence has missing entries.
+/// `emz_hmm_estep_linear` with d a compile-time constant when D ≤ 8 (unrolled), whether the
+/// sequence has missing entries, and the states the recursions combine (`lanes` = 4 when
+/// K ≤ 4, else 8; see `fused_forward_step`).
 static inline __attribute__((always_inline)) double
-hmm_linear_states(size_t T, const size_t D, size_t K, const int missing, const double *x,
+hmm_linear_states(size_t T, const size_t D, size_t K, const size_t lanes, const int missing, const double *x,
                   const double *slopes, const double *offsets, const double *initial,
                   const double *transition, double *b, double *alpha, double *scale,
                   double *init_acc, double *trans_acc, double *stats, int *has_missing) {
@@ -118,7 +119,7 @@ hmm_linear_states(size_t T, const size_t D, size_t K, const int missing, const d
   for (t = 1; t < T; t++) {
     EMZ_HL_EMISSION(t);
     *(emz_v8 *)(b + t * 8) = bt;
-    if (!fused_forward_step(&a, &bt, rows, alpha + t * 8, scale + t, &exponents)) goto failed;
+    if (!fused_forward_step(&a, &bt, rows, alpha + t * 8, scale + t, &exponents, lanes)) goto failed;
   }
 #undef EMZ_HL_EMISSION
   const double s = sum_states(&a);
@@ -160,7 +161,7 @@ hmm_linear_states(size_t T, const size_t D, size_t K, const int missing, const d
       for (size_t k = 0; k < K; k++) init_acc[k] += gamma_s[k];
       break;
     }
-    fused_backward_step(&beta, b + t * 8, scale[t], alpha + (t - 1) * 8, columns, outer);
+    fused_backward_step(&beta, b + t * 8, scale[t], alpha + (t - 1) * 8, columns, outer, lanes);
   }
   fused_transition_statistics(trans_acc, transition, outer, K);
   const emz_independent_layout L = emz_independent_layout_make(D);
@@ -195,20 +196,26 @@ static double EMZ_FN(hmm_estep_linear)(size_t T, size_t d, size_t K, const doubl
   if (K == 0) return -INFINITY;  // no state can emit anything
   int missing = 0;
   double loglik = 0;
+#define EMZ_HL_RUN(D, W)                                                                       \
+  loglik = hmm_linear_states(T, D, K, W, 0, x, slopes, offsets, initial, transition, b, alpha, \
+                             scale, init_acc, trans_acc, stats, &missing);                     \
+  if (missing)                                                                                 \
+    loglik = hmm_linear_states(T, D, K, W, 1, x, slopes, offsets, initial, transition, b,      \
+                               alpha, scale, init_acc, trans_acc, stats, &missing);            \
+  return loglik;
 #define EMZ_HL_CASE(D)                                                                         \
   case D:                                                                                      \
-    loglik = hmm_linear_states(T, D, K, 0, x, slopes, offsets, initial, transition, b, alpha,  \
-                               scale, init_acc, trans_acc, stats, &missing);                   \
-    if (missing)                                                                               \
-      loglik = hmm_linear_states(T, D, K, 1, x, slopes, offsets, initial, transition, b,       \
-                                 alpha, scale, init_acc, trans_acc, stats, &missing);          \
-    return loglik;
+    if (K <= 4) {                                                                              \
+      EMZ_HL_RUN(D, 4)                                                                         \
+    }                                                                                          \
+    EMZ_HL_RUN(D, 8)
   switch (d) {
     EMZ_HL_CASE(1) EMZ_HL_CASE(2) EMZ_HL_CASE(3) EMZ_HL_CASE(4)
     EMZ_HL_CASE(5) EMZ_HL_CASE(6) EMZ_HL_CASE(7) EMZ_HL_CASE(8)
     default:  // wide rows: d at run time, and the loop that tests every entry
-      return hmm_linear_states(T, d, K, 1, x, slopes, offsets, initial, transition, b, alpha,
+      return hmm_linear_states(T, d, K, 8, 1, x, slopes, offsets, initial, transition, b, alpha,
                                scale, init_acc, trans_acc, stats, &missing);
   }
 #undef EMZ_HL_CASE
+#undef EMZ_HL_RUN
 }

@@ -165,7 +165,7 @@ import Testing
     return value.map { ($0 + model.constantLogLikelihood(of: data), stats) }
   }
 
-  @Test(arguments: [1, 2, 3, 8, 9, 17])
+  @Test(arguments: [1, 2, 3, 4, 5, 8, 9, 17])
   func matchesTheTextbookRecursions(states K: Int) throws {
     for d in [1, 4, 5] {
       for missing in [0.0, 0.15] {
@@ -182,6 +182,35 @@ import Testing
         if let fused { expectClose(fused, expected, data: data, K: K, label + " (fused)") }
       }
     }
+  }
+
+  /// K ≤ 4 runs the recursions over 4 state lanes instead of 8 (`fused_forward_step`), which
+  /// must not change a bit: a 3-state chain gives the statistics and log-likelihood, bit for bit,
+  /// of the same chain with two more states (8 lanes) that it can never enter (π and A give them
+  /// probability 0) and whose rates copy the first state's (so each row's shift, which depends
+  /// on the largest rate, is the same).
+  @Test(arguments: [1, 3])
+  func fourStateLanesGiveTheBitsOfEight(d: Int) throws {
+    let (data, p) = randomCase(seed: 41 + UInt64(d), lengths: [1, 60, 300, 2], d: d, K: 3, missing: 0)
+    let three = HiddenMarkovModel(family: PoissonFamily(components: 3, dimension: d)).adapted(to: data)
+    let five = HiddenMarkovModel(family: PoissonFamily(components: 5, dimension: d)).adapted(to: data)
+    var transition = [Double](repeating: 0, count: 25)
+    for i in 0..<3 { for j in 0..<3 { transition[i * 5 + j] = p.transition[i * 3 + j] } }
+    for i in 3..<5 { transition[i * 5 + i] = 1 }
+    let rates = p.emission.rates + Array(p.emission.rates[0..<d]) + Array(p.emission.rates[0..<d])
+    let q = HiddenMarkovModel<PoissonFamily>.Parameters(
+      initial: p.initial + [0, 0], transition: transition, emission: .init(rates: rates))
+    let small = try #require(try fusedEStep(three, data, p))
+    let large = try #require(try fusedEStep(five, data, q))
+    #expect(small.0.bitPattern == large.0.bitPattern, "log-likelihood \(small.0) vs \(large.0)")
+    let width = 1 + 2 * d
+    var pairs: [(Double, Double)] = (0..<3).map { (small.1[$0], large.1[$0]) }
+    for i in 0..<3 { for j in 0..<3 { pairs.append((small.1[3 + i * 3 + j], large.1[5 + i * 5 + j])) } }
+    for e in 0..<(3 * width) { pairs.append((small.1[12 + e], large.1[30 + e])) }
+    for (a, b) in pairs { #expect(a.bitPattern == b.bitPattern, "\(a) vs \(b)") }
+    // The two unreachable states gather nothing.
+    for k in 3..<5 { #expect(large.1[30 + k * width] == 0) }
+    expectClose(small, reference(data, p, K: 3), data: data, K: 3, "K 3, d \(d)")
   }
 
   /// Wide rows take the kernel's loop over a run-time d; an impossible sequence gives −∞ and
