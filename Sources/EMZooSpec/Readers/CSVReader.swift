@@ -157,21 +157,25 @@ public enum CSVReader {
   /// rows from `rowOffset` in messages; with `destination`, the values go there (room for
   /// `lineBound − 1` rows of every selected column) instead of into `RawTable.values`. A
   /// malformed header throws; a malformed row is returned as `failure`.
+  ///
+  /// `continuing`: the rows after the header are a later part of the file (a line start in its
+  /// middle), so their first line is not the file's first data line, which must be a row.
   static func parseRaw(source: String, columns wanted: [String]?, lineBound: Int, rowOffset: Int = 0,
-                       destination: UnsafeMutablePointer<Double>? = nil,
+                       destination: UnsafeMutablePointer<Double>? = nil, continuing: Bool = false,
                        nextBlock: () -> [UInt8]?) throws -> RawTable {
-    // The header (and the first data row, which decides which columns are numeric).
+    // The header (and the first data row, which must be a row, unless `continuing`).
     var buffer: [UInt8] = []
     var exhausted = false
     func refill() {
       if let more = nextBlock() { buffer += more } else { exhausted = true }
     }
+    let headLines = continuing ? 1 : 2
     var newlines = 0
-    while !exhausted, newlines < 2 {
+    while !exhausted, newlines < headLines {
       let scanned = buffer.count
       refill()
       newlines += buffer[scanned...].lazy.filter { $0 == 0x0A }.count
-      if newlines < 2, buffer.count > CSVReader.maxHeaderBytes {
+      if newlines < headLines, buffer.count > CSVReader.maxHeaderBytes {
         throw InputError("\(source): no line end in the first \(CSVReader.maxHeaderBytes >> 20) MB; expected a CSV header row and data rows")
       }
     }
@@ -190,7 +194,7 @@ public enum CSVReader {
     var offset = min(headerLine.endIndex + 1, buffer.count)
     if offset < buffer.count, buffer[offset - 1] == 0x0D, offset < buffer.count, buffer[offset] == 0x0A { offset += 1 }
     let firstRow = offset < buffer.count ? fields(line(in: buffer, from: offset)) : []
-    guard !firstRow.isEmpty, !(firstRow.count == 1 && firstRow[0].isEmpty) else {
+    guard continuing || !firstRow.isEmpty && !(firstRow.count == 1 && firstRow[0].isEmpty) else {
       throw InputError("\(source): no data rows after the header")
     }
     // Without `columns`, every column is a candidate; a column is text (and dropped) only when
