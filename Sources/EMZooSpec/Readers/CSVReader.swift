@@ -7,7 +7,9 @@ internal import EMZooModels
 
 /// A CSV reader for numeric tables. The file is read twice in 8 MiB blocks: once to count
 /// its lines (so the value matrix is allocated once, at its final size) and once to parse
-/// it in C (`emz_csv_parse`), so peak memory is the matrix plus one block.
+/// it in C (`emz_csv_parse`), so peak memory is the matrix plus one block. A large regular
+/// file is read the same way in parts, each on its own thread, with a block per part
+/// (`parse(_:source:columns:cuts:threads:)`).
 public enum CSVReader {
   static let blockSize = 8 << 20
   /// The longest header line (and first data line) accepted.
@@ -18,7 +20,11 @@ public enum CSVReader {
   /// A NumPy `.npy` file (by its extension or its `\x93NUMPY` magic) is read by `NpyReader`
   /// instead, its columns named `c0`, `c1`, … and the sequence ids in column `sequence` (a
   /// name `c<j>`; a CSV file's sequence column is always the one named `sequence`).
-  public static func read(path: String, columns wanted: [String]? = nil, sequence: String? = nil) throws -> DataSet {
+  ///
+  /// A regular CSV file of `partsThreshold` bytes or more is parsed in parts on `threads`
+  /// threads (0: every core; never more than the cores available), with the same result.
+  public static func read(path: String, columns wanted: [String]? = nil, sequence: String? = nil,
+                          threads: Int = 0) throws -> DataSet {
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
       throw InputError("\(path): no such data file")
@@ -41,6 +47,11 @@ public enum CSVReader {
         defer { bytes = nil }
         return bytes
       }
+    }
+    let workers = workers(threads)
+    if workers > 1, let file = try? FileBytes(path: path), file.size >= partsThreshold,
+       let data = try parseInParts(file, source: path, columns: wanted, parts: workers, threads: workers) {
+      return data
     }
     guard let handle = FileHandle(forReadingAtPath: path) else {
       throw InputError("\(path): cannot read the data file")
