@@ -151,14 +151,18 @@ func loadModel(_ path: String) throws -> (ModelSpec, any SpecifiedModel) {
 /// With `distributed` under an MPI launch of several processes, each process reads only its own
 /// rows (`DistributedReader`); a model that cannot fit row windows then gets every row gathered.
 /// Collective then: every process must call it.
+///
+/// A large data file is parsed on `threads` threads (default: the spec's fit.threads; 0 = all
+/// cores), as the fit's E step runs.
 func loadSpecAndData(_ specPath: String, data dataPath: String?, output: String? = nil,
-                     distributed: Bool = false) throws -> (ModelSpec, DataSet, any SpecifiedModel) {
+                     distributed: Bool = false, threads: Int? = nil) throws -> (ModelSpec, DataSet, any SpecifiedModel) {
   let group = Processes.group
   if distributed, group.size > 1 {
     return try loadDistributed(specPath, data: dataPath, output: output, group: group)
   }
   let (spec, kind, path) = try specKindAndDataPath(specPath, data: dataPath, output: output)
-  let table = try CSVReader.read(path: path, columns: spec.columns, sequence: spec.sequenceColumn)
+  let table = try CSVReader.read(path: path, columns: spec.columns, sequence: spec.sequenceColumn,
+                                 threads: threads ?? spec.fit.threads)
   let model = try makeModel(kind, spec: spec, table: table)
   try checkMemory(model, spec: spec, table: table)
   return (spec, table, model)

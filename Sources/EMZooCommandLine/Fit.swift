@@ -34,7 +34,7 @@ struct Fit: ParsableCommand {
     // Under MPI every rank reads its own rows; if any fails, every rank stops with the message
     // of the first failure in the file.
     let (spec, table, model) = try Processes.group.agreeing {
-      try loadSpecAndData(self.spec, data: self.data, output: self.output, distributed: true)
+      try loadSpecAndData(self.spec, data: self.data, output: self.output, distributed: true, threads: flags.threads)
     }
     let printer = ProgressPrinter()
     var progress: (@Sendable (FitProgress) -> Void)? = nil

@@ -26,7 +26,7 @@ extension EMEngine {
   ///
   /// `job(i, worker)` may use the worker's own resources (its runner) without locking: no two
   /// jobs of one worker run at the same time.
-  static func concurrently<T>(
+  package static func concurrently<T>(
     _ count: Int, workers: Int, _ job: (_ index: Int, _ worker: Int) -> Result<T, any Error>
   ) -> [Result<T, any Error>] {
     if workers <= 1 || count <= 1 { return (0..<count).map { job($0, 0) } }

@@ -214,6 +214,28 @@ import Testing
     }
   }
 
+  @Test("blank lines opening, closing or filling a part: the plain reader's message")
+  func blankLinesAtPartBoundaries() throws {
+    // In two parts, the first file's second part starts at its blank line (byte 6) and the
+    // second file's first part ends with its blank line; in three, the third file's first part
+    // ends with two blank lines, and in five, its second part is those two blank lines alone.
+    for (text, fields) in [("a\n1\n2\n\n3\n4\n", 1), ("a,b\r\n1,2\r\n3,4\r\n\r\n5,6\r\n7,8\r\n", 2), ("a\n1\n\n\n2\n3\n4\n5\n", 1)] {
+      let path = try temporaryFile(text)
+      defer { try? FileManager.default.removeItem(atPath: path) }
+      var expected = ""
+      do { _ = try CSVReader.read(path: path) } catch let error as InputError { expected = error.message }
+      #expect(expected.hasSuffix("empty line between rows; expected \(fields) fields"))
+      for ranks in 2...5 {
+        for result in try readAll(path, ranks: ranks) {
+          switch result {
+          case .success: Issue.record("\(Array(text)), \(ranks) ranks: no error")
+          case .failure(let error): #expect(error.message == expected, "\(Array(text)), \(ranks) ranks")
+          }
+        }
+      }
+    }
+  }
+
   @Test("the first failure: lowest row, then lowest field, over local failures and conflicts between parts")
   func firstFailureOrder() {
     // Part 0: numbers in column 1 from row 0; part 1: text in column 1 at row 12, a local failure at row 15.

@@ -7,7 +7,9 @@ internal import EMZooModels
 
 /// A CSV reader for numeric tables. The file is read twice in 8 MiB blocks: once to count
 /// its lines (so the value matrix is allocated once, at its final size) and once to parse
-/// it in C (`emz_csv_parse`), so peak memory is the matrix plus one block.
+/// it in C (`emz_csv_parse`), so peak memory is the matrix plus one block. A large regular
+/// file is read the same way in parts, each on its own thread, with a block per part
+/// (`parse(_:source:columns:cuts:threads:)`).
 public enum CSVReader {
   static let blockSize = 8 << 20
   /// The longest header line (and first data line) accepted.
@@ -18,7 +20,11 @@ public enum CSVReader {
   /// A NumPy `.npy` file (by its extension or its `\x93NUMPY` magic) is read by `NpyReader`
   /// instead, its columns named `c0`, `c1`, … and the sequence ids in column `sequence` (a
   /// name `c<j>`; a CSV file's sequence column is always the one named `sequence`).
-  public static func read(path: String, columns wanted: [String]? = nil, sequence: String? = nil) throws -> DataSet {
+  ///
+  /// A regular CSV file of `partsThreshold` bytes or more is parsed in parts on `threads`
+  /// threads (0: every core; never more than the cores available), with the same result.
+  public static func read(path: String, columns wanted: [String]? = nil, sequence: String? = nil,
+                          threads: Int = 0) throws -> DataSet {
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
       throw InputError("\(path): no such data file")
@@ -41,6 +47,11 @@ public enum CSVReader {
         defer { bytes = nil }
         return bytes
       }
+    }
+    let workers = workers(threads)
+    if workers > 1, let file = try? FileBytes(path: path), file.size >= partsThreshold,
+       let data = try parseInParts(file, source: path, columns: wanted, parts: workers, threads: workers) {
+      return data
     }
     guard let handle = FileHandle(forReadingAtPath: path) else {
       throw InputError("\(path): cannot read the data file")
@@ -157,21 +168,25 @@ public enum CSVReader {
   /// rows from `rowOffset` in messages; with `destination`, the values go there (room for
   /// `lineBound − 1` rows of every selected column) instead of into `RawTable.values`. A
   /// malformed header throws; a malformed row is returned as `failure`.
+  ///
+  /// `continuing`: the rows after the header are a later part of the file (a line start in its
+  /// middle), so their first line is not the file's first data line, which must be a row.
   static func parseRaw(source: String, columns wanted: [String]?, lineBound: Int, rowOffset: Int = 0,
-                       destination: UnsafeMutablePointer<Double>? = nil,
+                       destination: UnsafeMutablePointer<Double>? = nil, continuing: Bool = false,
                        nextBlock: () -> [UInt8]?) throws -> RawTable {
-    // The header (and the first data row, which decides which columns are numeric).
+    // The header (and the first data row, which must be a row, unless `continuing`).
     var buffer: [UInt8] = []
     var exhausted = false
     func refill() {
       if let more = nextBlock() { buffer += more } else { exhausted = true }
     }
+    let headLines = continuing ? 1 : 2
     var newlines = 0
-    while !exhausted, newlines < 2 {
+    while !exhausted, newlines < headLines {
       let scanned = buffer.count
       refill()
       newlines += buffer[scanned...].lazy.filter { $0 == 0x0A }.count
-      if newlines < 2, buffer.count > CSVReader.maxHeaderBytes {
+      if newlines < headLines, buffer.count > CSVReader.maxHeaderBytes {
         throw InputError("\(source): no line end in the first \(CSVReader.maxHeaderBytes >> 20) MB; expected a CSV header row and data rows")
       }
     }
@@ -190,7 +205,7 @@ public enum CSVReader {
     var offset = min(headerLine.endIndex + 1, buffer.count)
     if offset < buffer.count, buffer[offset - 1] == 0x0D, offset < buffer.count, buffer[offset] == 0x0A { offset += 1 }
     let firstRow = offset < buffer.count ? fields(line(in: buffer, from: offset)) : []
-    guard !firstRow.isEmpty, !(firstRow.count == 1 && firstRow[0].isEmpty) else {
+    guard continuing || !firstRow.isEmpty && !(firstRow.count == 1 && firstRow[0].isEmpty) else {
       throw InputError("\(source): no data rows after the header")
     }
     // Without `columns`, every column is a candidate; a column is text (and dropped) only when

@@ -381,4 +381,28 @@ public enum CSVSplit {
       return b
     }
   }
+
+  /// The message of `failure` (from `firstFailure`), the same one a single parse of the whole
+  /// file reports, given `table`, the parse of the part where it lies: the rows starting in
+  /// `bytes`, the first numbered `firstRow`.
+  static func message(of failure: Failure, in table: CSVReader.RawTable, firstRow: Int, bytes: Range<Int>,
+                      file source: some ByteSource, path: String) -> String {
+    switch failure.kind {
+    case .local:
+      guard let local = table.failure else { preconditionFailure("a local failure without its part's failure") }
+      if local.afterText, let textRow = failure.firstText {
+        return CSVReader.numberAfterText(source: path, header: table.header, field: local.field, textRow: textRow,
+                                         numberRow: local.row).message
+      }
+      return local.error.message
+    case .numberAfterText:
+      return CSVReader.numberAfterText(source: path, header: table.header, field: failure.field,
+                                       textRow: failure.firstText ?? failure.row, numberRow: failure.row).message
+    case .textAfterNumber:
+      let text = (try? field(failure.field, ofRow: failure.row - firstRow, from: bytes, file: source)) ?? ""
+      return "\(path): line \(failure.row + 2), column \(Quote.value(table.header[failure.field])): expected a number, found \(Quote.value(text))"
+    case .blankLine:
+      return "\(path): line \(failure.row + 2): empty line between rows; expected \(table.header.count) fields"
+    }
+  }
 }

@@ -187,9 +187,11 @@ public enum DistributedReader {
       // keeps no row of it.
       let part = rows.isEmpty ? dataStart..<min(file.size, try CSVSplit.lineEnd(after: dataStart, file: file)) : bytes
       next = part.lowerBound
+      // Room for one row more than the part has, so the parser goes on past its last row to
+      // the blank lines after it (only blank lines: the part has no other row).
       var table = try CSVReader.parseRaw(
-        source: path, columns: wanted, lineBound: max(rows.count, 1) + 1, rowOffset: rows.lowerBound,
-        destination: rows.isEmpty ? nil : destination
+        source: path, columns: wanted, lineBound: rows.count + 2, rowOffset: rows.lowerBound,
+        destination: rows.isEmpty ? nil : destination, continuing: part.lowerBound > dataStart
       ) { () -> [UInt8]? in
         if first {
           first = false
@@ -305,7 +307,8 @@ public enum DistributedReader {
       own[0] = Double(failure.row)
       own[1] = Double(failure.field)
     }
-    own[2 + 2 * H] = table.trailingBlank && table.failure == nil && !rows.isEmpty ? 1 : 0
+    // A part without rows but with bytes holds only blank lines: an error too when rows follow.
+    own[2 + 2 * H] = (rows.isEmpty ? !bytes.isEmpty : table.trailingBlank && table.failure == nil) ? 1 : 0
     for c in 0..<H {
       own[2 + c] = table.textRows[c] >= 0 ? Double(Int(table.textRows[c]) + rows.lowerBound) : -1
       own[2 + H + c] = table.numberRows[c] >= 0 ? Double(Int(table.numberRows[c]) + rows.lowerBound) : -1
@@ -317,27 +320,8 @@ public enum DistributedReader {
       numberRows: (0..<P).map { q in (0..<H).map { Int(all[q * width + 2 + H + $0]) } },
       trailingBlank: (0..<P).map { q in all[q * width + 2 + 2 * H] == 1 }, ends: ends, counts: counts)
     guard let plan else { return }
-    var message: String? = nil
-    if plan.rank == r {
-      switch plan.kind {
-      case .local:
-        if let failure = table.failure {
-          message = failure.error.message
-          if failure.afterText, let textRow = plan.firstText {
-            message = CSVReader.numberAfterText(source: source, header: table.header, field: failure.field,
-                                                textRow: textRow, numberRow: failure.row).message
-          }
-        }
-      case .numberAfterText:
-        message = CSVReader.numberAfterText(source: source, header: table.header, field: plan.field,
-                                            textRow: plan.firstText ?? plan.row, numberRow: plan.row).message
-      case .textAfterNumber:
-        let text = (try? CSVSplit.field(plan.field, ofRow: plan.row - rows.lowerBound, from: bytes, file: file)) ?? ""
-        message = "\(source): line \(plan.row + 2), column \(Quote.value(table.header[plan.field])): expected a number, found \(Quote.value(text))"
-      case .blankLine:
-        message = "\(source): line \(plan.row + 2): empty line between rows; expected \(table.header.count) fields"
-      }
-    }
+    let message = plan.rank == r
+      ? CSVSplit.message(of: plan, in: table, firstRow: rows.lowerBound, bytes: bytes, file: file, path: source) : nil
     if let agreed = group.agree(on: message) { throw InputError(agreed) }
   }
 }
