@@ -42,6 +42,9 @@ static void byte_table(size_t d, size_t K, size_t k0, size_t width, const double
 void emz_bernoulli_byte_tables(size_t d, size_t K, const double *a, const double *b,
                                int with_missing, double *buffer) {
   const emz_bernoulli_tables_layout L = emz_bernoulli_tables_layout_make(d, K, with_missing);
+  // Every double of the buffer gets a value, the alignment padding too, so that two buffers of
+  // the same tables compare equal (a NaN left in the padding of uninitialised memory did not).
+  memset(buffer, 0, L.total * sizeof(double));
   const uintptr_t after = (uintptr_t)(buffer + 1), boundary = (after + 63) & ~(uintptr_t)63;
   buffer[0] = (double)(1 + (boundary - after) / sizeof(double));
   double *tables = buffer + (size_t)buffer[0];
