@@ -6,9 +6,12 @@ extension HiddenMarkovModel {
   public func coordinates(_ p: Parameters) -> [Double]? {
     let K = states
     guard let emission = emissionCoordinates?.coordinates(p.emission) else { return nil }
-    var c = Coordinates.logRatios(p.initial[...])
-    for i in 0..<K { c += Coordinates.logRatios(p.transition[(i * K)..<((i + 1) * K)]) }
-    return c + emission
+    var c: [Double] = []
+    c.reserveCapacity(K * K - 1 + emission.count)
+    Coordinates.appendLogRatios(p.initial[...], to: &c)
+    for i in 0..<K { Coordinates.appendLogRatios(p.transition[(i * K)..<((i + 1) * K)], to: &c) }
+    c += emission
+    return c
   }
 
   public func parameters(fromCoordinates c: [Double], like p: Parameters) -> Parameters? {
@@ -17,10 +20,10 @@ extension HiddenMarkovModel {
           let emission = emissionCoordinates?.parameters(c[start...], p.emission)
     else { return nil }
     var transition: [Double] = []
+    transition.reserveCapacity(K * K)
     for i in 0..<K {
       let from = (K - 1) * (i + 1)
-      guard let row = Coordinates.simplex(c[from..<(from + K - 1)]) else { return nil }
-      transition += row
+      guard Coordinates.appendSimplex(c[from..<(from + K - 1)], to: &transition) else { return nil }
     }
     return Parameters(initial: initial, transition: transition, emission: emission)
   }

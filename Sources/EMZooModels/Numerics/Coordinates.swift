@@ -9,19 +9,53 @@ import Foundation
 public enum Coordinates {
   /// log(pₖ / p_{K−1}) for k < K − 1: K − 1 coordinates of a K-simplex.
   public static func logRatios(_ p: ArraySlice<Double>) -> [Double] {
-    guard let last = p.last else { return [] }
+    var c: [Double] = []
+    c.reserveCapacity(max(p.count - 1, 0))
+    appendLogRatios(p, to: &c)
+    return c
+  }
+
+  /// `logRatios(p)` appended to `c`, with no array of its own: SQUAREM maps parameters to
+  /// coordinates three times an iteration, and on a 107-row HMM the temporary arrays of a
+  /// transition matrix's rows cost as much as an E step.
+  public static func appendLogRatios(_ p: ArraySlice<Double>, to c: inout [Double]) {
+    guard let last = p.last else { return }
     let reference = log(max(last, 1e-300))
-    return p.dropLast().map { log(max($0, 1e-300)) - reference }
+    for value in p.dropLast() { c.append(log(max(value, 1e-300)) - reference) }
   }
 
   /// The simplex of `logRatios`: pₖ = exp(cₖ) / (1 + Σⱼ exp(cⱼ)), the last entry 1 / (1 + Σⱼ exp(cⱼ)).
   public static func simplex(_ c: ArraySlice<Double>) -> [Double]? {
+    var p: [Double] = []
+    p.reserveCapacity(c.count + 1)
+    return appendSimplex(c, to: &p) ? p : nil
+  }
+
+  /// `simplex(c)` appended to `p` (true), or `p` unchanged when an entry would not be finite
+  /// (false). The exps are scaled by the largest coordinate (or 1) and summed in order.
+  public static func appendSimplex(_ c: ArraySlice<Double>, to p: inout [Double]) -> Bool {
     let top = max(c.max() ?? 0, 0)
-    let scaled = c.map { exp($0 - top) } + [exp(-top)]
-    let total = scaled.reduce(0, +)
-    guard total.isFinite, total > 0 else { return nil }
-    let p = scaled.map { $0 / total }
-    return p.allSatisfy(\.isFinite) ? p : nil
+    let start = p.count
+    var total = 0.0
+    for x in c {
+      let scaled = exp(x - top)
+      p.append(scaled)
+      total += scaled
+    }
+    let last = exp(-top)
+    p.append(last)
+    total += last
+    guard total.isFinite, total > 0 else {
+      p.removeSubrange(start...)
+      return false
+    }
+    var finite = true
+    for i in start..<p.count {
+      p[i] /= total
+      finite = finite && p[i].isFinite
+    }
+    if !finite { p.removeSubrange(start...) }
+    return finite
   }
 
   /// log(p / (1 − p)).
