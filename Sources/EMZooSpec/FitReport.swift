@@ -24,6 +24,17 @@ extension SpecifiedModel {
     spec.parameters.isPresent ? try decodeParameters(spec.parameters) : nil
   }
 
+  /// The checks of `data` before a fit: its columns and entries, then what fitting needs (an
+  /// observed value in every column, …). With a row window each process checks its own rows;
+  /// all stop at the first failure.
+  public func checkDataForFitting(_ data: DataSet) throws {
+    try Processes.group.agreeing {
+      try checkColumns(data)
+      try validate(data)
+    }
+    try Processes.group.agreeing { try validateForFitting(data) }
+  }
+
   /// Fits by EM and builds the result JSON.
   ///
   /// `dataPath`, when given, is recorded as the result's `data` member as is (make it relative
@@ -32,12 +43,7 @@ extension SpecifiedModel {
   public func fitReport(
     spec: ModelSpec, data: DataSet, options: FitOptions, dataPath: String? = nil
   ) throws -> FitReport {
-    // With a row window each process checks its own rows; all stop at the first failure.
-    try Processes.group.agreeing {
-      try checkColumns(data)
-      try validate(data)
-    }
-    try Processes.group.agreeing { try validateForFitting(data) }
+    try checkDataForFitting(data)
     let start = try specParameters(spec)
     if options.initialization == .spec, start == nil {
       throw spec.parameters.error("fit.init \"spec\" needs the spec's parameters")

@@ -100,13 +100,7 @@ public struct ModelSelection: Sendable {
     // observed value) fails here, once, before any fit starts and before `progress` says
     // anything: the candidates differ only in K and the covariance type, which these checks do
     // not read.
-    if let first = models.first {
-      try Processes.group.agreeing {
-        try first.checkColumns(data)
-        try first.validate(data)
-      }
-      try Processes.group.agreeing { try first.validateForFitting(data) }
-    }
+    try models.first?.checkDataForFitting(data)
     var rows: [Row] = []
     var firstError: Error?
     for (index, (candidate, model)) in zip(candidates, models).enumerated() {
