@@ -79,6 +79,20 @@ public struct FitOptions: Sendable {
   }
 }
 
+extension FitOptions {
+  /// The threads that work done for a fit before the engine starts may use, such as the data
+  /// check that packs a Bernoulli mixture's rows while it reads them: the fit's `threads` while
+  /// `SpecifiedModel.checkDataForFitting(_:threads:)` runs, 0 (every core) elsewhere. A task-local
+  /// value rather than an argument, since the work happens deep in a model's `validate`.
+  @TaskLocal public static var preparationThreads = 0
+
+  /// `preparationThreads` as a count: at most the machine's cores, every core when 0.
+  public static var preparationThreadCount: Int {
+    let cores = ProcessInfo.processInfo.activeProcessorCount
+    return preparationThreads > 0 ? min(preparationThreads, cores) : cores
+  }
+}
+
 /// One report of a running fit.
 public struct FitProgress: Sendable {
   public var restart: Int

@@ -26,13 +26,16 @@ extension SpecifiedModel {
 
   /// The checks of `data` before a fit: its columns and entries, then what fitting needs (an
   /// observed value in every column, …). With a row window each process checks its own rows;
-  /// all stop at the first failure.
-  public func checkDataForFitting(_ data: DataSet) throws {
-    try Processes.group.agreeing {
-      try checkColumns(data)
-      try validate(data)
+  /// all stop at the first failure. Work the checks do on several threads (packing a Bernoulli
+  /// mixture's rows) uses at most `threads` of them (0: every core), like the fit.
+  public func checkDataForFitting(_ data: DataSet, threads: Int = 0) throws {
+    try FitOptions.$preparationThreads.withValue(threads) {
+      try Processes.group.agreeing {
+        try checkColumns(data)
+        try validate(data)
+      }
+      try Processes.group.agreeing { try validateForFitting(data) }
     }
-    try Processes.group.agreeing { try validateForFitting(data) }
   }
 
   /// Fits by EM and builds the result JSON.
@@ -43,7 +46,7 @@ extension SpecifiedModel {
   public func fitReport(
     spec: ModelSpec, data: DataSet, options: FitOptions, dataPath: String? = nil
   ) throws -> FitReport {
-    try checkDataForFitting(data)
+    try checkDataForFitting(data, threads: options.threads)
     let start = try specParameters(spec)
     if options.initialization == .spec, start == nil {
       throw spec.parameters.error("fit.init \"spec\" needs the spec's parameters")

@@ -100,7 +100,7 @@ public struct ModelSelection: Sendable {
     // observed value) fails here, once, before any fit starts and before `progress` says
     // anything: the candidates differ only in K and the covariance type, which these checks do
     // not read.
-    try models.first?.checkDataForFitting(data)
+    try models.first?.checkDataForFitting(data, threads: settings.threads)
     var rows: [Row] = []
     var firstError: Error?
     for (index, (candidate, model)) in zip(candidates, models).enumerated() {

@@ -24,7 +24,8 @@ final class BitPackedRows: Sendable {
   private let address: UInt
 
   /// Rows packed by one thread at least: slices of the matrix (8 MiB at d = 64) run on the
-  /// machine's cores, since the pass reads the whole `Double` matrix once and one core does not
+  /// machine's cores (on the fit's `threads` in the data check before a fit,
+  /// `FitOptions.preparationThreads`), since the pass reads the whole `Double` matrix once and one core does not
   /// saturate the memory bus (bern-mix: 200 000 × 64, 102 MB, 15 ms on one thread). The bits do
   /// not depend on the slicing.
   static let rowsPerSlice = 16384
@@ -36,7 +37,7 @@ final class BitPackedRows: Sendable {
     guard n > 0, d > 0 else { return nil }
     var values = [UInt64](repeating: 0, count: n * words)
     var observed = [UInt64](repeating: 0, count: n * words)
-    let slices = max(1, min(ProcessInfo.processInfo.activeProcessorCount, n / Self.rowsPerSlice))
+    let slices = Self.slices(rows: n)
     var flags = [Int32](repeating: 0, count: slices)
     let address = data.values.withUnsafeBufferPointer { x in
       values.withUnsafeMutableBufferPointer { v in
@@ -63,6 +64,11 @@ final class BitPackedRows: Sendable {
     self.observed = flags.contains { $0 & 2 != 0 } ? observed : nil
     source = data.values
     self.address = address
+  }
+
+  /// The slices that pack n rows: one a thread, each of at least `rowsPerSlice` rows.
+  static func slices(rows n: Int) -> Int {
+    max(1, min(FitOptions.preparationThreadCount, n / rowsPerSlice))
   }
 
   /// Whether these are the rows of `data` (the same matrix, not only equal values).
