@@ -25,7 +25,8 @@ extension EMEngine {
   /// on the calling thread.
   ///
   /// `job(i, worker)` may use the worker's own resources (its runner) without locking: no two
-  /// jobs of one worker run at the same time.
+  /// jobs of one worker run at the same time. Its preparation work (`FitOptions.preparationThreads`)
+  /// runs on its own thread.
   package static func concurrently<T>(
     _ count: Int, workers: Int, _ job: (_ index: Int, _ worker: Int) -> Result<T, any Error>
   ) -> [Result<T, any Error>] {
@@ -40,10 +41,13 @@ extension EMEngine {
       // Each slot is written by exactly one worker and read after all have finished.
       let shared = UncheckedSendable((job: job, results: results))
       DispatchQueue.concurrentPerform(iterations: min(workers, count)) { worker in
-        var i = worker
-        while i < count {
-          shared.value.results[i] = shared.value.job(i, worker)
-          i += workers
+        // One thread a start: the starts already use every worker.
+        FitOptions.$preparationThreads.withValue(1) {
+          var i = worker
+          while i < count {
+            shared.value.results[i] = shared.value.job(i, worker)
+            i += workers
+          }
         }
       }
     }

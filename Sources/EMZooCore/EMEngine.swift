@@ -10,8 +10,21 @@ public enum EMEngine {
   ///
   /// Restart r starts from seed `options.seed + r`, so any restart can be rerun alone.
   /// `start` (with `InitMethod.spec`) fixes the starting parameters, and then one start is run.
+  ///
+  /// Work that a model does for the fit outside the E step (the k-means passes of a start) runs
+  /// on `options.threads` too (`FitOptions.preparationThreads`), or on one thread a start when
+  /// the starts run at once (`concurrently`).
   public static func fit<Model: EMModel>(
     _ model: Model, to data: DataSet, options: FitOptions, start: Model.Parameters? = nil
+  ) throws -> FitOutcome<Model.Parameters> {
+    try FitOptions.$preparationThreads.withValue(options.threads) {
+      try fitOnTheThreads(model, to: data, options: options, start: start)
+    }
+  }
+
+  /// `fit`, with `FitOptions.preparationThreads` set.
+  private static func fitOnTheThreads<Model: EMModel>(
+    _ model: Model, to data: DataSet, options: FitOptions, start: Model.Parameters?
   ) throws -> FitOutcome<Model.Parameters> {
     let clock = ContinuousClock.now
     let model = model.adapted(to: data)

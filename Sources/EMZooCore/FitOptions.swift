@@ -80,16 +80,17 @@ public struct FitOptions: Sendable {
 }
 
 extension FitOptions {
-  /// The threads that work done for a fit before the engine starts may use, such as the data
-  /// check that packs a Bernoulli mixture's rows while it reads them: the fit's `threads` while
-  /// `SpecifiedModel.checkDataForFitting(_:threads:)` runs, 0 (every core) elsewhere. A task-local
-  /// value rather than an argument, since the work happens deep in a model's `validate`.
+  /// The threads that work done for a fit outside the E step may use: the data check that packs
+  /// a Bernoulli mixture's rows while it reads them (`SpecifiedModel.checkDataForFitting(_:threads:)`
+  /// sets the fit's `threads`), the k-means passes of a start (`EMEngine.fit` sets them, and
+  /// one a start when starts run at once); 0 (every core) elsewhere. A task-local value rather
+  /// than an argument, since the work happens deep in a model's `validate` or
+  /// `initialParameters`, whose signatures plugins implement too.
   @TaskLocal public static var preparationThreads = 0
 
-  /// `preparationThreads` as a count: at most the machine's cores, every core when 0.
+  /// `preparationThreads` as a count (every core when 0), like `threads`.
   public static var preparationThreadCount: Int {
-    let cores = ProcessInfo.processInfo.activeProcessorCount
-    return preparationThreads > 0 ? min(preparationThreads, cores) : cores
+    preparationThreads > 0 ? preparationThreads : ProcessInfo.processInfo.activeProcessorCount
   }
 }
 

@@ -192,16 +192,19 @@ import EMZooCore
   }
 
   /// The data check before a fit packs on the fit's threads (`FitOptions.preparationThreads`):
-  /// one slice a thread, at most the cores, every core when 0; the same bits whatever the count.
+  /// one slice a thread, every core when 0; the same bits whatever the count.
   @Test func packingUsesThePreparationThreads() throws {
     let n = 4 * BitPackedRows.rowsPerSlice, cores = ProcessInfo.processInfo.activeProcessorCount
     #expect(FitOptions.$preparationThreads.withValue(1) { BitPackedRows.slices(rows: n) } == 1)
-    #expect(FitOptions.$preparationThreads.withValue(3) { BitPackedRows.slices(rows: n) } == min(cores, 3))
+    #expect(FitOptions.$preparationThreads.withValue(3) { BitPackedRows.slices(rows: n) } == 3)
+    #expect(FitOptions.$preparationThreads.withValue(9) { BitPackedRows.slices(rows: n) } == 4)
     #expect(BitPackedRows.slices(rows: n) == min(cores, 4))
     #expect(BitPackedRows.slices(rows: BitPackedRows.rowsPerSlice - 1) == 1)
     let data = binaryData(rows: n + 3, dimension: 5, missing: 0.01, seed: 4)
     let one = try #require(FitOptions.$preparationThreads.withValue(1) { BitPackedRows(data) })
     let every = try #require(BitPackedRows(data))
+    let three = try #require(FitOptions.$preparationThreads.withValue(3) { BitPackedRows(data) })
+    #expect(three.values == every.values && three.observed == every.observed)
     #expect(one.values == every.values && one.observed == every.observed && one.observed != nil)
   }
 

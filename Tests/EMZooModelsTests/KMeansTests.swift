@@ -100,6 +100,21 @@ import EMZooCore
     }
   }
 
+  /// The labelling and distance passes split the rows among the fit's threads
+  /// (`FitOptions.preparationThreads`, slices of at least `rowsPerSlice` rows): the labels of
+  /// the scalar passes for every number of slices, including a slice boundary inside the C
+  /// passes' groups of 4 rows.
+  @Test(arguments: [1, 2, 3, 5])
+  func slicedPassesGiveTheScalarLabels(threads: Int) {
+    let data = Self.data(rows: 3 * KMeans.rowsPerSlice + 13, dimension: 5, missing: 0.05, seed: 31)
+    #expect(FitOptions.$preparationThreads.withValue(threads) { KMeans.slices(rows: data.rows) } == min(threads, 3))
+    let slow = Self.reference(data, k: 6, random: RandomSource(seed: 8), lloydIterations: 10, plusPlus: true)
+    let fast = FitOptions.$preparationThreads.withValue(threads) {
+      KMeans.cluster(data, k: 6, random: RandomSource(seed: 8), lloydIterations: 10)
+    }
+    #expect(fast == slow)
+  }
+
   @Test func aSubsampleOfLargeDataGivesTheScalarLabels() {
     let data = Self.data(rows: KMeans.subsampleLimit + 7003, dimension: 3, missing: 0.02, seed: 9)
     let fast = KMeans.cluster(data, k: 4, random: RandomSource(seed: 5), lloydIterations: 5)

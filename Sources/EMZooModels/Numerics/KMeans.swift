@@ -1,4 +1,5 @@
 internal import CKernels
+import Dispatch
 internal import EMZooCore
 
 /// k-means clustering for initialisation: k-means++ seeding (Arthur & Vassilvitskii 2007)
@@ -6,6 +7,30 @@ internal import EMZooCore
 enum KMeans {
   /// Lloyd runs on at most this many rows (a random subset); all rows are assigned at the end.
   static let subsampleLimit = 50_000
+
+  /// The fewest rows a thread takes in the passes that label rows or measure their distances
+  /// (about a millisecond at k·d = 640; fewer would cost the hand-off to a thread in time).
+  static let rowsPerSlice = 4096
+
+  /// The slices that those passes split `count` rows into: one a thread of the fit's
+  /// (`FitOptions.preparationThreads`: one when starts run at once, one a core), each of at
+  /// least `rowsPerSlice` rows.
+  static func slices(rows count: Int) -> Int {
+    max(1, min(FitOptions.preparationThreadCount, count / rowsPerSlice))
+  }
+
+  /// `pass(lower, upper, slice)` over the positions 0..<count, one slice a thread. Each row's
+  /// label and distance depend on that row alone, so the slicing never changes a bit.
+  private static func sliced(_ count: Int, _ pass: (_ lower: Int, _ upper: Int, _ slice: Int) -> Void) {
+    let slices = slices(rows: count)
+    if slices == 1 { return pass(0, count, 0) }
+    withoutActuallyEscaping(pass) { pass in
+      let shared = SlicePass(pass: pass)
+      DispatchQueue.concurrentPerform(iterations: slices) { s in
+        shared.pass(count * s / slices, count * (s + 1) / slices, s)
+      }
+    }
+  }
 
   /// The number of distinct rows, counting no further than `atMost`.
   static func distinctRows(_ data: DataSet, atMost limit: Int) -> Int {
@@ -59,9 +84,20 @@ enum KMeans {
       setCentre(0, toRow: first)
       var nearest = [Double](repeating: .infinity, count: subset.count)
       for c in 1..<max(k, 1) {
-        let total = centres.withUnsafeBufferPointer { cb in
-          emz_kmeans_nearest(x, d, subset, subset.count, cb.baseAddress! + (c - 1) * d, &nearest)
+        // Each slice folds its rows' distances into `nearest`; their total is added here, in
+        // row order as `emz_kmeans_nearest` adds it, so the draw never depends on the slicing.
+        centres.withUnsafeBufferPointer { cb in
+          subset.withUnsafeBufferPointer { rows in
+            nearest.withUnsafeMutableBufferPointer { near in
+              let rows = rows.baseAddress!, centre = cb.baseAddress! + (c - 1) * d, near = near.baseAddress!
+              sliced(subset.count) { lower, upper, _ in
+                _ = emz_kmeans_nearest(x, d, rows + lower, upper - lower, centre, near + lower)
+              }
+            }
+          }
         }
+        var total = 0.0
+        for v in nearest { total += v }
         var pick = -1
         if plusPlus, total > 0 {
           var u = random.uniform() * total
@@ -80,9 +116,26 @@ enum KMeans {
       }
       // Lloyd iterations on the subset.
       var labels = [Int](repeating: 0, count: n)
-      /// Labels `subset`'s rows (every row when `subset` is nil) by their nearest centre.
+      /// Labels `subset`'s rows (every row when `subset` is nil) by their nearest centre; true
+      /// when a label changed.
       func assign(_ subset: [Int]?) -> Bool {
-        emz_kmeans_assign(x, d, subset, subset?.count ?? n, centres, k, &labels) != 0
+        let count = subset?.count ?? n
+        var changed = [Int32](repeating: 0, count: slices(rows: count))
+        centres.withUnsafeBufferPointer { cb in
+          labels.withUnsafeMutableBufferPointer { lb in
+            changed.withUnsafeMutableBufferPointer { flags in
+              let centres = cb.baseAddress!, labels = lb.baseAddress!, flags = flags.baseAddress!
+              func pass(_ rows: UnsafePointer<Int>?) {
+                sliced(count) { lower, upper, slice in
+                  flags[slice] = rows.map { emz_kmeans_assign(x, d, $0 + lower, upper - lower, centres, k, labels) }
+                    ?? emz_kmeans_assign(x + lower * d, d, nil, upper - lower, centres, k, labels + lower)
+                }
+              }
+              if let subset { subset.withUnsafeBufferPointer { pass($0.baseAddress!) } } else { pass(nil) }
+            }
+          }
+        }
+        return changed.contains { $0 != 0 }
       }
       _ = assign(subset)
       var scratch = [Double](repeating: 0, count: 2 * k * d)
@@ -112,3 +165,9 @@ enum KMeans {
     }
   }
 }
+
+/// The pass of `KMeans.sliced`, shared by its threads (each calls it for its own slice).
+private struct SlicePass: @unchecked Sendable {
+  let pass: (Int, Int, Int) -> Void
+}
+
