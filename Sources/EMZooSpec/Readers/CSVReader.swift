@@ -210,16 +210,7 @@ public enum CSVReader {
     }
     // Without `columns`, every column is a candidate; a column is text (and dropped) only when
     // no line of the whole file has a number in it (decided by the parser, not by line 2).
-    let selected = try selectColumns(header: header, wanted: wanted, source: source) { column in
-      if wanted == nil { return true }
-      guard column < firstRow.count else { return false }
-      var bytes = Array(firstRow[column].utf8)
-      if bytes.isEmpty || firstRow[column] == "NA" || firstRow[column].lowercased() == "nan" { return true }
-      var x = 0.0
-      return bytes.withUnsafeMutableBufferPointer { b in
-        b.withMemoryRebound(to: CChar.self) { emz_parse_double($0.baseAddress, $0.count, &x) } == 1
-      }
-    }
+    let selected = try selectColumns(header: header, wanted: wanted, source: source)
     var slots = [Int32](repeating: -1, count: header.count)
     for (slot, column) in selected.enumerated() { slots[column] = Int32(slot) }
     let sequenceField = header.firstIndex(of: "sequence").map(Int32.init) ?? -1
@@ -316,10 +307,9 @@ public enum CSVReader {
     }
   }
 
-  /// The indices of the columns to keep: the named ones, or every column whose first value
-  /// is numeric (or missing), except `sequence` and `latent`.
-  static func selectColumns(header: [String], wanted: [String]?, source: String,
-                            isNumeric: (Int) -> Bool) throws -> [Int] {
+  /// The indices of the columns to keep: the named ones, or every column except `sequence` and
+  /// `latent` (the parse then drops a column in which no line has a number).
+  static func selectColumns(header: [String], wanted: [String]?, source: String) throws -> [Int] {
     if let wanted {
       var index: [String: Int] = [:]
       for (i, name) in header.enumerated() where index[name] == nil { index[name] = i }
@@ -330,8 +320,8 @@ public enum CSVReader {
         return i
       }
     }
-    let chosen = header.indices.filter { header[$0] != "sequence" && header[$0] != "latent" && isNumeric($0) }
-    guard !chosen.isEmpty else { throw InputError("\(source): no numeric data columns (line 2 has none)") }
+    let chosen = header.indices.filter { header[$0] != "sequence" && header[$0] != "latent" }
+    guard !chosen.isEmpty else { throw InputError("\(source): no data columns besides \"sequence\" and \"latent\"") }
     return chosen
   }
 }
