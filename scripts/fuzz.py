@@ -320,6 +320,8 @@ def main() -> int:
         if problem:
             failures += 1
             kept = keep / f"case-{failures}"
+            while kept.exists():   # a --keep folder may hold an earlier run's cases
+                kept = kept.with_name(kept.name + "+")
             shutil.copytree(case_dir, kept)
             (kept / "cmd.txt").write_text("emzoo " + " ".join(cmd) + "\n")
             (kept / "what.txt").write_text(f"{problem}\nseed spec: {seed['name']}\nstderr:\n{err}")

@@ -1,5 +1,4 @@
 internal import CKernels
-import Dispatch
 import EMZooCore
 import Foundation
 
@@ -43,14 +42,10 @@ final class BitPackedRows: Sendable {
       values.withUnsafeMutableBufferPointer { v in
         observed.withUnsafeMutableBufferPointer { o in
           flags.withUnsafeMutableBufferPointer { f in
-            let p = PackingPointers(x: x.baseAddress!, values: v.baseAddress!, observed: o.baseAddress!,
-                                    flags: f.baseAddress!)
-            let pack: @Sendable (Int) -> Void = { s in
-              let lower = n * s / slices, upper = n * (s + 1) / slices
-              p.flags[s] = emz_bits_pack(p.x + lower * d, upper - lower, d, p.values + lower * words,
-                                         p.observed + lower * words)
+            let x = x.baseAddress!, v = v.baseAddress!, o = o.baseAddress!, f = f.baseAddress!
+            PreparationSlices.run(n, minimum: Self.rowsPerSlice) { lower, upper, s in
+              f[s] = emz_bits_pack(x + lower * d, upper - lower, d, v + lower * words, o + lower * words)
             }
-            if slices == 1 { pack(0) } else { DispatchQueue.concurrentPerform(iterations: slices, execute: pack) }
           }
         }
       }
@@ -67,9 +62,7 @@ final class BitPackedRows: Sendable {
   }
 
   /// The slices that pack n rows: one a thread, each of at least `rowsPerSlice` rows.
-  static func slices(rows n: Int) -> Int {
-    max(1, min(FitOptions.preparationThreadCount, n / rowsPerSlice))
-  }
+  static func slices(rows n: Int) -> Int { PreparationSlices.count(n, minimum: rowsPerSlice) }
 
   /// Whether these are the rows of `data` (the same matrix, not only equal values).
   func describes(_ data: DataSet) -> Bool {
@@ -78,10 +71,3 @@ final class BitPackedRows: Sendable {
   }
 }
 
-/// The buffers of `BitPackedRows.init`, handed to the packing threads (each writes its own rows).
-private struct PackingPointers: @unchecked Sendable {
-  let x: UnsafePointer<Double>
-  let values: UnsafeMutablePointer<UInt64>
-  let observed: UnsafeMutablePointer<UInt64>
-  let flags: UnsafeMutablePointer<Int32>
-}

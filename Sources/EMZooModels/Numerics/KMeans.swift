@@ -1,5 +1,4 @@
 internal import CKernels
-import Dispatch
 internal import EMZooCore
 
 /// k-means clustering for initialisation: k-means++ seeding (Arthur & Vassilvitskii 2007)
@@ -12,24 +11,14 @@ enum KMeans {
   /// (about a millisecond at k·d = 640; fewer would cost the hand-off to a thread in time).
   static let rowsPerSlice = 4096
 
-  /// The slices that those passes split `count` rows into: one a thread of the fit's
-  /// (`FitOptions.preparationThreads`: one when starts run at once, one a core), each of at
-  /// least `rowsPerSlice` rows.
-  static func slices(rows count: Int) -> Int {
-    max(1, min(FitOptions.preparationThreadCount, count / rowsPerSlice))
-  }
+  /// The slices that those passes split `count` rows into (`PreparationSlices`): one a thread
+  /// of the fit's (one when starts run at once), each of at least `rowsPerSlice` rows.
+  static func slices(rows count: Int) -> Int { PreparationSlices.count(count, minimum: rowsPerSlice) }
 
   /// `pass(lower, upper, slice)` over the positions 0..<count, one slice a thread. Each row's
   /// label and distance depend on that row alone, so the slicing never changes a bit.
   private static func sliced(_ count: Int, _ pass: (_ lower: Int, _ upper: Int, _ slice: Int) -> Void) {
-    let slices = slices(rows: count)
-    if slices == 1 { return pass(0, count, 0) }
-    withoutActuallyEscaping(pass) { pass in
-      let shared = SlicePass(pass: pass)
-      DispatchQueue.concurrentPerform(iterations: slices) { s in
-        shared.pass(count * s / slices, count * (s + 1) / slices, s)
-      }
-    }
+    PreparationSlices.run(count, minimum: rowsPerSlice, pass)
   }
 
   /// The number of distinct rows, counting no further than `atMost`.
@@ -164,10 +153,5 @@ enum KMeans {
       return labels
     }
   }
-}
-
-/// The pass of `KMeans.sliced`, shared by its threads (each calls it for its own slice).
-private struct SlicePass: @unchecked Sendable {
-  let pass: (Int, Int, Int) -> Void
 }
 
