@@ -26,7 +26,7 @@ extension EMEngine {
   ///
   /// `job(i, worker)` may use the worker's own resources (its runner) without locking: no two
   /// jobs of one worker run at the same time. Its preparation work (`FitOptions.preparationThreads`)
-  /// runs on its own thread.
+  /// gets an equal share of the fit's threads.
   package static func concurrently<T>(
     _ count: Int, workers: Int, _ job: (_ index: Int, _ worker: Int) -> Result<T, any Error>
   ) -> [Result<T, any Error>] {
@@ -40,9 +40,11 @@ extension EMEngine {
     withoutActuallyEscaping(job) { job in
       // Each slot is written by exactly one worker and read after all have finished.
       let shared = UncheckedSendable((job: job, results: results))
-      DispatchQueue.concurrentPerform(iterations: min(workers, count)) { worker in
-        // One thread a start: the starts already use every worker.
-        FitOptions.$preparationThreads.withValue(1) {
+      // The fit's threads shared among the starts running at once (one each when there are as
+      // many starts as threads), read here: the workers do not inherit task-local values.
+      let running = min(workers, count), each = max(1, FitOptions.preparationThreadCount / running)
+      DispatchQueue.concurrentPerform(iterations: running) { worker in
+        FitOptions.$preparationThreads.withValue(each) {
           var i = worker
           while i < count {
             shared.value.results[i] = shared.value.job(i, worker)

@@ -115,10 +115,31 @@ import EMZooCore
     #expect(fast == slow)
   }
 
-  @Test func aSubsampleOfLargeDataGivesTheScalarLabels() {
+  /// Lloyd on a subsample, then every row labelled (the passes without a subset), on 1–3 threads.
+  @Test(arguments: [1, 2, 3])
+  func aSubsampleOfLargeDataGivesTheScalarLabels(threads: Int) {
     let data = Self.data(rows: KMeans.subsampleLimit + 7003, dimension: 3, missing: 0.02, seed: 9)
-    let fast = KMeans.cluster(data, k: 4, random: RandomSource(seed: 5), lloydIterations: 5)
+    let fast = FitOptions.$preparationThreads.withValue(threads) {
+      KMeans.cluster(data, k: 4, random: RandomSource(seed: 5), lloydIterations: 5)
+    }
     let slow = Self.reference(data, k: 4, random: RandomSource(seed: 5), lloydIterations: 5)
     #expect(fast == slow)
+  }
+
+  /// Lloyd goes on while a label changes in any slice: here the first slice's rows sit on the
+  /// two clusters and never change, and only the second slice's rows, spread between them, do.
+  @Test func aChangeInALaterSliceKeepsLloydGoing() {
+    // (Lloyd moves the boundary along the second slice's rows for 5–8 passes from most starts.)
+    let half = KMeans.rowsPerSlice
+    let values = (0..<half).map { Double($0 % 2) * 100 }
+      + (0..<half).map { i -> Double in let u = Double(i) / Double(half); return 100 * u * u }
+    let data = DataSet(source: "kmeans", columns: ["x"], values: values)
+    for seed in UInt64(1)...8 {
+      let fast = FitOptions.$preparationThreads.withValue(2) {
+        KMeans.cluster(data, k: 2, random: RandomSource(seed: seed), lloydIterations: 20)
+      }
+      let slow = Self.reference(data, k: 2, random: RandomSource(seed: seed), lloydIterations: 20)
+      #expect(fast == slow, "seed \(seed)")
+    }
   }
 }

@@ -43,7 +43,7 @@ final class BitPackedRows: Sendable {
         observed.withUnsafeMutableBufferPointer { o in
           flags.withUnsafeMutableBufferPointer { f in
             let x = x.baseAddress!, v = v.baseAddress!, o = o.baseAddress!, f = f.baseAddress!
-            PreparationSlices.run(n, minimum: Self.rowsPerSlice) { lower, upper, s in
+            PreparationSlices.run(n, slices: slices) { lower, upper, s in
               f[s] = emz_bits_pack(x + lower * d, upper - lower, d, v + lower * words, o + lower * words)
             }
           }

@@ -11,15 +11,11 @@ enum KMeans {
   /// (about a millisecond at k·d = 640; fewer would cost the hand-off to a thread in time).
   static let rowsPerSlice = 4096
 
-  /// The slices that those passes split `count` rows into (`PreparationSlices`): one a thread
-  /// of the fit's (one when starts run at once), each of at least `rowsPerSlice` rows.
+  /// The slices that the labelling and distance passes split `count` rows into
+  /// (`PreparationSlices`): one a thread of the fit's (one when starts run at once), each of at
+  /// least `rowsPerSlice` rows. Each row's label and distance depend on that row alone, so the
+  /// slicing never changes a bit.
   static func slices(rows count: Int) -> Int { PreparationSlices.count(count, minimum: rowsPerSlice) }
-
-  /// `pass(lower, upper, slice)` over the positions 0..<count, one slice a thread. Each row's
-  /// label and distance depend on that row alone, so the slicing never changes a bit.
-  private static func sliced(_ count: Int, _ pass: (_ lower: Int, _ upper: Int, _ slice: Int) -> Void) {
-    PreparationSlices.run(count, minimum: rowsPerSlice, pass)
-  }
 
   /// The number of distinct rows, counting no further than `atMost`.
   static func distinctRows(_ data: DataSet, atMost limit: Int) -> Int {
@@ -79,7 +75,7 @@ enum KMeans {
           subset.withUnsafeBufferPointer { rows in
             nearest.withUnsafeMutableBufferPointer { near in
               let rows = rows.baseAddress!, centre = cb.baseAddress! + (c - 1) * d, near = near.baseAddress!
-              sliced(subset.count) { lower, upper, _ in
+              PreparationSlices.run(subset.count, slices: slices(rows: subset.count)) { lower, upper, _ in
                 _ = emz_kmeans_nearest(x, d, rows + lower, upper - lower, centre, near + lower)
               }
             }
@@ -109,13 +105,14 @@ enum KMeans {
       /// when a label changed.
       func assign(_ subset: [Int]?) -> Bool {
         let count = subset?.count ?? n
-        var changed = [Int32](repeating: 0, count: slices(rows: count))
+        let parts = slices(rows: count)
+        var changed = [Int32](repeating: 0, count: parts)
         centres.withUnsafeBufferPointer { cb in
           labels.withUnsafeMutableBufferPointer { lb in
             changed.withUnsafeMutableBufferPointer { flags in
               let centres = cb.baseAddress!, labels = lb.baseAddress!, flags = flags.baseAddress!
               func pass(_ rows: UnsafePointer<Int>?) {
-                sliced(count) { lower, upper, slice in
+                PreparationSlices.run(count, slices: parts) { lower, upper, slice in
                   flags[slice] = rows.map { emz_kmeans_assign(x, d, $0 + lower, upper - lower, centres, k, labels) }
                     ?? emz_kmeans_assign(x + lower * d, d, nil, upper - lower, centres, k, labels + lower)
                 }

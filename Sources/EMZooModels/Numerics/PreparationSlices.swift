@@ -11,10 +11,12 @@ enum PreparationSlices {
     max(1, min(FitOptions.preparationThreadCount, count / max(minimum, 1)))
   }
 
-  /// `pass(lower, upper, slice)` for every slice `lower..<upper` of 0..<count, on a thread each
-  /// (on the calling thread when there is one slice).
-  static func run(_ count: Int, minimum: Int, _ pass: (_ lower: Int, _ upper: Int, _ slice: Int) -> Void) {
-    let slices = Self.count(count, minimum: minimum)
+  /// `pass(lower, upper, slice)` for each of the `slices` slices `lower..<upper` of 0..<count, on
+  /// a thread each (on the calling thread when there is one). The caller works `slices` out once
+  /// with `count(_:minimum:)` and sizes any per-slice results by it: the machine's core count is
+  /// read afresh on every call, so two calls could disagree.
+  static func run(_ count: Int, slices: Int, _ pass: (_ lower: Int, _ upper: Int, _ slice: Int) -> Void) {
+    precondition(slices >= 1)
     if slices == 1 { return pass(0, count, 0) }
     withoutActuallyEscaping(pass) { pass in
       let shared = SharedPass(pass: pass)
