@@ -239,4 +239,29 @@ func littleEndianBytes<T: FixedWidthInteger>(_ xs: [T]) -> [UInt8] {
     #expect(data.initializationSample(limit: 100, seed: 4).values == s.values)
     #expect(data.initializationSample(limit: 2000).values == data.values)
   }
+
+  /// The default sample is drawn once per data set (kept in its memo, which copies share) and
+  /// only handed to the same rows: a copy with another matrix, other labels or another name
+  /// gets its own.
+  @Test func theDefaultSampleIsKeptForTheSameRowsOnly() throws {
+    let n = DataSet.initializationRows + 1000
+    let data = DataSet(source: "t", columns: ["a"], values: (0..<n).map(Double.init))
+    let first = data.initializationSample(), again = data.initializationSample()
+    func address(_ s: DataSet) -> UnsafePointer<Double>? { s.values.withUnsafeBufferPointer { $0.baseAddress } }
+    #expect(address(first) == address(again))
+    #expect(first.values.map { Int($0) } == DataSet.sampleRows(rows: n))
+    var changed = data
+    changed.values[DataSet.sampleRows(rows: n)[0]] = -1
+    let changedSample = changed.initializationSample()
+    #expect(changedSample.values.first == -1 && address(changedSample) != address(first))
+    #expect(changedSample.values == DataSet(source: "t", columns: ["a"], values: changed.values.array).initializationSample().values)
+    var labelled = data
+    labelled.latent = (0..<n).map { $0 % 2 }
+    #expect(labelled.initializationSample().latent == DataSet.sampleRows(rows: n).map { $0 % 2 })
+    var renamed = data
+    renamed.source = "u"
+    #expect(renamed.initializationSample().source == "u")
+    // (The memo keeps one sample, now the renamed copy's: the original draws its own again.)
+    #expect(data.initializationSample().values == first.values)
+  }
 }
