@@ -63,24 +63,45 @@ extension DataSet {
 /// the memo) never gets this sample.
 final class InitializationSample: Sendable {
   let sample: DataSet
-  private let rows: Int
-  private let source: DataValues
-  private let address: UInt
-  private let latent: [Int]?
+  private let origin: DataSetIdentity
 
   init(_ sample: DataSet, of data: DataSet) {
     self.sample = sample
-    rows = data.rows
-    source = data.values
-    address = data.values.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
-    latent = data.latent
+    origin = DataSetIdentity(data)
   }
 
-  /// Whether this is the sample of `data`: the same matrix (not only equal values), and the same
-  /// labels and names, which a copy may change without changing the matrix.
-  func describes(_ data: DataSet) -> Bool {
-    data.rows == rows && data.columns == sample.columns && data.source == sample.source
-      && data.firstLine == sample.firstLine && data.rowNoun == sample.rowNoun && data.latent == latent
+  /// Whether this is the sample of `data`.
+  func describes(_ data: DataSet) -> Bool { origin.matches(data) }
+}
+
+/// What a value derived from a data set's rows (and kept in its memo, `DataMemo`, which copies
+/// share) depends on: the matrix itself (kept alive here, so that its address cannot be reused),
+/// and the names and labels, which a copy may change without changing the matrix.
+public struct DataSetIdentity: Sendable {
+  private let rows: Int
+  private let columns: [String]
+  private let source: String
+  private let firstLine: Int
+  private let rowNoun: String
+  private let latent: [Int]?
+  private let matrix: DataValues
+  private let address: UInt
+
+  public init(_ data: DataSet) {
+    rows = data.rows
+    columns = data.columns
+    source = data.source
+    firstLine = data.firstLine
+    rowNoun = data.rowNoun
+    latent = data.latent
+    matrix = data.values
+    address = data.values.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
+  }
+
+  /// Whether `data` has the same matrix (not only equal values), names and labels.
+  public func matches(_ data: DataSet) -> Bool {
+    data.rows == rows && data.columns == columns && data.source == source && data.firstLine == firstLine
+      && data.rowNoun == rowNoun && data.latent == latent
       && data.values.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) } == address
   }
 }

@@ -18,9 +18,9 @@ final class BitPackedRows: Sendable {
   let wordsPerRow: Int
   let values: [UInt64]
   let observed: [UInt64]?
-  /// The packed matrix, retained so that its address cannot be reused while these rows live.
-  private let source: DataValues
-  private let address: UInt
+  /// The data set packed (its matrix retained, so that its address cannot be reused while these
+  /// rows live).
+  private let origin: DataSetIdentity
 
   /// Rows packed by one thread at least: slices of the matrix (8 MiB at d = 64) run on the
   /// machine's cores (on the fit's `threads` in the data check before a fit,
@@ -38,7 +38,7 @@ final class BitPackedRows: Sendable {
     var observed = [UInt64](repeating: 0, count: n * words)
     let slices = Self.slices(rows: n)
     var flags = [Int32](repeating: 0, count: slices)
-    let address = data.values.withUnsafeBufferPointer { x in
+    data.values.withUnsafeBufferPointer { x in
       values.withUnsafeMutableBufferPointer { v in
         observed.withUnsafeMutableBufferPointer { o in
           flags.withUnsafeMutableBufferPointer { f in
@@ -49,7 +49,6 @@ final class BitPackedRows: Sendable {
           }
         }
       }
-      return UInt(bitPattern: x.baseAddress)
     }
     guard !flags.contains(0) else { return nil }
     rows = n
@@ -57,17 +56,13 @@ final class BitPackedRows: Sendable {
     wordsPerRow = words
     self.values = values
     self.observed = flags.contains { $0 & 2 != 0 } ? observed : nil
-    source = data.values
-    self.address = address
+    origin = DataSetIdentity(data)
   }
 
   /// The slices that pack n rows: one a thread, each of at least `rowsPerSlice` rows.
   static func slices(rows n: Int) -> Int { PreparationSlices.count(n, minimum: rowsPerSlice) }
 
   /// Whether these are the rows of `data` (the same matrix, not only equal values).
-  func describes(_ data: DataSet) -> Bool {
-    data.rows == rows && data.dimension == dimension
-      && data.values.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) } == address
-  }
+  func describes(_ data: DataSet) -> Bool { origin.matches(data) }
 }
 
