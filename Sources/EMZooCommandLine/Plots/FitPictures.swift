@@ -94,7 +94,8 @@ enum FitPictures {
     let restarts = arrayItems(result["restarts"]) ?? []
     let traces = restarts.map { numbers($0["trace"]) }
     if restarts.allSatisfy({ $0["trace"] != nil }), traces.contains(where: { !$0.isEmpty }) {
-      let best = Int(number(result["bestRestart"]) ?? 0)
+      // The result file may have been edited: an index that is not one of the restarts' is ignored.
+      let best = number(result["bestRestart"]).flatMap { Int(exactly: $0) }.flatMap { traces.indices.contains($0) ? $0 : nil } ?? 0
       return TracePlot.make(
         traces: traces, best: best, title: title, objective: objective, firstIteration: 1)
     }
@@ -147,7 +148,7 @@ enum FitPictures {
       figure.legend.entries[0].label = "EM (no standard errors)"
     }
     if figure.legend.entries.count > 1 {
-      let count = number(baseline["n"]).map { ", n = \(Int($0))" } ?? ""
+      let count = number(baseline["n"]).flatMap { Int(exactly: $0) }.map { ", n = \($0)" } ?? ""
       figure.legend.entries[1].label = completeErrors.isEmpty
         ? "complete cases\(count) (no intervals)" : "complete cases\(count)"
     }
@@ -198,7 +199,7 @@ enum FitPictures {
     }
     // Categorical symbols 0…M−1 in one column: rows per symbol against n Σₖ wₖ pₖₛ.
     var observed = [Double](repeating: 0, count: symbols)
-    for value in data.values where value.isFinite && value >= 0 && Int(value) < symbols {
+    for value in data.values where value >= 0 && value < Double(symbols) {
       observed[Int(value)] += 1
     }
     let total = observed.reduce(0, +)
