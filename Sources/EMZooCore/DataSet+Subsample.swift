@@ -95,7 +95,7 @@ public struct DataSetIdentity: Sendable {
     rowNoun = data.rowNoun
     latent = data.latent
     matrix = data.values
-    address = data.values.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
+    address = matrix.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
   }
 
   /// Whether `data` has the same matrix (not only equal values), names and labels.

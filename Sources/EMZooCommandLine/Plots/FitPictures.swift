@@ -94,8 +94,9 @@ enum FitPictures {
     let restarts = arrayItems(result["restarts"]) ?? []
     let traces = restarts.map { numbers($0["trace"]) }
     if restarts.allSatisfy({ $0["trace"] != nil }), traces.contains(where: { !$0.isEmpty }) {
-      // The result file may have been edited: an index that is not one of the restarts' is ignored.
-      let best = number(result["bestRestart"]).flatMap { Int(exactly: $0) }.flatMap { traces.indices.contains($0) ? $0 : nil } ?? 0
+      // The result file may have been edited: a number that is not an index highlights no restart
+      // (`TracePlot` ignores an index out of range).
+      let best = number(result["bestRestart"]).flatMap { Int(exactly: $0) } ?? -1
       return TracePlot.make(
         traces: traces, best: best, title: title, objective: objective, firstIteration: 1)
     }
@@ -192,7 +193,10 @@ enum FitPictures {
     }
     guard parameters["probabilities"] != nil else { return nil }
     let probabilities = rows(parameters["probabilities"])
-    guard let symbols = number(options?["symbols"]).map(Int.init), symbols >= 1 else {
+    // (A number that is not the probability rows' length, as in an edited file, draws the bits.)
+    guard let symbols = number(options?["symbols"]).flatMap({ Int(exactly: $0) }), symbols >= 1,
+          symbols == probabilities.first?.count
+    else {
       return FrequencyPlot.bits(
         data: data.rowArrays, weights: weights, probabilities: probabilities,
         columnNames: data.columns, title: title)

@@ -331,29 +331,12 @@ public struct HiddenMarkovModel<Family: EmissionFamily>: GenerativeModel {
       (0..<data.rows).contains { isMissing(all.baseAddress! + $0 * d, dimension: d) }
     }
     guard missing else { return data }
-    // Every start asks for these rows: they are copied once per data set (and keep their own
-    // initialisation sample in their memo).
-    if let kept = data.memo.value(ObservedRows.self), kept.origin.matches(data) { return kept.rows }
     var values: [Double] = []
     data.values.withUnsafeBufferPointer { all in
       for i in 0..<data.rows where !isMissing(all.baseAddress! + i * d, dimension: d) {
         values += all[(i * d)..<((i + 1) * d)]
       }
     }
-    let observed = DataSet(source: data.source, columns: data.columns, values: values)
-    data.memo.store(ObservedRows(rows: observed, origin: DataSetIdentity(data)))
-    return observed
-  }
-}
-
-/// A data set's rows with an observed entry (`HiddenMarkovModel.withoutMissingRows`), kept in its
-/// memo for the starts of a fit.
-final class ObservedRows: Sendable {
-  let rows: DataSet
-  let origin: DataSetIdentity
-
-  init(rows: DataSet, origin: DataSetIdentity) {
-    self.rows = rows
-    self.origin = origin
+    return DataSet(source: data.source, columns: data.columns, values: values)
   }
 }
