@@ -25,4 +25,28 @@ public final class DataMemo: @unchecked Sendable {
   public func store<T: AnyObject & Sendable>(_ value: T) {
     lock.withLock { entries[ObjectIdentifier(T.self)] = value }
   }
+
+  /// The stored value of type `T` if `fits` says it describes the caller's rows, else the one
+  /// `make` returns (stored when not nil). Callers asking for the same type at once (starts
+  /// running on several threads) wait for one `make` instead of each making their own; other
+  /// types are not held up.
+  public func value<T: AnyObject & Sendable>(
+    _ type: T.Type, where fits: (T) -> Bool, orMake make: () throws -> T?
+  ) rethrows -> T? {
+    let maker = lock.withLock {
+      if let existing = makers[ObjectIdentifier(type)] { return existing }
+      let created = NSLock()
+      makers[ObjectIdentifier(type)] = created
+      return created
+    }
+    return try maker.withLock {
+      if let kept = value(type), fits(kept) { return kept }
+      guard let made = try make() else { return nil }
+      store(made)
+      return made
+    }
+  }
+
+  /// One lock per type for `value(_:where:orMake:)`.
+  private var makers: [ObjectIdentifier: NSLock] = [:]
 }

@@ -15,7 +15,6 @@ extension DataSet {
   /// [Floyd's algorithm]: Bentley & Floyd, "A sample of brilliance", CACM 30(9), 1987.
   public func initializationSample(limit: Int = DataSet.initializationRows, seed: UInt64 = 0x5EED) -> DataSet {
     guard rows > limit, limit > 0 else { return self }
-    let d = dimension
     if let gatheredSample, limit == DataSet.initializationRows, seed == 0x5EED {
       var sample = DataSet(source: source, columns: columns, storage: gatheredSample)
       sample.firstLine = firstLine
@@ -24,8 +23,18 @@ extension DataSet {
     }
     // The default sample is made once per data set (every start of a fit asks for it) and kept
     // in the memo, for as long as it describes these rows.
-    let isDefault = limit == DataSet.initializationRows && seed == 0x5EED
-    if isDefault, let kept = memo.value(InitializationSample.self), kept.describes(self) { return kept.sample }
+    if limit == DataSet.initializationRows && seed == 0x5EED {
+      let kept = memo.value(InitializationSample.self, where: { $0.describes(self) }) {
+        InitializationSample(drawnSample(limit: limit, seed: seed), of: self)
+      }
+      if let kept { return kept.sample }
+    }
+    return drawnSample(limit: limit, seed: seed)
+  }
+
+  /// `limit` rows drawn by `sampleRows` and copied out of the matrix.
+  private func drawnSample(limit: Int, seed: UInt64) -> DataSet {
+    let d = dimension
     let order = Self.sampleRows(rows: rows, limit: limit, seed: seed)
     var picked = [Double](repeating: 0, count: limit * d)
     values.withUnsafeBufferPointer { all in
@@ -36,7 +45,6 @@ extension DataSet {
     var sample = DataSet(source: source, columns: columns, values: picked, latent: latent.map { l in order.map { l[$0] } })
     sample.firstLine = firstLine
     sample.rowNoun = rowNoun
-    if isDefault { memo.store(InitializationSample(sample, of: self)) }
     return sample
   }
 

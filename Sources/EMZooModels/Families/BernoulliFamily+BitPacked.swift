@@ -43,10 +43,7 @@ extension BernoulliFamily: PackedMixtureExpectation {
   /// check before a fit, then the fit, the report's ICL, `predict`), so the matrix is read once.
   /// Nil when some entry is neither 0, 1 nor missing.
   private static func packedRows(of data: DataSet) -> BitPackedRows? {
-    if let rows = data.memo.value(BitPackedRows.self), rows.describes(data) { return rows }
-    guard let rows = BitPackedRows(data) else { return nil }
-    data.memo.store(rows)
-    return rows
+    data.memo.value(BitPackedRows.self, where: { $0.describes(data) }) { BitPackedRows(data) }
   }
 
   /// The tables laid out by `emz_bernoulli_tables_layout` for the slopes a and offsets b.
