@@ -12,8 +12,8 @@ public enum EMEngine {
   /// `start` (with `InitMethod.spec`) fixes the starting parameters, and then one start is run.
   ///
   /// Work that a model does for the fit outside the E step (the k-means passes of a start) runs
-  /// on `options.threads` too (`FitOptions.preparationThreads`), or on one thread a start when
-  /// the starts run at once (`concurrently`).
+  /// on `options.threads` too (`FitOptions.preparationThreads`), shared equally among the starts
+  /// when they run at once (`concurrently`).
   public static func fit<Model: EMModel>(
     _ model: Model, to data: DataSet, options: FitOptions, start: Model.Parameters? = nil
   ) throws -> FitOutcome<Model.Parameters> {

@@ -82,8 +82,8 @@ public struct FitOptions: Sendable {
 extension FitOptions {
   /// The threads that work done for a fit outside the E step may use: the data check that packs
   /// a Bernoulli mixture's rows while it reads them (`SpecifiedModel.checkDataForFitting(_:threads:)`
-  /// sets the fit's `threads`), the k-means passes of a start (`EMEngine.fit` sets them, and
-  /// one a start when starts run at once); 0 (every core) elsewhere. A task-local value rather
+  /// sets the fit's `threads`), the k-means passes of a start (`EMEngine.fit` sets them, shared
+  /// equally when starts run at once); 0 (every core) elsewhere. A task-local value rather
   /// than an argument, since the work happens deep in a model's `validate` or
   /// `initialParameters`, whose signatures plugins implement too.
   @TaskLocal public static var preparationThreads = 0

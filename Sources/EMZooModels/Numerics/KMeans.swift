@@ -12,9 +12,9 @@ enum KMeans {
   static let rowsPerSlice = 4096
 
   /// The slices that the labelling and distance passes split `count` rows into
-  /// (`PreparationSlices`): one a thread of the fit's (one when starts run at once), each of at
-  /// least `rowsPerSlice` rows. Each row's label and distance depend on that row alone, so the
-  /// slicing never changes a bit.
+  /// (`PreparationSlices`): one a thread of the fit's (or of a start's share when starts run at
+  /// once), each of at least `rowsPerSlice` rows. Each row's label and distance depend on that
+  /// row alone, so the slicing never changes a bit.
   static func slices(rows count: Int) -> Int { PreparationSlices.count(count, minimum: rowsPerSlice) }
 
   /// The number of distinct rows, counting no further than `atMost`.
